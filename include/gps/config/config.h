@@ -1,0 +1,119 @@
+// The run configuration: one struct per module, one schema that lists every
+// key with its type, default, allowed values and help text. YAML files and
+// `key.sub=value` overrides are applied through the schema, so an unknown
+// key, a wrong type or an out-of-range value is an error naming the key.
+#pragma once
+
+#include "gps/data/registry.h"
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace gps {
+
+struct PriorConfig {
+  std::string kind = "pixels";  // pixels
+  int64_t pca_dim = 0;          // PCA to this many dimensions (0 = raw pixels)
+};
+
+struct NeighborConfig {
+  int64_t k = 4;                // candidates per image (paper's num_nns_choice)
+  bool exclude_self = false;    // false: candidates {i, NN1..NN(k-1)}; true: k nearest others
+  std::string metric = "l2";    // l2 (squared L2, the reference) | cosine
+  bool cache = true;            // reuse a saved table whose fingerprint matches
+};
+
+struct AugmentConfig {
+  std::string preset = "weak";  // none | weak (random horizontal flip, RHFlipAug)
+  double flip_p = 0.5;          // horizontal flip probability of `weak`
+};
+
+struct ModelConfig {
+  std::string arch = "resnet18";
+  int64_t width = 64;           // channels of the first stage (64 = torchvision)
+  bool small_stem = true;       // 3x3 stride-1 conv stem, no max-pool (28/32 px images)
+  int64_t stem_padding = 2;     // padding of the small stem (2 as in solo-learn)
+};
+
+struct MethodConfig {
+  std::string name = "simclr";
+  double temperature = 0.2;     // NT-Xent temperature
+  int64_t proj_hidden_dim = 2048;
+  int64_t proj_output_dim = 256;
+};
+
+struct OptimConfig {
+  std::string name = "sgd";     // sgd (momentum)
+  int64_t batch_size = 256;
+  int64_t epochs = 100;
+  double lr = 0.4;              // base lr, multiplied by batch_size/256 when scale_lr
+  bool scale_lr = true;
+  double momentum = 0.9;
+  double weight_decay = 1e-4;   // on weights with >= 2 dims only
+  double warmup_epochs = 10;
+  double warmup_start_lr = 3e-5;
+  double min_lr = 0.0;
+  double classifier_lr = 0.1;   // online linear probe, also scaled by batch/256
+};
+
+struct TrainConfig {
+  int64_t seed = 0;
+  int64_t threads = 0;          // 0 = all cores
+  std::string out_dir = "runs";
+  std::string name;             // run folder name ("" = <method>-<plain|gps>-<time>)
+  int64_t log_every = 20;       // steps between metric lines
+  bool online_probe = true;     // online linear classifier on detached features
+  bool progress = true;         // progress line on stderr
+};
+
+struct EvalConfig {
+  bool enabled = true;          // linear probe + kNN on the test split after training
+  int64_t knn_k = 20;
+  double knn_temperature = 0.07;
+  int64_t linear_epochs = 30;
+  double linear_lr = 1e-2;
+  double linear_weight_decay = 1e-5;
+  int64_t linear_batch_size = 256;
+};
+
+struct Config {
+  DataConfig data;
+  bool gps = true;              // false: plain SSL (self-only table, same code path)
+  PriorConfig prior;
+  NeighborConfig neighbors;
+  AugmentConfig augment;
+  ModelConfig model;
+  MethodConfig method;
+  OptimConfig optim;
+  TrainConfig train;
+  EvalConfig eval;
+
+  // Sets one key from its text form ("true", "0.1", "pixels"). Throws
+  // gps::Error naming the key for an unknown key, a wrong type or a value
+  // outside the allowed range/choices.
+  void set(const std::string& key, const std::string& value);
+  // Applies a YAML file (nested maps, dotted keys allowed); errors name the file and key.
+  void merge_yaml_file(const std::string& path);
+  void merge_yaml_text(const std::string& text, const std::string& what);
+  // Applies "key=value" overrides in order.
+  void apply_overrides(const std::vector<std::string>& overrides);
+  // Cross-field checks (contradictory options); throws gps::Error.
+  void validate() const;
+  // The resolved configuration as YAML, every key included.
+  std::string to_yaml() const;
+  // Value of a key as text.
+  std::string get(const std::string& key) const;
+};
+
+// One row of the schema, for --help and docs.
+struct ConfigKeyInfo {
+  std::string key, type, default_value, help;
+};
+std::vector<ConfigKeyInfo> config_schema();
+
+// Loads `path` (when not empty) then the overrides, then validates.
+Config load_config(const std::string& path, const std::vector<std::string>& overrides);
+
+}  // namespace gps

@@ -1,0 +1,30 @@
+// Offline linear probe: a linear classifier trained on frozen features.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+
+namespace gps {
+
+struct LinearProbeOptions {
+  int64_t epochs = 30;
+  double lr = 1e-2;             // Adam, cosine-decayed to 0 over training
+  double weight_decay = 1e-5;
+  int64_t batch_size = 256;
+  uint64_t seed = 0;            // shuffling and initialisation
+};
+
+struct LinearProbeResult {
+  double train_accuracy = 0;    // in [0, 1]
+  double test_accuracy = 0;
+};
+
+// Fits softmax regression on train_x [N, D] / train_y [N] (int64 in [0, C))
+// after standardising each feature with the train mean/std, and reports
+// top-1 accuracy on test_x [M, D] / test_y [M]. Deterministic for a seed.
+LinearProbeResult linear_probe(const torch::Tensor& train_x, const torch::Tensor& train_y,
+                               const torch::Tensor& test_x, const torch::Tensor& test_y, int64_t num_classes,
+                               const LinearProbeOptions& opt = {});
+
+}  // namespace gps

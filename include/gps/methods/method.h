@@ -1,0 +1,42 @@
+// An SSL method: backbone + heads + loss on a pair of views. The trainer
+// only sees this interface; GPS is decided by which images form the pair,
+// never by the method.
+#pragma once
+
+#include "gps/config/config.h"
+#include "gps/models/resnet.h"
+
+#include <torch/torch.h>
+
+#include <map>
+#include <memory>
+#include <string>
+
+namespace gps {
+
+struct StepOutput {
+  torch::Tensor loss;                         // scalar to minimise
+  torch::Tensor features1;                    // [B, F] backbone features of view 1 (for the online probe)
+  std::map<std::string, torch::Tensor> logs;  // named scalars: loss components, z_std, ...
+};
+
+class MethodImpl : public torch::nn::Module {
+ public:
+  // x1, x2: [B, C, H, W] float32 views; row b of x2 is the positive of row b of x1.
+  virtual StepOutput training_step(const torch::Tensor& x1, const torch::Tensor& x2) = 0;
+  // Called after every optimiser step (EMA targets, queues); progress in [0, 1].
+  virtual void after_step(double progress) {}
+  virtual ResNet backbone() = 0;
+  virtual std::string name() const = 0;
+};
+
+using Method = std::shared_ptr<MethodImpl>;
+
+// The method named by cfg.name, for images with `in_channels` channels.
+Method make_method(const MethodConfig& cfg, const ModelConfig& model, int64_t in_channels);
+
+// Standard deviation of L2-normalised embeddings averaged over dimensions:
+// about 1/sqrt(D) when healthy, 0 at collapse. z: [B, D].
+torch::Tensor embedding_std(const torch::Tensor& z);
+
+}  // namespace gps

@@ -1,0 +1,22 @@
+// SimCLR: projector Linear(F, hidden) - ReLU - Linear(hidden, out), NT-Xent loss.
+#pragma once
+
+#include "gps/methods/method.h"
+
+namespace gps {
+
+class SimCLRImpl : public MethodImpl {
+ public:
+  SimCLRImpl(const MethodConfig& cfg, const ModelConfig& model, int64_t in_channels);
+  StepOutput training_step(const torch::Tensor& x1, const torch::Tensor& x2) override;
+  ResNet backbone() override { return backbone_; }
+  std::string name() const override { return "simclr"; }
+
+  ResNet backbone_{nullptr};
+  torch::nn::Sequential projector{nullptr};
+
+ private:
+  double temperature_;
+};
+
+}  // namespace gps

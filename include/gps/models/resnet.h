@@ -1,0 +1,45 @@
+// torchvision-style ResNet-18 backbone (classifier removed), with a width
+// multiplier and the small-image stem used for 28/32 px data.
+#pragma once
+
+#include "gps/config/config.h"
+
+#include <torch/torch.h>
+
+namespace gps {
+
+struct BasicBlockImpl : torch::nn::Module {
+  BasicBlockImpl(int64_t in, int64_t out, int64_t stride);
+  torch::Tensor forward(const torch::Tensor& x);
+
+  torch::nn::Conv2d conv1{nullptr}, conv2{nullptr};
+  torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr};
+  torch::nn::Sequential downsample{nullptr};  // 1x1 conv + BN when shape changes
+};
+TORCH_MODULE(BasicBlock);
+
+struct ResNetImpl : torch::nn::Module {
+  // in_channels: 1 or 3. width: channels of stage 1 (64 = torchvision); the
+  // stages have width * {1, 2, 4, 8}. small_stem: conv3x3 stride 1 with
+  // `stem_padding`, no max-pool; otherwise conv7x7 stride 2 + max-pool.
+  ResNetImpl(int64_t in_channels, int64_t width, bool small_stem, int64_t stem_padding = 2);
+
+  // x: [B, in_channels, H, W] float32 -> features [B, feature_dim()] (after
+  // global average pooling).
+  torch::Tensor forward(const torch::Tensor& x);
+  int64_t feature_dim() const { return feature_dim_; }
+
+  torch::nn::Conv2d conv1{nullptr};
+  torch::nn::BatchNorm2d bn1{nullptr};
+  torch::nn::Sequential layer1{nullptr}, layer2{nullptr}, layer3{nullptr}, layer4{nullptr};
+
+ private:
+  bool small_stem_;
+  int64_t feature_dim_;
+};
+TORCH_MODULE(ResNet);
+
+// The backbone named by cfg.arch for images with `in_channels` channels.
+ResNet make_backbone(const ModelConfig& cfg, int64_t in_channels);
+
+}  // namespace gps

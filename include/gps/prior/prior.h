@@ -1,0 +1,27 @@
+// A prior g: a fixed map from images to embeddings in which nearest
+// neighbours are candidate positives (paper eq. 3).
+#pragma once
+
+#include "gps/config/config.h"
+#include "gps/data/dataset.h"
+
+#include <memory>
+#include <string>
+
+namespace gps {
+
+class Prior {
+ public:
+  virtual ~Prior() = default;
+  // Embeddings of every image of `d`: [N, D] float32, CPU, row i for image i.
+  // Deterministic (no augmentation).
+  virtual torch::Tensor embed(const Dataset& d) const = 0;
+  // A string that changes whenever the embeddings would (kind and settings);
+  // part of the neighbour-table fingerprint.
+  virtual std::string describe() const = 0;
+};
+
+// The prior selected by `prior.*`. Throws gps::Error for an unknown kind.
+std::unique_ptr<Prior> make_prior(const PriorConfig& cfg);
+
+}  // namespace gps

@@ -1,0 +1,26 @@
+// The headline experiment in miniature: the same method trained plain and
+// with GPS under one configuration, plus the prior's own accuracy as a
+// reference point, printed side by side.
+#pragma once
+
+#include "gps/config/config.h"
+#include "gps/train/trainer.h"
+
+#include <string>
+
+namespace gps {
+
+struct CompareResult {
+  TrainResult plain, gps;
+  EvalResult prior;             // linear probe / kNN of the prior's own embeddings
+  std::string prior_name;
+  std::string table_markdown;   // the side-by-side table
+  std::string out_dir;          // where compare.md / compare.json were written
+};
+
+// Trains cfg with gps=false and gps=true (names <name>-plain / <name>-gps under
+// cfg.train.out_dir), evaluates the prior's embeddings, writes compare.md and
+// compare.json into cfg.train.out_dir and returns everything.
+CompareResult run_compare(const Config& cfg, const std::string& command_line);
+
+}  // namespace gps

@@ -1,0 +1,30 @@
+// One rate-limited progress line on stderr: step, epoch, named values,
+// images/s and ETA.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+namespace gps {
+
+class Progress {
+ public:
+  Progress(std::string label, int64_t total_steps, bool enabled, double min_interval_s = 0.5);
+  // Redraws when min_interval_s has passed since the last draw (or at the last step).
+  void update(int64_t step, int64_t epoch, double images_per_s, const std::string& values);
+  // Ends the line.
+  void finish();
+
+ private:
+  std::string label_;
+  int64_t total_;
+  bool enabled_;
+  double min_interval_;
+  std::chrono::steady_clock::time_point start_, last_;
+  bool drawn_ = false;
+};
+
+// "1h02m", "3m07s", "12s".
+std::string format_duration(double seconds);
+
+}  // namespace gps

@@ -1,0 +1,33 @@
+// A run directory: everything one run writes (resolved config, command line,
+// metrics, evaluation, checkpoint) lives in one folder.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <string>
+
+namespace gps {
+
+class RunDir {
+ public:
+  // Creates `parent/name` (or `parent/name-2`, ... when it exists).
+  static RunDir create(const std::string& parent, const std::string& name);
+
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const;
+  // Writes a whole file atomically (temporary file, then rename).
+  void write_text(const std::string& name, const std::string& content) const;
+  void write_json(const std::string& name, const nlohmann::json& j) const;
+  // Appends one JSON object as a line to metrics.jsonl (flushed).
+  void log_metrics(const nlohmann::json& record);
+
+ private:
+  std::string path_;
+  std::ofstream metrics_;
+};
+
+// Atomic write of a file: `path`.tmp, flush, rename.
+void write_file_atomic(const std::string& path, const std::string& content);
+
+}  // namespace gps

@@ -1,0 +1,291 @@
+#include "gps/config/config.h"
+
+#include "gps/core/check.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+namespace gps {
+
+namespace {
+
+struct Field {
+  std::string key, type, help;
+  std::function<void(Config&, const std::string&)> set;
+  std::function<std::string(const Config&)> get;
+};
+
+std::string fmt_double(double v) {
+  std::ostringstream os;
+  os.precision(10);
+  os << v;
+  return os.str();
+}
+
+int64_t parse_int(const std::string& key, const std::string& v) {
+  size_t pos = 0;
+  long long x = 0;
+  try {
+    x = std::stoll(v, &pos);
+  } catch (...) {
+    pos = 0;
+  }
+  GPS_CHECK(pos == v.size() && !v.empty(), key, ": expected an integer, got '", v, "'");
+  return x;
+}
+
+double parse_double(const std::string& key, const std::string& v) {
+  char* end = nullptr;
+  const double x = std::strtod(v.c_str(), &end);
+  GPS_CHECK(!v.empty() && end == v.c_str() + v.size() && std::isfinite(x), key, ": expected a number, got '", v, "'");
+  return x;
+}
+
+bool parse_bool(const std::string& key, const std::string& v) {
+  if (v == "true" || v == "True" || v == "yes" || v == "on" || v == "1") return true;
+  if (v == "false" || v == "False" || v == "no" || v == "off" || v == "0") return false;
+  GPS_FAIL(key, ": expected true or false, got '", v, "'");
+}
+
+Field int_field(std::string key, std::function<int64_t&(Config&)> ref, int64_t lo, int64_t hi, std::string help) {
+  Field f{key, "int", help, {}, {}};
+  f.set = [=](Config& c, const std::string& v) {
+    const int64_t x = parse_int(key, v);
+    GPS_CHECK(x >= lo && x <= hi, key, ": ", x, " out of range [", lo, ", ", hi, "]");
+    ref(c) = x;
+  };
+  f.get = [=](const Config& c) { return std::to_string(ref(const_cast<Config&>(c))); };
+  return f;
+}
+
+Field num_field(std::string key, std::function<double&(Config&)> ref, double lo, double hi, std::string help) {
+  Field f{key, "float", help, {}, {}};
+  f.set = [=](Config& c, const std::string& v) {
+    const double x = parse_double(key, v);
+    GPS_CHECK(x >= lo && x <= hi, key, ": ", x, " out of range [", lo, ", ", hi, "]");
+    ref(c) = x;
+  };
+  f.get = [=](const Config& c) { return fmt_double(ref(const_cast<Config&>(c))); };
+  return f;
+}
+
+Field bool_field(std::string key, std::function<bool&(Config&)> ref, std::string help) {
+  Field f{key, "bool", help, {}, {}};
+  f.set = [=](Config& c, const std::string& v) { ref(c) = parse_bool(key, v); };
+  f.get = [=](const Config& c) { return ref(const_cast<Config&>(c)) ? "true" : "false"; };
+  return f;
+}
+
+// choices empty = any string.
+Field str_field(std::string key, std::function<std::string&(Config&)> ref, std::vector<std::string> choices,
+                std::string help) {
+  std::string type = "string";
+  if (!choices.empty()) {
+    type.clear();
+    for (size_t i = 0; i < choices.size(); ++i) type += (i ? "|" : "") + choices[i];
+  }
+  Field f{key, type, help, {}, {}};
+  f.set = [=](Config& c, const std::string& v) {
+    if (!choices.empty()) {
+      bool ok = false;
+      for (auto& ch : choices) ok |= ch == v;
+      GPS_CHECK(ok, key, ": '", v, "' is not one of: ", type);
+    }
+    ref(c) = v;
+  };
+  f.get = [=](const Config& c) { return ref(const_cast<Config&>(c)); };
+  return f;
+}
+
+constexpr int64_t kBig = std::numeric_limits<int32_t>::max();
+
+#define REF(T, expr) [](Config& c) -> T& { return c.expr; }
+
+const std::vector<Field>& fields() {
+  static const std::vector<Field> f = {
+      str_field("data.name", REF(std::string, data.name), {"fashion-mnist", "mnist"}, "dataset"),
+      str_field("data.root", REF(std::string, data.root), {}, "folder holding the dataset files"),
+      int_field("data.subset", REF(int64_t, data.subset), 0, kBig, "stratified subset of train images (0 = all)"),
+      int_field("data.test_subset", REF(int64_t, data.test_subset), 0, kBig, "stratified subset of test images (0 = all)"),
+      int_field("data.seed", REF(int64_t, data.seed), 0, kBig, "seed of the subset draws"),
+      bool_field("gps", REF(bool, gps), "true: GPS positives from the neighbour table; false: plain SSL (self table)"),
+      str_field("prior.kind", REF(std::string, prior.kind), {"pixels"}, "prior embedding g"),
+      int_field("prior.pca_dim", REF(int64_t, prior.pca_dim), 0, 100000, "PCA dimensions of the pixel prior (0 = none)"),
+      int_field("neighbors.k", REF(int64_t, neighbors.k), 1, 100000, "candidates per image"),
+      bool_field("neighbors.exclude_self", REF(bool, neighbors.exclude_self),
+                 "false: candidates are the image and its k-1 nearest; true: its k nearest others"),
+      str_field("neighbors.metric", REF(std::string, neighbors.metric), {"l2", "cosine"}, "distance in prior space"),
+      bool_field("neighbors.cache", REF(bool, neighbors.cache), "reuse a saved table with the same fingerprint"),
+      str_field("augment.preset", REF(std::string, augment.preset), {"none", "weak"}, "augmentation preset"),
+      num_field("augment.flip_p", REF(double, augment.flip_p), 0, 1, "horizontal-flip probability"),
+      str_field("model.arch", REF(std::string, model.arch), {"resnet18"}, "backbone"),
+      int_field("model.width", REF(int64_t, model.width), 1, 1024, "channels of the first stage (64 = torchvision)"),
+      bool_field("model.small_stem", REF(bool, model.small_stem), "3x3 stride-1 stem without max-pool"),
+      int_field("model.stem_padding", REF(int64_t, model.stem_padding), 0, 3, "padding of the small stem"),
+      str_field("method.name", REF(std::string, method.name), {"simclr"}, "SSL method"),
+      num_field("method.temperature", REF(double, method.temperature), 1e-4, 100, "NT-Xent temperature"),
+      int_field("method.proj_hidden_dim", REF(int64_t, method.proj_hidden_dim), 1, 65536, "projector hidden width"),
+      int_field("method.proj_output_dim", REF(int64_t, method.proj_output_dim), 1, 65536, "projector output width"),
+      str_field("optim.name", REF(std::string, optim.name), {"sgd"}, "optimiser"),
+      int_field("optim.batch_size", REF(int64_t, optim.batch_size), 2, 1 << 20, "images per step (anchors)"),
+      int_field("optim.epochs", REF(int64_t, optim.epochs), 1, 100000, "training epochs"),
+      num_field("optim.lr", REF(double, optim.lr), 0, 100, "base learning rate"),
+      bool_field("optim.scale_lr", REF(bool, optim.scale_lr), "multiply lr by batch_size/256"),
+      num_field("optim.momentum", REF(double, optim.momentum), 0, 0.9999, "SGD momentum"),
+      num_field("optim.weight_decay", REF(double, optim.weight_decay), 0, 1, "weight decay (weights of >= 2 dims)"),
+      num_field("optim.warmup_epochs", REF(double, optim.warmup_epochs), 0, 100000, "linear warm-up epochs"),
+      num_field("optim.warmup_start_lr", REF(double, optim.warmup_start_lr), 0, 100, "lr at step 0"),
+      num_field("optim.min_lr", REF(double, optim.min_lr), 0, 100, "lr at the end of the cosine"),
+      num_field("optim.classifier_lr", REF(double, optim.classifier_lr), 0, 100, "online probe lr (scaled like lr)"),
+      int_field("train.seed", REF(int64_t, train.seed), 0, kBig, "seed of weights, sampling and augmentation"),
+      int_field("train.threads", REF(int64_t, train.threads), 0, 1024, "CPU threads (0 = all cores)"),
+      str_field("train.out_dir", REF(std::string, train.out_dir), {}, "parent folder of run directories"),
+      str_field("train.name", REF(std::string, train.name), {}, "run directory name (empty = automatic)"),
+      int_field("train.log_every", REF(int64_t, train.log_every), 1, kBig, "steps between metric records"),
+      bool_field("train.online_probe", REF(bool, train.online_probe), "train an online linear probe (needs labels)"),
+      bool_field("train.progress", REF(bool, train.progress), "progress line on stderr"),
+      bool_field("eval.enabled", REF(bool, eval.enabled), "linear probe and kNN on the test split after training"),
+      int_field("eval.knn_k", REF(int64_t, eval.knn_k), 1, 100000, "neighbours of the kNN classifier"),
+      num_field("eval.knn_temperature", REF(double, eval.knn_temperature), 1e-4, 100, "kNN weight temperature"),
+      int_field("eval.linear_epochs", REF(int64_t, eval.linear_epochs), 1, 100000, "linear probe epochs"),
+      num_field("eval.linear_lr", REF(double, eval.linear_lr), 0, 100, "linear probe lr (Adam)"),
+      num_field("eval.linear_weight_decay", REF(double, eval.linear_weight_decay), 0, 1, "linear probe weight decay"),
+      int_field("eval.linear_batch_size", REF(int64_t, eval.linear_batch_size), 1, 1 << 20, "linear probe batch"),
+  };
+  return f;
+}
+
+#undef REF
+
+const Field* find_field(const std::string& key) {
+  for (auto& f : fields())
+    if (f.key == key) return &f;
+  return nullptr;
+}
+
+void flatten(const YAML::Node& node, const std::string& prefix, std::vector<std::pair<std::string, YAML::Node>>& out,
+             const std::string& what) {
+  GPS_CHECK(node.IsMap(), what, ": expected a mapping of keys", prefix.empty() ? "" : " under '" + prefix + "'");
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    const std::string k = it->first.as<std::string>();
+    const std::string key = prefix.empty() ? k : prefix + "." + k;
+    if (it->second.IsMap() && !find_field(key))
+      flatten(it->second, key, out, what);
+    else
+      out.emplace_back(key, it->second);
+  }
+}
+
+}  // namespace
+
+void Config::set(const std::string& key, const std::string& value) {
+  const Field* f = find_field(key);
+  if (!f) {
+    // Suggest keys that share the last component or the section.
+    std::string hint;
+    const auto tail = key.substr(key.rfind('.') + 1);
+    for (auto& g : fields())
+      if (g.key.size() >= tail.size() && g.key.compare(g.key.size() - tail.size(), tail.size(), tail) == 0)
+        hint += " " + g.key;
+    GPS_FAIL("unknown config key '", key, "'", hint.empty() ? "" : " (did you mean:" + hint + "?)",
+             "; `gps train --help` lists every key");
+  }
+  f->set(*this, value);
+}
+
+std::string Config::get(const std::string& key) const {
+  const Field* f = find_field(key);
+  GPS_CHECK(f, "unknown config key '", key, "'");
+  return f->get(*this);
+}
+
+void Config::merge_yaml_text(const std::string& text, const std::string& what) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    GPS_FAIL(what, ": invalid YAML: ", e.what());
+  }
+  if (root.IsNull()) return;
+  std::vector<std::pair<std::string, YAML::Node>> kv;
+  flatten(root, "", kv, what);
+  for (auto& [key, node] : kv) {
+    GPS_CHECK(node.IsScalar() || node.IsNull(), what, ": ", key, ": expected a single value");
+    try {
+      set(key, node.IsNull() ? "" : node.Scalar());
+    } catch (const Error& e) {
+      GPS_FAIL(what, ": ", e.what());
+    }
+  }
+}
+
+void Config::merge_yaml_file(const std::string& path) {
+  std::ifstream f(path);
+  GPS_CHECK(f, "cannot open config file ", path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  merge_yaml_text(ss.str(), path);
+}
+
+void Config::apply_overrides(const std::vector<std::string>& overrides) {
+  for (const auto& o : overrides) {
+    const auto eq = o.find('=');
+    GPS_CHECK(eq != std::string::npos && eq > 0, "override '", o, "': expected key=value (e.g. optim.lr=0.1)");
+    set(o.substr(0, eq), o.substr(eq + 1));
+  }
+}
+
+void Config::validate() const {
+  GPS_CHECK(optim.warmup_epochs <= optim.epochs, "optim.warmup_epochs (", optim.warmup_epochs,
+            ") must not exceed optim.epochs (", optim.epochs, ")");
+  GPS_CHECK(optim.min_lr <= optim.lr, "optim.min_lr (", optim.min_lr, ") must not exceed optim.lr (", optim.lr, ")");
+  if (prior.kind != "pixels")
+    GPS_CHECK(prior.pca_dim == 0, "prior.pca_dim only applies to prior.kind=pixels");
+  // k = 1 without exclude_self is allowed: GPS then degenerates to plain SSL (Proposition 1).
+}
+
+std::string Config::to_yaml() const {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  std::string section;
+  for (auto& f : fields()) {
+    const auto dot = f.key.find('.');
+    const std::string sec = dot == std::string::npos ? "" : f.key.substr(0, dot);
+    if (sec != section) {
+      if (!section.empty()) out << YAML::EndMap;
+      section = sec;
+      if (!section.empty()) out << YAML::Key << section << YAML::Value << YAML::BeginMap;
+    }
+    const std::string leaf = dot == std::string::npos ? f.key : f.key.substr(dot + 1);
+    const std::string v = f.get(*this);
+    out << YAML::Key << leaf << YAML::Value;
+    if (f.type == "string" || f.type.find('|') != std::string::npos)
+      out << YAML::DoubleQuoted << v;
+    else
+      out << v;
+  }
+  if (!section.empty()) out << YAML::EndMap;
+  out << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+std::vector<ConfigKeyInfo> config_schema() {
+  Config defaults;
+  std::vector<ConfigKeyInfo> out;
+  for (auto& f : fields()) out.push_back({f.key, f.type, f.get(defaults), f.help});
+  return out;
+}
+
+Config load_config(const std::string& path, const std::vector<std::string>& overrides) {
+  Config c;
+  if (!path.empty()) c.merge_yaml_file(path);
+  c.apply_overrides(overrides);
+  c.validate();
+  return c;
+}
+
+}  // namespace gps

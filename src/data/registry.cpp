@@ -1,0 +1,68 @@
+#include "gps/data/registry.h"
+
+#include "gps/core/check.h"
+#include "gps/data/idx.h"
+
+#include <filesystem>
+
+namespace gps {
+
+namespace {
+
+// Finds `<root>/<stem>` or `<root>/<stem>.gz`.
+std::string find_idx(const std::string& root, const std::string& stem) {
+  namespace fs = std::filesystem;
+  GPS_CHECK(fs::is_directory(root), "data.root: folder ", root, " does not exist",
+            "\n---> HINT: Fashion-MNIST comes with the Debian package dataset-fashion-mnist "
+            "(scripts/setup.sh installs it)");
+  for (const auto& name : {stem + ".gz", stem}) {
+    const auto p = fs::path(root) / name;
+    if (fs::exists(p)) return p.string();
+  }
+  GPS_FAIL("data.root: neither ", (fs::path(root) / stem).string(), " nor its .gz found");
+}
+
+Dataset load_mnist_like(const DataConfig& cfg, const std::string& split) {
+  GPS_CHECK(split == "train" || split == "test", "unknown split '", split, "' (expected train or test)");
+  const std::string prefix = split == "train" ? "train" : "t10k";
+  const auto img_path = find_idx(cfg.root, prefix + "-images-idx3-ubyte");
+  const auto lab_path = find_idx(cfg.root, prefix + "-labels-idx1-ubyte");
+  auto images = read_idx(img_path);
+  auto labels = read_idx(lab_path);
+  GPS_CHECK(images.dim() == 3, img_path, ": expected a rank-3 IDX image file [N, H, W], got rank ", images.dim());
+  GPS_CHECK(labels.dim() == 1, lab_path, ": expected a rank-1 IDX label file [N], got rank ", labels.dim());
+  GPS_CHECK(images.size(0) == labels.size(0), img_path, " has ", images.size(0), " images but ", lab_path,
+            " has ", labels.size(0), " labels");
+  Dataset d;
+  d.name = cfg.name + "/" + split;
+  d.images = images.unsqueeze(1).contiguous();
+  d.labels = labels.to(torch::kInt64);
+  d.num_classes = 10;
+  // Fixed normalisation constants of the train split (computed once, so train
+  // and test use the same numbers).
+  if (cfg.name == "fashion-mnist") {
+    d.mean = {0.2860f};
+    d.std = {0.3530f};
+  } else {
+    d.mean = {0.1307f};
+    d.std = {0.3081f};
+  }
+  d.validate();
+  return d;
+}
+
+}  // namespace
+
+Dataset load_dataset(const DataConfig& cfg, const std::string& split) {
+  Dataset d;
+  if (cfg.name == "fashion-mnist" || cfg.name == "mnist") {
+    d = load_mnist_like(cfg, split);
+  } else {
+    GPS_FAIL("data.name: unknown dataset '", cfg.name, "' (expected one of: fashion-mnist, mnist)");
+  }
+  const int64_t n = split == "train" ? cfg.subset : cfg.test_subset;
+  if (n > 0) d = stratified_subset(d, n, uint64_t(cfg.seed));
+  return d;
+}
+
+}  // namespace gps

@@ -1,0 +1,42 @@
+#include "gps/eval/evaluate.h"
+
+#include "gps/core/check.h"
+#include "gps/eval/knn.h"
+#include "gps/eval/linear_probe.h"
+
+#include <chrono>
+
+namespace gps {
+
+nlohmann::json EvalResult::to_json() const {
+  return {{"linear_top1", linear_top1}, {"linear_train_top1", linear_train_top1}, {"knn_top1", knn_top1},
+          {"train_images", train_images}, {"test_images", test_images}, {"feature_dim", feature_dim},
+          {"seconds", seconds}};
+}
+
+EvalResult evaluate_features(const torch::Tensor& train_x, const Dataset& train, const torch::Tensor& test_x,
+                             const Dataset& test, const EvalConfig& cfg, uint64_t seed) {
+  GPS_CHECK(train.has_labels(), "evaluation needs labels on the train split (", train.name, ")");
+  GPS_CHECK(test.has_labels(), "evaluation needs labels on the test split (", test.name, ")");
+  const auto t0 = std::chrono::steady_clock::now();
+  const int64_t C = std::max(train.num_classes, test.num_classes);
+  EvalResult r;
+  LinearProbeOptions lp;
+  lp.epochs = cfg.linear_epochs;
+  lp.lr = cfg.linear_lr;
+  lp.weight_decay = cfg.linear_weight_decay;
+  lp.batch_size = cfg.linear_batch_size;
+  lp.seed = seed;
+  const auto probe = linear_probe(train_x, train.labels, test_x, test.labels, C, lp);
+  r.linear_top1 = 100.0 * probe.test_accuracy;
+  r.linear_train_top1 = 100.0 * probe.train_accuracy;
+  r.knn_top1 = 100.0 * knn_accuracy(train_x, train.labels, test_x, test.labels, cfg.knn_k, cfg.knn_temperature, C);
+  r.train_images = train.size();
+  r.test_images = test.size();
+  r.feature_dim = train_x.size(1);
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  r.done = true;
+  return r;
+}
+
+}  // namespace gps

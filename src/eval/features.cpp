@@ -1,0 +1,22 @@
+#include "gps/eval/features.h"
+
+#include "gps/augment/augment.h"
+
+namespace gps {
+
+torch::Tensor extract_features(ResNet backbone, const Dataset& d, int64_t batch_size) {
+  torch::NoGradGuard no_grad;
+  const bool was_training = backbone->is_training();
+  backbone->eval();
+  const auto device = backbone->parameters().front().device();
+  std::vector<torch::Tensor> parts;
+  for (int64_t s = 0; s < d.size(); s += batch_size) {
+    const int64_t n = std::min(batch_size, d.size() - s);
+    auto x = to_normalized_float(d.images.narrow(0, s, n), d.mean, d.std).to(device);
+    parts.push_back(backbone(x).to(torch::kCPU));
+  }
+  backbone->train(was_training);
+  return torch::cat(parts, 0);
+}
+
+}  // namespace gps

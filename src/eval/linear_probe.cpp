@@ -1,0 +1,61 @@
+#include "gps/eval/linear_probe.h"
+
+#include "gps/core/check.h"
+#include "gps/core/rng.h"
+#include "gps/optim/schedule.h"
+
+namespace gps {
+
+LinearProbeResult linear_probe(const torch::Tensor& train_x, const torch::Tensor& train_y,
+                               const torch::Tensor& test_x, const torch::Tensor& test_y, int64_t num_classes,
+                               const LinearProbeOptions& opt) {
+  GPS_CHECK(train_x.dim() == 2 && test_x.dim() == 2 && train_x.size(1) == test_x.size(1),
+            "linear_probe: features must be [N, D] and [M, D] with equal D, got ", train_x.sizes(), " and ",
+            test_x.sizes());
+  GPS_CHECK(train_y.size(0) == train_x.size(0) && test_y.size(0) == test_x.size(0),
+            "linear_probe: one label per feature row expected");
+  GPS_CHECK(num_classes >= 2, "linear_probe: needs at least 2 classes");
+  torch::NoGradGuard outer_no_grad;
+  auto mean = train_x.mean(0, true);
+  auto std = train_x.std(0, /*unbiased=*/false, true).clamp_min(1e-6);
+  auto xtr = ((train_x - mean) / std).to(torch::kFloat32).contiguous();
+  auto xte = ((test_x - mean) / std).to(torch::kFloat32).contiguous();
+  const int64_t N = xtr.size(0), D = xtr.size(1);
+  const int64_t bs = std::min(opt.batch_size, N);
+  const int64_t steps_per_epoch = (N + bs - 1) / bs;
+  const int64_t total = steps_per_epoch * opt.epochs;
+
+  torch::Generator gen = at::detail::createCPUGenerator(opt.seed);
+  auto W = (torch::randn({D, num_classes}, gen, torch::kFloat32) * (1.0 / std::sqrt(double(D)))).requires_grad_(true);
+  auto b = torch::zeros({num_classes}, torch::kFloat32).requires_grad_(true);
+  torch::optim::Adam adam({W, b}, torch::optim::AdamOptions(opt.lr).weight_decay(opt.weight_decay));
+
+  int64_t step = 0;
+  std::vector<int64_t> perm(N);
+  for (int64_t e = 0; e < opt.epochs; ++e) {
+    for (int64_t i = 0; i < N; ++i) perm[i] = i;
+    Rng rng(opt.seed, 0x11ea7, uint64_t(e));
+    for (int64_t i = N - 1; i > 0; --i) std::swap(perm[i], perm[rng.below(uint64_t(i) + 1)]);
+    auto order = torch::tensor(perm, torch::kInt64);
+    for (int64_t s = 0; s < N; s += bs, ++step) {
+      auto idx = order.narrow(0, s, std::min(bs, N - s));
+      const double lr = warmup_cosine(step, total, 0, opt.lr, opt.lr, 0.0);
+      for (auto& g : adam.param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
+      torch::AutoGradMode grad(true);
+      auto logits = xtr.index_select(0, idx).mm(W) + b;
+      auto loss = torch::nn::functional::cross_entropy(logits, train_y.index_select(0, idx));
+      adam.zero_grad();
+      loss.backward();
+      adam.step();
+    }
+  }
+  LinearProbeResult r;
+  auto acc = [&](const torch::Tensor& x, const torch::Tensor& y) {
+    return (x.mm(W) + b).argmax(1).eq(y).to(torch::kFloat64).mean().item<double>();
+  };
+  r.train_accuracy = acc(xtr, train_y);
+  r.test_accuracy = acc(xte, test_y);
+  return r;
+}
+
+}  // namespace gps

@@ -1,0 +1,76 @@
+#include "gps/models/resnet.h"
+
+#include "gps/core/check.h"
+
+namespace gps {
+
+namespace nn = torch::nn;
+
+namespace {
+
+nn::Conv2d conv(int64_t in, int64_t out, int64_t k, int64_t stride, int64_t pad) {
+  return nn::Conv2d(nn::Conv2dOptions(in, out, k).stride(stride).padding(pad).bias(false));
+}
+
+void init_weights(nn::Module& m) {
+  for (auto& mod : m.modules(/*include_self=*/false)) {
+    if (auto* c = mod->as<nn::Conv2d>()) {
+      nn::init::kaiming_normal_(c->weight, 0.0, torch::kFanOut, torch::kReLU);
+    } else if (auto* b = mod->as<nn::BatchNorm2d>()) {
+      nn::init::ones_(b->weight);
+      nn::init::zeros_(b->bias);
+    }
+  }
+}
+
+}  // namespace
+
+BasicBlockImpl::BasicBlockImpl(int64_t in, int64_t out, int64_t stride) {
+  conv1 = register_module("conv1", conv(in, out, 3, stride, 1));
+  bn1 = register_module("bn1", nn::BatchNorm2d(out));
+  conv2 = register_module("conv2", conv(out, out, 3, 1, 1));
+  bn2 = register_module("bn2", nn::BatchNorm2d(out));
+  if (stride != 1 || in != out) {
+    downsample = register_module("downsample", nn::Sequential(conv(in, out, 1, stride, 0), nn::BatchNorm2d(out)));
+  }
+}
+
+torch::Tensor BasicBlockImpl::forward(const torch::Tensor& x) {
+  auto y = torch::relu(bn1(conv1(x)));
+  y = bn2(conv2(y));
+  return torch::relu(y + (downsample ? downsample->forward(x) : x));
+}
+
+ResNetImpl::ResNetImpl(int64_t in_channels, int64_t width, bool small_stem, int64_t stem_padding)
+    : small_stem_(small_stem), feature_dim_(8 * width) {
+  GPS_CHECK(in_channels == 1 || in_channels == 3, "ResNet: in_channels must be 1 or 3, got ", in_channels);
+  GPS_CHECK(width >= 1, "model.width must be >= 1");
+  conv1 = register_module("conv1", small_stem ? conv(in_channels, width, 3, 1, stem_padding)
+                                              : conv(in_channels, width, 7, 2, 3));
+  bn1 = register_module("bn1", nn::BatchNorm2d(width));
+  auto stage = [](int64_t in, int64_t out, int64_t stride) {
+    return nn::Sequential(BasicBlock(in, out, stride), BasicBlock(out, out, 1));
+  };
+  layer1 = register_module("layer1", stage(width, width, 1));
+  layer2 = register_module("layer2", stage(width, 2 * width, 2));
+  layer3 = register_module("layer3", stage(2 * width, 4 * width, 2));
+  layer4 = register_module("layer4", stage(4 * width, 8 * width, 2));
+  init_weights(*this);
+}
+
+torch::Tensor ResNetImpl::forward(const torch::Tensor& x) {
+  auto y = torch::relu(bn1(conv1(x)));
+  if (!small_stem_) y = torch::max_pool2d(y, 3, 2, 1);
+  y = layer1->forward(y);
+  y = layer2->forward(y);
+  y = layer3->forward(y);
+  y = layer4->forward(y);
+  return torch::adaptive_avg_pool2d(y, {1, 1}).flatten(1);
+}
+
+ResNet make_backbone(const ModelConfig& cfg, int64_t in_channels) {
+  GPS_CHECK(cfg.arch == "resnet18", "model.arch: unknown backbone '", cfg.arch, "' (expected resnet18)");
+  return ResNet(in_channels, cfg.width, cfg.small_stem, cfg.stem_padding);
+}
+
+}  // namespace gps

@@ -1,0 +1,136 @@
+#include "gps/neighbors/neighbor_table.h"
+
+#include "gps/core/check.h"
+#include "gps/io/npy.h"
+#include "gps/neighbors/knn_search.h"
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+namespace gps {
+
+namespace fs = std::filesystem;
+
+void NeighborTable::validate(int64_t n, const std::string& what) const {
+  GPS_CHECK(ids.defined() && ids.dim() == 2 && ids.scalar_type() == torch::kInt64, what,
+            ": ids must be [N, K] int64");
+  GPS_CHECK(ids.size(0) == n, what, ": table has ", ids.size(0), " rows, dataset has ", n, " images");
+  GPS_CHECK(dists.defined() && dists.sizes() == ids.sizes() && dists.scalar_type() == torch::kFloat32, what,
+            ": dists must be float32 of the shape of ids ", ids.sizes());
+  GPS_CHECK(counts.defined() && counts.dim() == 1 && counts.size(0) == n && counts.scalar_type() == torch::kInt64,
+            what, ": counts must be [", n, "] int64");
+  GPS_CHECK(counts.min().item<int64_t>() >= 1 && counts.max().item<int64_t>() <= ids.size(1), what,
+            ": counts must lie in [1, ", ids.size(1), "]");
+  // Valid entries must be image ids.
+  auto mask = torch::arange(ids.size(1)).unsqueeze(0) < counts.unsqueeze(1);
+  auto valid = ids.masked_select(mask);
+  GPS_CHECK(valid.min().item<int64_t>() >= 0 && valid.max().item<int64_t>() < n, what,
+            ": candidate ids out of range [0, ", n, ")");
+}
+
+bool NeighborTable::is_self_only() const {
+  if (width() != 1) return false;
+  return torch::equal(ids.squeeze(1), torch::arange(size(), torch::kInt64));
+}
+
+NeighborTable self_table(int64_t n) {
+  NeighborTable t;
+  t.ids = torch::arange(n, torch::kInt64).unsqueeze(1).contiguous();
+  t.dists = torch::zeros({n, 1}, torch::kFloat32);
+  t.counts = torch::ones({n}, torch::kInt64);
+  return t;
+}
+
+NeighborTable build_table(const torch::Tensor& emb, int64_t k, bool exclude_self, const std::string& metric) {
+  GPS_CHECK(emb.dim() == 2, "build_table: embeddings must be [N, D], got ", emb.sizes());
+  const int64_t n = emb.size(0);
+  const int64_t others = exclude_self ? k : k - 1;  // neighbours other than i per row
+  GPS_CHECK(k >= 1 && others < n, "neighbors.k = ", k, " is too large for ", n, " images (need k ",
+            exclude_self ? "< N with exclude_self" : "<= N", ")");
+  NeighborTable t;
+  t.ids = torch::empty({n, k}, torch::kInt64);
+  t.dists = torch::empty({n, k}, torch::kFloat32);
+  t.counts = torch::full({n}, k, torch::kInt64);
+  if (others == 0) {
+    return self_table(n);
+  }
+  // One extra result so that dropping i still leaves `others` entries.
+  const auto r = knn_search(emb, emb, others + 1, metric);
+  auto rid = r.ids.accessor<int64_t, 2>();
+  auto rd = r.dists.accessor<float, 2>();
+  auto id = t.ids.accessor<int64_t, 2>();
+  auto dd = t.dists.accessor<float, 2>();
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t col = 0;
+    if (!exclude_self) {
+      id[i][0] = i;
+      dd[i][0] = 0.0f;
+      col = 1;
+    }
+    for (int64_t j = 0; j <= others && col < k; ++j) {
+      const int64_t c = rid[i][j];
+      if (c == i || c < 0) continue;
+      id[i][col] = c;
+      dd[i][col] = std::max(0.0f, rd[i][j]);
+      ++col;
+    }
+    GPS_CHECK(col == k, "build_table: search returned too few neighbours for row ", i);
+  }
+  return t;
+}
+
+void save_table(const std::string& dir, const NeighborTable& t, const std::string& fingerprint) {
+  fs::create_directories(dir);
+  const fs::path d(dir);
+  // meta.json is written last: its presence marks a complete table.
+  fs::remove(d / "meta.json");
+  for (auto& [name, tensor] : {std::pair<std::string, torch::Tensor>{"ids", t.ids}, {"dists", t.dists}, {"counts", t.counts}}) {
+    save_npy((d / (name + ".npy.tmp")).string(), tensor);
+    fs::rename(d / (name + ".npy.tmp"), d / (name + ".npy"));
+  }
+  nlohmann::json meta = {{"fingerprint", fingerprint}, {"rows", t.size()}, {"width", t.width()}};
+  {
+    std::ofstream f((d / "meta.json.tmp").string());
+    GPS_CHECK(f, "cannot write ", (d / "meta.json.tmp").string());
+    f << meta.dump(2) << "\n";
+  }
+  fs::rename(d / "meta.json.tmp", d / "meta.json");
+}
+
+bool load_table(const std::string& dir, const std::string& fingerprint, NeighborTable& out) {
+  const fs::path d(dir);
+  if (!fs::exists(d / "meta.json")) return false;
+  nlohmann::json meta;
+  try {
+    std::ifstream f((d / "meta.json").string());
+    meta = nlohmann::json::parse(f);
+  } catch (const std::exception& e) {
+    GPS_FAIL((d / "meta.json").string(), ": corrupt neighbour-table metadata: ", e.what());
+  }
+  if (meta.value("fingerprint", "") != fingerprint) return false;
+  NeighborTable t;
+  t.ids = load_npy((d / "ids.npy").string());
+  t.dists = load_npy((d / "dists.npy").string());
+  t.counts = load_npy((d / "counts.npy").string());
+  t.validate(meta.value("rows", int64_t(-1)), dir);
+  out = t;
+  return true;
+}
+
+}  // namespace gps
+
+namespace gps {
+
+double candidate_label_purity(const NeighborTable& t, const torch::Tensor& labels) {
+  GPS_CHECK(labels.dim() == 1 && labels.size(0) == t.size(), "purity: need one label per table row");
+  auto self = torch::arange(t.size(), torch::kInt64).unsqueeze(1);
+  auto valid = (torch::arange(t.width()).unsqueeze(0) < t.counts.unsqueeze(1)).logical_and(t.ids.ne(self));
+  auto same = labels.index_select(0, t.ids.clamp(0, t.size() - 1).flatten()).view_as(t.ids).eq(labels.unsqueeze(1));
+  const int64_t n = valid.sum().item<int64_t>();
+  if (n == 0) return std::nan("");
+  return double(same.logical_and(valid).sum().item<int64_t>()) / double(n);
+}
+
+}  // namespace gps

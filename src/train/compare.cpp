@@ -1,0 +1,80 @@
+#include "gps/train/compare.h"
+
+#include "gps/core/check.h"
+#include "gps/core/threads.h"
+#include "gps/data/registry.h"
+#include "gps/prior/prior.h"
+#include "gps/train/progress.h"
+#include "gps/train/run_dir.h"
+
+#include <cstdio>
+#include <filesystem>
+
+namespace gps {
+
+namespace {
+
+std::string row(const std::string& name, const EvalResult& e, const std::string& time, const std::string& ips,
+                const std::string& dir) {
+  char buf[512];
+  std::snprintf(buf, sizeof(buf), "| %-28s | %8.2f | %8.2f | %9s | %9s | %s |\n", name.c_str(), e.linear_top1,
+                e.knn_top1, time.c_str(), ips.c_str(), dir.c_str());
+  return buf;
+}
+
+}  // namespace
+
+CompareResult run_compare(const Config& base, const std::string& command_line) {
+  base.validate();
+  GPS_CHECK(base.eval.enabled, "compare needs eval.enabled=true (it compares test accuracies)");
+  CompareResult r;
+  const std::string stem = base.train.name.empty() ? str_cat(base.method.name, "-", base.augment.preset) : base.train.name;
+
+  Config plain = base, gps = base;
+  plain.gps = false;
+  plain.train.name = stem + "-plain";
+  gps.gps = true;
+  gps.train.name = stem + "-gps";
+  r.plain = train(plain, command_line + "  # plain run");
+  r.gps = train(gps, command_line + "  # gps run");
+
+  // The prior's own embeddings as a reference point (paper Table 1's "LP").
+  set_threads(int(base.train.threads));
+  Dataset train_set = load_dataset(base.data, "train");
+  Dataset test_set = load_dataset(base.data, "test");
+  auto prior = make_prior(base.prior);
+  r.prior_name = prior->describe();
+  r.prior = evaluate_features(prior->embed(train_set), train_set, prior->embed(test_set), test_set, base.eval,
+                              uint64_t(base.train.seed));
+
+  const std::string name = base.method.name;
+  std::string md;
+  md += str_cat("Fashion-MNIST-style comparison: ", base.data.name, ", train images ", r.plain.eval.train_images,
+                ", test images ", r.plain.eval.test_images, ", augment=", base.augment.preset, ", ", base.optim.epochs,
+                " epochs, batch ", base.optim.batch_size, ", ", base.model.arch, " width ", base.model.width, "\n\n");
+  md += "| run                          | linear % |    kNN % | train time |     img/s | run directory |\n";
+  md += "|------------------------------|---------:|---------:|----------:|----------:|---------------|\n";
+  auto ips = [](double v) { return str_cat(int64_t(v + 0.5)); };
+  md += row(name + " (plain)", r.plain.eval, format_duration(r.plain.train_seconds), ips(r.plain.images_per_second),
+            r.plain.run_dir);
+  md += row("GPS-" + name + " (k=" + std::to_string(base.neighbors.k) + ")", r.gps.eval,
+            format_duration(r.gps.train_seconds), ips(r.gps.images_per_second), r.gps.run_dir);
+  md += row("prior " + r.prior_name + " itself", r.prior, "-", "-", "-");
+  char delta[160];
+  std::snprintf(delta, sizeof(delta), "\nGPS - plain: %+.2f points linear, %+.2f points kNN\n",
+                r.gps.eval.linear_top1 - r.plain.eval.linear_top1, r.gps.eval.knn_top1 - r.plain.eval.knn_top1);
+  md += delta;
+  r.table_markdown = md;
+  r.out_dir = base.train.out_dir;
+  const auto out = std::filesystem::path(base.train.out_dir);
+  write_file_atomic((out / (stem + "-compare.md")).string(), md);
+  nlohmann::json j = {{"plain", {{"run_dir", r.plain.run_dir}, {"eval", r.plain.eval.to_json()},
+                                 {"train_seconds", r.plain.train_seconds}, {"images_per_second", r.plain.images_per_second}}},
+                      {"gps", {{"run_dir", r.gps.run_dir}, {"eval", r.gps.eval.to_json()},
+                               {"train_seconds", r.gps.train_seconds}, {"images_per_second", r.gps.images_per_second}}},
+                      {"prior", {{"name", r.prior_name}, {"eval", r.prior.to_json()}}}};
+  write_file_atomic((out / (stem + "-compare.json")).string(), j.dump(2) + "\n");
+  return r;
+}
+
+}  // namespace gps

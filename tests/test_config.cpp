@@ -1,0 +1,82 @@
+#include "gps/config/config.h"
+#include "gps/core/check.h"
+#include "test_util.h"
+
+#include <gtest/gtest.h>
+
+using namespace gps;
+
+namespace {
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const gps::Error& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST(Config, DefaultsRoundTripThroughYaml) {
+  Config a;
+  a.optim.lr = 0.123;
+  a.neighbors.k = 9;
+  a.train.name = "x y";
+  Config b;
+  b.merge_yaml_text(a.to_yaml(), "roundtrip");
+  EXPECT_EQ(a.to_yaml(), b.to_yaml());
+  EXPECT_DOUBLE_EQ(b.optim.lr, 0.123);
+}
+
+TEST(Config, UnknownKeyNamesTheKey) {
+  Config c;
+  auto msg = error_of([&] { c.set("optim.learning_rate", "0.1"); });
+  EXPECT_NE(msg.find("optim.learning_rate"), std::string::npos) << msg;
+  msg = error_of([&] { c.merge_yaml_text("optim:\n  lr: 0.1\n  nesterov: true\n", "f.yaml"); });
+  EXPECT_NE(msg.find("f.yaml"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("optim.nesterov"), std::string::npos) << msg;
+  msg = error_of([&] { c.set("neighbours.k", "3"); });
+  EXPECT_NE(msg.find("neighbors.k"), std::string::npos) << "suggests the right key: " << msg;
+}
+
+TEST(Config, WrongTypesAndRangesNameTheKey) {
+  Config c;
+  auto msg = error_of([&] { c.set("optim.batch_size", "big"); });
+  EXPECT_NE(msg.find("optim.batch_size"), std::string::npos);
+  EXPECT_NE(msg.find("integer"), std::string::npos);
+  msg = error_of([&] { c.set("optim.lr", "-1"); });
+  EXPECT_NE(msg.find("out of range"), std::string::npos) << msg;
+  msg = error_of([&] { c.set("gps", "maybe"); });
+  EXPECT_NE(msg.find("true or false"), std::string::npos) << msg;
+  msg = error_of([&] { c.set("method.name", "moco"); });
+  EXPECT_NE(msg.find("simclr"), std::string::npos) << msg;
+  EXPECT_NE(error_of([&] { c.set("optim.batch_size", "12.5"); }), "");
+  EXPECT_NE(error_of([&] { c.set("optim.lr", "nan"); }), "");
+  EXPECT_NE(error_of([&] { c.merge_yaml_text("optim: [1, 2]", "l.yaml"); }), "");
+  EXPECT_NE(error_of([&] { c.merge_yaml_text("optim:\n  lr: [1, 2]\n", "l.yaml"); }), "");
+  EXPECT_NE(error_of([&] { c.merge_yaml_text("optim: {lr: 0.1", "broken.yaml"); }).find("broken.yaml"),
+            std::string::npos);
+}
+
+TEST(Config, OverridesTakePrecedenceOverFileInOrder) {
+  test::TempDir tmp;
+  test::write_bytes(tmp.file("c.yaml"), "optim:\n  lr: 0.5\n  epochs: 3\nneighbors.k: 7\n");
+  auto c = load_config(tmp.file("c.yaml"), {"optim.lr=0.25", "optim.lr=0.125", "gps=false"});
+  EXPECT_DOUBLE_EQ(c.optim.lr, 0.125);
+  EXPECT_EQ(c.optim.epochs, 3);
+  EXPECT_EQ(c.neighbors.k, 7);
+  EXPECT_FALSE(c.gps);
+  EXPECT_NE(error_of([&] { load_config(tmp.file("c.yaml"), {"optim.lr"}); }).find("key=value"), std::string::npos);
+  EXPECT_NE(error_of([&] { load_config(tmp.file("missing.yaml"), {}); }).find("missing.yaml"), std::string::npos);
+}
+
+TEST(Config, ContradictionsAreRejected) {
+  EXPECT_NE(error_of([] { load_config("", {"optim.epochs=5", "optim.warmup_epochs=10"}); }).find("warmup_epochs"),
+            std::string::npos);
+}
+
+TEST(Config, ShippedConfigsLoad) {
+  for (auto name : {"fmnist-simclr-weak.yaml"}) {
+    EXPECT_NO_THROW(load_config(std::string(GPS_SOURCE_DIR) + "/configs/" + name, {})) << name;
+  }
+}

@@ -1,0 +1,78 @@
+// Helpers shared by the tests: temporary folders and files in real formats.
+#pragma once
+
+#include <torch/torch.h>
+#include <zlib.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace gps::test {
+
+// A fresh temporary folder, removed when the object dies.
+struct TempDir {
+  std::filesystem::path path;
+  TempDir() {
+    std::random_device rd;
+    path = std::filesystem::temp_directory_path() / ("gps-test-" + std::to_string(rd()) + std::to_string(rd()));
+    std::filesystem::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  std::string file(const std::string& name) const { return (path / name).string(); }
+};
+
+inline void write_bytes(const std::string& path, const std::string& bytes) {
+  std::ofstream f(path, std::ios::binary);
+  f.write(bytes.data(), bytes.size());
+}
+
+inline void write_gz(const std::string& path, const std::string& bytes) {
+  gzFile g = gzopen(path.c_str(), "wb");
+  gzwrite(g, bytes.data(), static_cast<unsigned>(bytes.size()));
+  gzclose(g);
+}
+
+// IDX bytes: 00 00 08 rank, big-endian dims, then the payload.
+inline std::string idx_bytes(const std::vector<uint32_t>& dims, const std::vector<uint8_t>& data) {
+  std::string s = {0, 0, 8, static_cast<char>(dims.size())};
+  for (uint32_t d : dims) {
+    s.push_back(static_cast<char>(d >> 24));
+    s.push_back(static_cast<char>(d >> 16));
+    s.push_back(static_cast<char>(d >> 8));
+    s.push_back(static_cast<char>(d));
+  }
+  s.append(data.begin(), data.end());
+  return s;
+}
+
+// Writes a tiny Fashion-MNIST-layout folder (gzipped IDX files) with n_train /
+// n_test images of size hw x hw and labels cycling over 10 classes. Images
+// of class c are noisy versions of a class template, so classes are learnable.
+inline void write_tiny_mnist(const std::string& dir, int n_train, int n_test, int hw = 8) {
+  std::filesystem::create_directories(dir);
+  std::mt19937 rng(123);
+  auto make = [&](int n, const std::string& prefix) {
+    std::vector<uint8_t> img(size_t(n) * hw * hw), lab(n);
+    for (int i = 0; i < n; ++i) {
+      const int c = i % 10;
+      lab[i] = static_cast<uint8_t>(c);
+      for (int p = 0; p < hw * hw; ++p) {
+        const int base = ((p * 7 + c * 13) % 10) * 25;
+        img[size_t(i) * hw * hw + p] = static_cast<uint8_t>(std::clamp<int>(base + int(rng() % 40) - 20, 0, 255));
+      }
+    }
+    write_gz(dir + "/" + prefix + "-images-idx3-ubyte.gz", idx_bytes({uint32_t(n), uint32_t(hw), uint32_t(hw)}, img));
+    write_gz(dir + "/" + prefix + "-labels-idx1-ubyte.gz", idx_bytes({uint32_t(n)}, lab));
+  };
+  make(n_train, "train");
+  make(n_test, "t10k");
+}
+
+}  // namespace gps::test

@@ -1,0 +1,89 @@
+// gps neighbors / gps embed / gps eval: the prior, its table, and evaluation.
+#include "commands.h"
+
+#include "gps/config/config.h"
+#include "gps/core/check.h"
+#include "gps/core/threads.h"
+#include "gps/data/registry.h"
+#include "gps/eval/evaluate.h"
+#include "gps/eval/features.h"
+#include "gps/io/npy.h"
+#include "gps/methods/method.h"
+#include "gps/neighbors/table_cache.h"
+#include "gps/train/checkpoint.h"
+#include "gps/train/run_dir.h"
+
+#include <cstdio>
+#include <filesystem>
+
+namespace gps::cli {
+
+Runner add_neighbors(CLI::App& app) {
+  auto args = std::make_shared<ConfigArgs>();
+  add_config_args(&app, *args);
+  return [args]() {
+    const Config cfg = load_config(args->config_path, args->overrides);
+    set_threads(int(cfg.train.threads));
+    const Dataset d = load_dataset(cfg.data, "train");
+    auto prior = make_prior(cfg.prior);
+    TableInfo info;
+    const NeighborTable t = obtain_table(*prior, d, cfg.neighbors,
+                                         (std::filesystem::path(cfg.train.out_dir) / "cache").string(), &info);
+    std::printf("table: %s (%s in %.1f s)\n", info.dir.c_str(), info.reused ? "reused" : "built", info.seconds);
+    std::printf("fingerprint: %s\n", info.fingerprint.c_str());
+    std::printf("rows %lld, candidates per row %lld\n", static_cast<long long>(t.size()),
+                static_cast<long long>(t.width()));
+    if (d.has_labels())
+      std::printf("label purity of candidates other than the image itself: %.2f%%\n",
+                  100.0 * candidate_label_purity(t, d.labels));
+    return 0;
+  };
+}
+
+Runner add_embed(CLI::App& app) {
+  auto args = std::make_shared<ConfigArgs>();
+  auto out = std::make_shared<std::string>();
+  auto split = std::make_shared<std::string>("train");
+  add_config_args(&app, *args);
+  app.add_option("-o,--out", *out, "output .npy file (float32 [N, D])")->required();
+  app.add_option("--split", *split, "dataset split")->check(CLI::IsMember({"train", "test"}));
+  return [args, out, split]() {
+    const Config cfg = load_config(args->config_path, args->overrides);
+    set_threads(int(cfg.train.threads));
+    const Dataset d = load_dataset(cfg.data, *split);
+    auto prior = make_prior(cfg.prior);
+    const auto e = prior->embed(d);
+    save_npy(*out, e);
+    std::printf("wrote %s: [%lld, %lld] float32 (%s of %s)\n", out->c_str(), static_cast<long long>(e.size(0)),
+                static_cast<long long>(e.size(1)), prior->describe().c_str(), d.name.c_str());
+    return 0;
+  };
+}
+
+Runner add_eval(CLI::App& app) {
+  auto run = std::make_shared<std::string>();
+  auto overrides = std::make_shared<std::vector<std::string>>();
+  app.add_option("run", *run, "run directory (holds config.yaml and checkpoint.pt)")->required();
+  app.add_option("overrides", *overrides, "eval.* / data.* overrides key=value");
+  return [run, overrides]() {
+    namespace fs = std::filesystem;
+    const auto cfg_path = (fs::path(*run) / "config.yaml").string();
+    GPS_CHECK(fs::exists(cfg_path), *run, " is not a run directory (no config.yaml)");
+    Config cfg = load_config(cfg_path, *overrides);
+    set_threads(int(cfg.train.threads));
+    const Dataset train_set = load_dataset(cfg.data, "train");
+    const Dataset test_set = load_dataset(cfg.data, "test");
+    Method method = make_method(cfg.method, cfg.model, train_set.channels());
+    load_checkpoint_weights((fs::path(*run) / "checkpoint.pt").string(), *method);
+    auto backbone = method->backbone();
+    const EvalResult r = evaluate_features(extract_features(backbone, train_set), train_set,
+                                           extract_features(backbone, test_set), test_set, cfg.eval,
+                                           uint64_t(cfg.train.seed));
+    write_file_atomic((fs::path(*run) / "eval.json").string(), r.to_json().dump(2) + "\n");
+    std::printf("linear probe %.2f%%, kNN %.2f%% (written to %s/eval.json)\n", r.linear_top1, r.knn_top1,
+                run->c_str());
+    return 0;
+  };
+}
+
+}  // namespace gps::cli

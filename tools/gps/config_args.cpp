@@ -1,0 +1,26 @@
+#include "commands.h"
+
+#include "gps/config/config.h"
+
+#include <cstdio>
+
+namespace gps::cli {
+
+void add_config_args(CLI::App* app, ConfigArgs& args) {
+  app->add_option("-c,--config", args.config_path, "YAML config file (see configs/)")->check(CLI::ExistingFile);
+  app->add_option("overrides", args.overrides, "config overrides key.sub=value, applied after the file");
+  app->footer(config_help());
+}
+
+std::string config_help() {
+  std::string s = "\nConfig keys (YAML or key=value overrides; default in brackets):\n";
+  for (const auto& k : config_schema()) {
+    char buf[512];
+    std::snprintf(buf, sizeof(buf), "  %-26s %-22s [%s] %s\n", k.key.c_str(), k.type.c_str(),
+                  k.default_value.c_str(), k.help.c_str());
+    s += buf;
+  }
+  return s;
+}
+
+}  // namespace gps::cli

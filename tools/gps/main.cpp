@@ -1,0 +1,51 @@
+// gps: guided positive sampling for self-supervised learning.
+#include "commands.h"
+
+#include "gps/core/check.h"
+
+#include <c10/util/Exception.h>
+
+#include <cstdio>
+#include <map>
+
+int main(int argc, char** argv) {
+  std::string command_line;
+  for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
+
+  CLI::App app{"gps: self-supervised representation learning with Guided Positive Sampling (GPS-SSL)"};
+  app.require_subcommand(1);
+  std::map<CLI::App*, gps::cli::Runner> runners;
+  auto add = [&](const char* name, const char* help, auto&& adder) {
+    CLI::App* sub = app.add_subcommand(name, help);
+    runners[sub] = adder(*sub);
+  };
+  add("train", "train one SSL run (plain or GPS) and evaluate it",
+      [&](CLI::App& s) { return gps::cli::add_train(s, command_line); });
+  add("compare", "train a method plain and with GPS, print a side-by-side table (the main job)",
+      [&](CLI::App& s) { return gps::cli::add_compare(s, command_line); });
+  add("neighbors", "build (or reuse) the neighbour table of a prior and report its label purity",
+      [&](CLI::App& s) { return gps::cli::add_neighbors(s); });
+  add("embed", "write the prior's embeddings of a dataset split as .npy",
+      [&](CLI::App& s) { return gps::cli::add_embed(s); });
+  add("eval", "evaluate a run's checkpoint: linear probe and kNN on the test split",
+      [&](CLI::App& s) { return gps::cli::add_eval(s); });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    for (auto* sub : app.get_subcommands()) return runners.at(sub)();
+  } catch (const gps::Error& e) {
+    std::fprintf(stderr, "\nerror: %s\n", e.what());
+    return 2;
+  } catch (const c10::Error& e) {
+    std::fprintf(stderr, "\nerror (torch): %s\n", e.what_without_backtrace());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "\nerror: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
