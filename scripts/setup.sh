@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs every dependency of gps-ssl from Debian packages and builds it in
 # Release. Idempotent; run as root on Debian 12.
-#   scripts/setup.sh            install packages + build
-#   GPS_SKIP_BUILD=1 scripts/setup.sh   install packages only
+#   scripts/setup.sh                      install packages + build the `gps` CLI
+#   GPS_TARGETS=all scripts/setup.sh      ... + tests and benchmarks
+#   GPS_SKIP_BUILD=1 scripts/setup.sh     install packages only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,5 +38,5 @@ done
 if [ "${GPS_SKIP_BUILD:-0}" != "1" ]; then
   cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release \
         -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
-  cmake --build build -j "$(nproc)"
+  cmake --build build -j "$(nproc)" --target "${GPS_TARGETS:-gps}"
 fi

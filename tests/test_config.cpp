@@ -60,7 +60,7 @@ TEST(Config, WrongTypesAndRangesNameTheKey) {
 
 TEST(Config, OverridesTakePrecedenceOverFileInOrder) {
   test::TempDir tmp;
-  test::write_bytes(tmp.file("c.yaml"), "optim:\n  lr: 0.5\n  epochs: 3\nneighbors.k: 7\n");
+  test::write_bytes(tmp.file("c.yaml"), "optim:\n  lr: 0.5\n  epochs: 3\n  warmup_epochs: 1\nneighbors.k: 7\n");
   auto c = load_config(tmp.file("c.yaml"), {"optim.lr=0.25", "optim.lr=0.125", "gps=false"});
   EXPECT_DOUBLE_EQ(c.optim.lr, 0.125);
   EXPECT_EQ(c.optim.epochs, 3);

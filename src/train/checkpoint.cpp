@@ -39,10 +39,12 @@ CheckpointState load_checkpoint_weights(const std::string& path, torch::nn::Modu
     GPS_FAIL(path, ": cannot load checkpoint (corrupt file, or model settings differ from the run's): ", e.what());
   }
   CheckpointState s;
-  torch::Tensor t;
-  if (root.try_read("step", t)) s.step = t.item<int64_t>();
-  if (root.try_read("epoch", t)) s.epoch = t.item<int64_t>();
-  if (root.try_read("config_yaml", t)) s.config_yaml.assign(reinterpret_cast<const char*>(t.data_ptr<uint8_t>()), t.numel());
+  // A fresh tensor per entry: try_read cannot re-point one that already holds archive storage.
+  torch::Tensor step, epoch, yaml;
+  if (root.try_read("step", step)) s.step = step.item<int64_t>();
+  if (root.try_read("epoch", epoch)) s.epoch = epoch.item<int64_t>();
+  if (root.try_read("config_yaml", yaml))
+    s.config_yaml.assign(reinterpret_cast<const char*>(yaml.data_ptr<uint8_t>()), yaml.numel());
   return s;
 }
 
