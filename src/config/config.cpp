@@ -126,11 +126,28 @@ const std::vector<Field>& fields() {
       int_field("model.width", REF(int64_t, model.width), 1, 1024, "channels of the first stage (64 = torchvision)"),
       bool_field("model.small_stem", REF(bool, model.small_stem), "3x3 stride-1 stem without max-pool"),
       int_field("model.stem_padding", REF(int64_t, model.stem_padding), 0, 3, "padding of the small stem"),
-      str_field("method.name", REF(std::string, method.name), {"simclr"}, "SSL method"),
+      str_field("method.name", REF(std::string, method.name), {"simclr", "byol", "nnclr", "barlow_twins", "vicreg"},
+                "SSL method"),
       num_field("method.temperature", REF(double, method.temperature), 1e-4, 100, "NT-Xent temperature"),
       int_field("method.proj_hidden_dim", REF(int64_t, method.proj_hidden_dim), 1, 65536, "projector hidden width"),
       int_field("method.proj_output_dim", REF(int64_t, method.proj_output_dim), 1, 65536, "projector output width"),
-      str_field("optim.name", REF(std::string, optim.name), {"sgd"}, "optimiser"),
+      int_field("method.pred_hidden_dim", REF(int64_t, method.pred_hidden_dim), 1, 65536,
+                "predictor hidden width (byol, nnclr)"),
+      num_field("method.tau_base", REF(double, method.tau_base), 0, 1,
+                "byol: EMA rate of the target at step 0, cosine-increased to 1"),
+      int_field("method.queue_size", REF(int64_t, method.queue_size), 1, 1 << 24,
+                "nnclr: rows of the FIFO support set (a multiple of optim.batch_size)"),
+      num_field("method.barlow_lambda", REF(double, method.barlow_lambda), 0, 100,
+                "barlow_twins: weight of the off-diagonal term"),
+      num_field("method.barlow_scale", REF(double, method.barlow_scale), 1e-6, 1000,
+                "barlow_twins: factor on the whole loss"),
+      num_field("method.vicreg_sim_weight", REF(double, method.vicreg_sim_weight), 0, 1000,
+                "vicreg: weight of the invariance (MSE) term"),
+      num_field("method.vicreg_var_weight", REF(double, method.vicreg_var_weight), 0, 1000,
+                "vicreg: weight of the variance (std hinge) term"),
+      num_field("method.vicreg_cov_weight", REF(double, method.vicreg_cov_weight), 0, 1000,
+                "vicreg: weight of the covariance term"),
+      str_field("optim.name", REF(std::string, optim.name), {"sgd", "lars"}, "optimiser (momentum SGD or LARS)"),
       int_field("optim.batch_size", REF(int64_t, optim.batch_size), 2, 1 << 20, "images per step (anchors)"),
       int_field("optim.epochs", REF(int64_t, optim.epochs), 1, 100000, "training epochs"),
       num_field("optim.lr", REF(double, optim.lr), 0, 100, "base learning rate"),
@@ -141,6 +158,9 @@ const std::vector<Field>& fields() {
       num_field("optim.warmup_start_lr", REF(double, optim.warmup_start_lr), 0, 100, "lr at step 0"),
       num_field("optim.min_lr", REF(double, optim.min_lr), 0, 100, "lr at the end of the cosine"),
       num_field("optim.classifier_lr", REF(double, optim.classifier_lr), 0, 100, "online probe lr (scaled like lr)"),
+      num_field("optim.eta", REF(double, optim.eta), 1e-6, 10, "lars: trust coefficient"),
+      bool_field("optim.exclude_bias_n_norm", REF(bool, optim.exclude_bias_n_norm),
+                 "lars: 1-D parameters (biases, norms) get plain momentum SGD, no trust ratio"),
       int_field("train.seed", REF(int64_t, train.seed), 0, kBig, "seed of weights, sampling and augmentation"),
       int_field("train.threads", REF(int64_t, train.threads), 0, 1024, "CPU threads (0 = all cores)"),
       str_field("train.out_dir", REF(std::string, train.out_dir), {}, "parent folder of run directories"),
@@ -245,6 +265,9 @@ void Config::validate() const {
   GPS_CHECK(optim.min_lr <= optim.lr, "optim.min_lr (", optim.min_lr, ") must not exceed optim.lr (", optim.lr, ")");
   if (prior.kind != "pixels")
     GPS_CHECK(prior.pca_dim == 0, "prior.pca_dim only applies to prior.kind=pixels");
+  if (method.name == "nnclr")
+    GPS_CHECK(method.queue_size % optim.batch_size == 0, "method.queue_size (", method.queue_size,
+              ") must be a multiple of optim.batch_size (", optim.batch_size, ")");
   // k = 1 without exclude_self is allowed: GPS then degenerates to plain SSL (Proposition 1).
 }
 

@@ -33,4 +33,74 @@ torch::Tensor nt_xent(const torch::Tensor& z1, const torch::Tensor& z2, double t
   return nt_xent_indexed(torch::cat({z1, z2}, 0), torch::cat({idx, idx}, 0), temperature);
 }
 
+namespace {
+
+void check_pair(const char* what, const torch::Tensor& a, const torch::Tensor& b, int64_t min_rows) {
+  GPS_CHECK(a.dim() == 2 && a.sizes() == b.sizes(), what, ": inputs must both be [N, D], got ", a.sizes(), " and ",
+            b.sizes());
+  GPS_CHECK(a.size(0) >= min_rows, what, ": needs at least ", min_rows, " rows, got ", a.size(0));
+  GPS_CHECK(a.scalar_type() == b.scalar_type() && a.device() == b.device(), what,
+            ": inputs must share dtype and device");
+}
+
+torch::Tensor off_diagonal_mask(int64_t d, const torch::Device& device) {
+  return torch::eye(d, torch::TensorOptions().dtype(torch::kBool).device(device)).logical_not();
+}
+
+}  // namespace
+
+torch::Tensor byol_loss(const torch::Tensor& p, const torch::Tensor& z) {
+  check_pair("byol_loss", p, z, 1);
+  auto cos = F::cosine_similarity(p, z.detach(), F::CosineSimilarityFuncOptions().dim(1));
+  return 2.0 - 2.0 * cos.mean();
+}
+
+torch::Tensor nnclr_loss(const torch::Tensor& nn, const torch::Tensor& p, double temperature) {
+  check_pair("nnclr_loss", nn, p, 1);
+  GPS_CHECK(temperature > 0, "nnclr_loss: temperature must be > 0");
+  auto a = F::normalize(nn, F::NormalizeFuncOptions().dim(1));
+  auto b = F::normalize(p, F::NormalizeFuncOptions().dim(1));
+  auto logits = a.mm(b.t()) / temperature;
+  auto labels = torch::arange(nn.size(0), torch::TensorOptions().dtype(torch::kInt64).device(nn.device()));
+  return F::cross_entropy(logits, labels);
+}
+
+BarlowTwinsLoss barlow_twins_loss(const torch::Tensor& z1, const torch::Tensor& z2, double lambda, double scale) {
+  check_pair("barlow_twins_loss", z1, z2, 2);
+  constexpr double kBatchNormEps = 1e-5;  // torch.nn.BatchNorm1d default
+  auto standardise = [&](const torch::Tensor& z) {
+    auto var = z.var(0, /*unbiased=*/false, /*keepdim=*/true);
+    return (z - z.mean(0, true)) / torch::sqrt(var + kBatchNormEps);
+  };
+  const int64_t N = z1.size(0), D = z1.size(1);
+  auto c = standardise(z1).t().mm(standardise(z2)) / double(N);  // [D, D]
+  BarlowTwinsLoss out;
+  out.on_diag = (1.0 - c.diagonal()).pow(2).sum();
+  out.off_diag = c.pow(2).masked_select(off_diagonal_mask(D, c.device())).sum();
+  out.loss = scale * (out.on_diag + lambda * out.off_diag);
+  return out;
+}
+
+VICRegLoss vicreg_loss(const torch::Tensor& z1, const torch::Tensor& z2, double sim_weight, double var_weight,
+                       double cov_weight, double eps) {
+  check_pair("vicreg_loss", z1, z2, 2);
+  const int64_t N = z1.size(0), D = z1.size(1);
+  auto variance = [&](const torch::Tensor& z) {
+    auto std = torch::sqrt(z.var(0, /*unbiased=*/true) + eps);
+    return torch::relu(1.0 - std).mean();
+  };
+  auto mask = off_diagonal_mask(D, z1.device());
+  auto covariance = [&](const torch::Tensor& z) {
+    auto c = z - z.mean(0, true);
+    auto cov = c.t().mm(c) / double(N - 1);
+    return cov.pow(2).masked_select(mask).sum() / double(D);
+  };
+  VICRegLoss out;
+  out.invariance = F::mse_loss(z1, z2);
+  out.variance = variance(z1) + variance(z2);
+  out.covariance = covariance(z1) + covariance(z2);
+  out.loss = sim_weight * out.invariance + var_weight * out.variance + cov_weight * out.covariance;
+  return out;
+}
+
 }  // namespace gps

@@ -31,14 +31,4 @@ StepOutput SimCLRImpl::training_step(const torch::Tensor& x1, const torch::Tenso
   return out;
 }
 
-torch::Tensor embedding_std(const torch::Tensor& z) {
-  auto n = F::normalize(z, F::NormalizeFuncOptions().dim(1));
-  return n.std(0).mean();
-}
-
-Method make_method(const MethodConfig& cfg, const ModelConfig& model, int64_t in_channels) {
-  if (cfg.name == "simclr") return std::make_shared<SimCLRImpl>(cfg, model, in_channels);
-  GPS_FAIL("method.name: unknown method '", cfg.name, "' (expected: simclr)");
-}
-
 }  // namespace gps

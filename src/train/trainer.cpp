@@ -7,6 +7,7 @@
 #include "gps/data/registry.h"
 #include "gps/eval/features.h"
 #include "gps/methods/method.h"
+#include "gps/optim/lars.h"
 #include "gps/optim/schedule.h"
 #include "gps/prior/prior.h"
 #include "gps/sampling/pair_sampler.h"
@@ -33,20 +34,32 @@ std::string default_run_name(const Config& cfg) {
 }
 
 // Parameter groups as in solo-learn: weights with >= 2 dims get weight decay,
-// 1-D parameters (biases, batch-norm) none; the online classifier its own lr.
-std::vector<torch::optim::OptimizerParamGroup> param_groups(torch::nn::Module& method, torch::nn::Module* classifier,
-                                                            const OptimConfig& o, double lr, double cls_lr) {
+// 1-D parameters (biases, batch-norm) none; the online classifier its own lr
+// and no decay. Frozen parameters (BYOL's EMA target) are left out.
+// optim.name = lars: LARS on every group (it leaves 1-D parameters unscaled
+// when optim.exclude_bias_n_norm); sgd: momentum SGD.
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(torch::nn::Module& method, torch::nn::Module* classifier,
+                                                        const OptimConfig& o, double lr, double cls_lr) {
   std::vector<torch::Tensor> decay, no_decay;
-  for (auto& p : method.parameters()) (p.dim() >= 2 ? decay : no_decay).push_back(p);
+  for (auto& p : method.parameters())
+    if (p.requires_grad()) (p.dim() >= 2 ? decay : no_decay).push_back(p);
   std::vector<torch::optim::OptimizerParamGroup> groups;
-  auto opts = [&](double group_lr, double wd) {
+  auto opts = [&](double group_lr, double wd) -> std::unique_ptr<torch::optim::OptimizerOptions> {
+    if (o.name == "lars")
+      return std::make_unique<LARSOptions>(LARSOptions(group_lr)
+                                               .momentum(o.momentum)
+                                               .weight_decay(wd)
+                                               .eta(o.eta)
+                                               .exclude_bias_n_norm(o.exclude_bias_n_norm));
     return std::make_unique<torch::optim::SGDOptions>(
         torch::optim::SGDOptions(group_lr).momentum(o.momentum).weight_decay(wd));
   };
   groups.emplace_back(decay, opts(lr, o.weight_decay));
   groups.emplace_back(no_decay, opts(lr, 0.0));
   if (classifier) groups.emplace_back(classifier->parameters(), opts(cls_lr, 0.0));
-  return groups;
+  if (o.name == "lars") return std::make_unique<LARS>(std::move(groups), LARSOptions(lr));
+  GPS_CHECK(o.name == "sgd", "optim.name: unknown optimiser '", o.name, "' (expected: sgd|lars)");
+  return std::make_unique<torch::optim::SGD>(std::move(groups), torch::optim::SGDOptions(lr));
 }
 
 }  // namespace
@@ -91,8 +104,8 @@ TrainResult train(const Config& cfg, const std::string& command_line) {
   if (probe) classifier = torch::nn::Linear(method->backbone()->feature_dim(), train_set.num_classes);
   const double scale = cfg.optim.scale_lr ? double(cfg.optim.batch_size) / 256.0 : 1.0;
   const double lr = cfg.optim.lr * scale, cls_lr = cfg.optim.classifier_lr * scale;
-  torch::optim::SGD optimizer(param_groups(*method, probe ? classifier.ptr().get() : nullptr, cfg.optim, lr, cls_lr),
-                              torch::optim::SGDOptions(lr));
+  auto optimizer_ptr = make_optimizer(*method, probe ? classifier.ptr().get() : nullptr, cfg.optim, lr, cls_lr);
+  torch::optim::Optimizer& optimizer = *optimizer_ptr;
 
   const int64_t steps_per_epoch = sampler.batches_per_epoch();
   const int64_t total_steps = steps_per_epoch * cfg.optim.epochs;
@@ -119,7 +132,7 @@ TrainResult train(const Config& cfg, const std::string& command_line) {
       const double step_lr = warmup_cosine(step, total_steps, warmup_steps, lr, cfg.optim.warmup_start_lr,
                                            cfg.optim.min_lr);
       auto& groups = optimizer.param_groups();
-      for (size_t g = 0; g < 2; ++g) static_cast<torch::optim::SGDOptions&>(groups[g].options()).lr(step_lr);
+      for (size_t g = 0; g < 2; ++g) groups[g].options().set_lr(step_lr);  // the classifier keeps its lr
 
       StepOutput out = method->training_step(x1, x2);
       torch::Tensor loss = out.loss;

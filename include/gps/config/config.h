@@ -38,14 +38,22 @@ struct ModelConfig {
 };
 
 struct MethodConfig {
-  std::string name = "simclr";
-  double temperature = 0.2;     // NT-Xent temperature
-  int64_t proj_hidden_dim = 2048;
-  int64_t proj_output_dim = 256;
+  std::string name = "simclr";  // simclr | byol | nnclr | barlow_twins | vicreg
+  double temperature = 0.2;     // NT-Xent temperature (SimCLR, NNCLR)
+  int64_t proj_hidden_dim = 2048;  // reference: 2048 (BYOL 4096)
+  int64_t proj_output_dim = 256;   // reference: 256 (Barlow Twins, VICReg 2048)
+  int64_t pred_hidden_dim = 4096;  // predictor hidden width (BYOL, NNCLR)
+  double tau_base = 0.99;       // BYOL: EMA rate at step 0, cosine-increased to 1
+  int64_t queue_size = 65536;   // NNCLR: support-set rows, a multiple of optim.batch_size
+  double barlow_lambda = 0.0051;  // Barlow Twins: weight of the off-diagonal term
+  double barlow_scale = 0.1;      // Barlow Twins: factor on the whole loss
+  double vicreg_sim_weight = 25.0;  // VICReg: invariance (MSE) weight
+  double vicreg_var_weight = 25.0;  // VICReg: variance (hinge on std) weight
+  double vicreg_cov_weight = 1.0;   // VICReg: covariance weight
 };
 
 struct OptimConfig {
-  std::string name = "sgd";     // sgd (momentum)
+  std::string name = "sgd";     // sgd (momentum) | lars
   int64_t batch_size = 256;
   int64_t epochs = 100;
   double lr = 0.4;              // base lr, multiplied by batch_size/256 when scale_lr
@@ -56,6 +64,8 @@ struct OptimConfig {
   double warmup_start_lr = 3e-5;
   double min_lr = 0.0;
   double classifier_lr = 0.1;   // online linear probe, also scaled by batch/256
+  double eta = 0.02;            // LARS trust coefficient
+  bool exclude_bias_n_norm = true;  // LARS: 1-D parameters get plain momentum SGD
 };
 
 struct TrainConfig {

@@ -19,4 +19,45 @@ torch::Tensor nt_xent_indexed(const torch::Tensor& z, const torch::Tensor& index
 // nt_xent_indexed(cat(z1, z2), cat(arange(N), arange(N)), T).
 torch::Tensor nt_xent(const torch::Tensor& z1, const torch::Tensor& z2, double temperature);
 
+// BYOL regression loss (solo-learn byol_loss_func, simplified form):
+//   mean_i ( 2 - 2 cos(p_i, z_i) ).
+// p: [N, D] online predictions; z: [N, D] target projections, same dtype and
+// device. z is detached here: gradients reach p only. Range [0, 4].
+torch::Tensor byol_loss(const torch::Tensor& p, const torch::Tensor& z);
+
+// NNCLR contrastive loss (solo-learn nnclr_loss_func): nn and p are
+// L2-normalised, logits = nn p^T / T [N, N], and the loss is the
+// cross-entropy of row i against label i, averaged over rows.
+// nn: [N, D] nearest neighbours of one view's projections (from the queue);
+// p: [N, D] predictions of the other view. The method symmetrises:
+// (nnclr_loss(nn1, p2) + nnclr_loss(nn2, p1)) / 2.
+torch::Tensor nnclr_loss(const torch::Tensor& nn, const torch::Tensor& p, double temperature);
+
+struct BarlowTwinsLoss {
+  torch::Tensor loss;      // scale * (on_diag + lambda * off_diag), scalar
+  torch::Tensor on_diag;   // sum_i (1 - C_ii)^2, unscaled
+  torch::Tensor off_diag;  // sum_{i != j} C_ij^2, unweighted and unscaled
+};
+
+// Barlow Twins: each column of z1 and z2 is standardised over the batch
+// (batch norm without affine: biased variance, eps 1e-5), C = z1n^T z2n / N
+// [D, D], loss = scale * (sum_i (1 - C_ii)^2 + lambda sum_{i!=j} C_ij^2).
+// z1, z2: [N, D], N >= 2, same dtype and device. Reference defaults:
+// lambda 0.0051, scale 0.1 (CIFAR).
+BarlowTwinsLoss barlow_twins_loss(const torch::Tensor& z1, const torch::Tensor& z2, double lambda = 0.0051,
+                                  double scale = 0.1);
+
+struct VICRegLoss {
+  torch::Tensor loss;        // sim_w * invariance + var_w * variance + cov_w * covariance, scalar
+  torch::Tensor invariance;  // MSE(z1, z2) averaged over all N*D entries
+  torch::Tensor variance;    // sum over the two branches of mean_d relu(1 - sqrt(var_d + eps))
+  torch::Tensor covariance;  // sum over the two branches of sum_{i!=j} cov_ij^2 / D
+};
+
+// VICReg as in solo-learn: variances are unbiased (N - 1), the covariance is
+// of the centred embeddings divided by N - 1. z1, z2: [N, D], N >= 2, same
+// dtype and device. Reference defaults: weights 25 / 25 / 1, eps 1e-4.
+VICRegLoss vicreg_loss(const torch::Tensor& z1, const torch::Tensor& z2, double sim_weight = 25.0,
+                       double var_weight = 25.0, double cov_weight = 1.0, double eps = 1e-4);
+
 }  // namespace gps

@@ -1,0 +1,24 @@
+// Barlow Twins: the cross-correlation of the two views' standardised
+// projections is pushed towards the identity.
+#pragma once
+
+#include "gps/methods/method.h"
+
+namespace gps {
+
+class BarlowTwinsImpl : public MethodImpl {
+ public:
+  // Projector: mlp3_bn(F, proj_hidden_dim, proj_output_dim), no final BN.
+  BarlowTwinsImpl(const MethodConfig& cfg, const ModelConfig& model, int64_t in_channels);
+  StepOutput training_step(const torch::Tensor& x1, const torch::Tensor& x2) override;
+  ResNet backbone() override { return backbone_; }
+  std::string name() const override { return "barlow_twins"; }
+
+  ResNet backbone_{nullptr};
+  torch::nn::Sequential projector{nullptr};
+
+ private:
+  double lambda_, scale_;
+};
+
+}  // namespace gps

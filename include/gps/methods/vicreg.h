@@ -1,0 +1,24 @@
+// VICReg: invariance (MSE between views) + variance (hinge on each
+// dimension's std) + covariance (off-diagonal decorrelation) of projections.
+#pragma once
+
+#include "gps/methods/method.h"
+
+namespace gps {
+
+class VICRegImpl : public MethodImpl {
+ public:
+  // Projector: mlp3_bn(F, proj_hidden_dim, proj_output_dim), no final BN.
+  VICRegImpl(const MethodConfig& cfg, const ModelConfig& model, int64_t in_channels);
+  StepOutput training_step(const torch::Tensor& x1, const torch::Tensor& x2) override;
+  ResNet backbone() override { return backbone_; }
+  std::string name() const override { return "vicreg"; }
+
+  ResNet backbone_{nullptr};
+  torch::nn::Sequential projector{nullptr};
+
+ private:
+  double sim_weight_, var_weight_, cov_weight_;
+};
+
+}  // namespace gps

@@ -1,0 +1,78 @@
+#include "gps/methods/byol.h"
+
+#include "gps/core/check.h"
+#include "gps/methods/heads.h"
+#include "gps/methods/losses.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace gps {
+
+double byol_tau(double tau_base, double progress) {
+  const double t = std::clamp(progress, 0.0, 1.0);
+  return 1.0 - (1.0 - tau_base) * (std::cos(M_PI * t) + 1.0) / 2.0;
+}
+
+void ema_update(torch::nn::Module& online, torch::nn::Module& target, double tau) {
+  auto src = online.parameters(), dst = target.parameters();
+  GPS_CHECK(src.size() == dst.size(), "ema_update: online has ", src.size(), " parameters, target ", dst.size());
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < src.size(); ++i) {
+    GPS_CHECK(src[i].sizes() == dst[i].sizes(), "ema_update: parameter ", i, " differs in shape");
+    dst[i].mul_(tau).add_(src[i], 1.0 - tau);
+  }
+}
+
+namespace {
+
+// Copies online parameters into the target and freezes them.
+void init_target(torch::nn::Module& online, torch::nn::Module& target) {
+  ema_update(online, target, 0.0);
+  for (auto& p : target.parameters()) p.set_requires_grad(false);
+}
+
+}  // namespace
+
+BYOLImpl::BYOLImpl(const MethodConfig& cfg, const ModelConfig& model, int64_t in_channels)
+    : tau_base_(cfg.tau_base) {
+  GPS_CHECK(cfg.tau_base >= 0 && cfg.tau_base <= 1, "method.tau_base must be in [0, 1], got ", cfg.tau_base);
+  backbone_ = register_module("backbone", make_backbone(model, in_channels));
+  const int64_t f = backbone_->feature_dim();
+  projector = register_module("projector", mlp2_bn(f, cfg.proj_hidden_dim, cfg.proj_output_dim));
+  predictor = register_module("predictor", mlp2_bn(cfg.proj_output_dim, cfg.pred_hidden_dim, cfg.proj_output_dim));
+  target_backbone = register_module("target_backbone", make_backbone(model, in_channels));
+  target_projector = register_module("target_projector", mlp2_bn(f, cfg.proj_hidden_dim, cfg.proj_output_dim));
+  init_target(*backbone_, *target_backbone);
+  init_target(*projector, *target_projector);
+  tau_ = register_buffer("tau", torch::full({1}, cfg.tau_base, torch::kFloat64));
+}
+
+StepOutput BYOLImpl::training_step(const torch::Tensor& x1, const torch::Tensor& x2) {
+  auto f1 = backbone_(x1), f2 = backbone_(x2);
+  auto z1 = projector->forward(f1), z2 = projector->forward(f2);
+  auto p1 = predictor->forward(z1), p2 = predictor->forward(z2);
+  torch::Tensor t1, t2;
+  {
+    torch::NoGradGuard no_grad;
+    t1 = target_projector->forward(target_backbone(x1));
+    t2 = target_projector->forward(target_backbone(x2));
+  }
+  auto l12 = byol_loss(p1, t2), l21 = byol_loss(p2, t1);
+  StepOutput out;
+  out.loss = l12 + l21;
+  out.features1 = f1;
+  out.logs["byol_v1"] = l12.detach();
+  out.logs["byol_v2"] = l21.detach();
+  out.logs["tau"] = tau_.detach().squeeze();
+  out.logs["z_std"] = embedding_std(z1.detach());
+  return out;
+}
+
+void BYOLImpl::after_step(double progress) {
+  ema_update(*backbone_, *target_backbone, tau());
+  ema_update(*projector, *target_projector, tau());
+  tau_.fill_(byol_tau(tau_base_, progress));
+}
+
+}  // namespace gps
