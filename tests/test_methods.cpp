@@ -369,11 +369,14 @@ TEST(Byol, EmaUpdateOnParametersOnly) {
     for (auto& b : m->projector->buffers())
       if (b.is_floating_point()) b.add_(1.0);
   }
+  // A forward pass first: it moves the target's own batch-norm statistics.
+  auto out = m->training_step(torch::randn({4, 1, 8, 8}), torch::randn({4, 1, 8, 8}));
   std::vector<torch::Tensor> before, online, buffers_before;
   for (auto& p : m->target_projector->parameters()) before.push_back(p.clone());
   for (auto& p : m->projector->parameters()) online.push_back(p.clone());
   for (auto& b : m->target_projector->buffers()) buffers_before.push_back(b.clone());
   m->after_step(0.5);
+  EXPECT_NEAR(out.logs["tau"].item<double>(), 0.9, 1e-12);  // the logged rate is the one this update used
   auto after = m->target_projector->parameters();
   for (size_t i = 0; i < after.size(); ++i)
     EXPECT_TRUE(torch::allclose(after[i], 0.9 * before[i] + 0.1 * online[i], 1e-6, 1e-7)) << "param " << i;

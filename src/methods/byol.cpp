@@ -64,7 +64,7 @@ StepOutput BYOLImpl::training_step(const torch::Tensor& x1, const torch::Tensor&
   out.features1 = f1;
   out.logs["byol_v1"] = l12.detach();
   out.logs["byol_v2"] = l21.detach();
-  out.logs["tau"] = tau_.detach().squeeze();
+  out.logs["tau"] = tau_.detach().squeeze().clone();  // the rate of this step's update
   out.logs["z_std"] = embedding_std(z1.detach());
   return out;
 }

@@ -36,8 +36,10 @@ std::string default_run_name(const Config& cfg) {
 // Parameter groups as in solo-learn: weights with >= 2 dims get weight decay,
 // 1-D parameters (biases, batch-norm) none; the online classifier its own lr
 // and no decay. Frozen parameters (BYOL's EMA target) are left out.
-// optim.name = lars: LARS on every group (it leaves 1-D parameters unscaled
-// when optim.exclude_bias_n_norm); sgd: momentum SGD.
+// optim.name = lars: LARS on every group, the classifier's weight included
+// as in solo-learn; 1-D parameters are left unscaled when
+// optim.exclude_bias_n_norm (they never get decay: optim.weight_decay covers
+// >= 2-D weights only). sgd: momentum SGD.
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(torch::nn::Module& method, torch::nn::Module* classifier,
                                                         const OptimConfig& o, double lr, double cls_lr) {
   std::vector<torch::Tensor> decay, no_decay;
