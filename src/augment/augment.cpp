@@ -1,5 +1,7 @@
 #include "gps/augment/augment.h"
 
+#include "gps/augment/pipeline.h"
+
 #include "gps/core/check.h"
 #include "gps/core/rng.h"
 
@@ -36,7 +38,7 @@ namespace {
 class NoAugmentation : public Augmentation {
  public:
   NoAugmentation(std::vector<float> mean, std::vector<float> std) : mean_(std::move(mean)), std_(std::move(std)) {}
-  torch::Tensor apply(const torch::Tensor& images, const torch::Tensor&, uint64_t) const override {
+  torch::Tensor apply(const torch::Tensor& images, const torch::Tensor&, uint64_t, int) const override {
     return to_normalized_float(images, mean_, std_);
   }
   std::string describe() const override { return "none"; }
@@ -50,7 +52,7 @@ class FlipAugmentation : public Augmentation {
  public:
   FlipAugmentation(double p, std::vector<float> mean, std::vector<float> std)
       : p_(p), mean_(std::move(mean)), std_(std::move(std)) {}
-  torch::Tensor apply(const torch::Tensor& images, const torch::Tensor& keys, uint64_t stream) const override {
+  torch::Tensor apply(const torch::Tensor& images, const torch::Tensor& keys, uint64_t stream, int) const override {
     GPS_CHECK(keys.dim() == 1 && keys.size(0) == images.size(0), "augment: need one key per image");
     const int64_t B = images.size(0);
     auto flip = torch::empty({B}, torch::kBool);
@@ -66,13 +68,64 @@ class FlipAugmentation : public Augmentation {
   std::vector<float> mean_, std_;
 };
 
+// The two views' pipelines of a preset (semantics.md §5).
+std::array<PipelineSpec, 2> preset_views(const AugmentConfig& cfg) {
+  PipelineSpec v;
+  v.name = cfg.preset;
+  v.size = cfg.crop_size;
+  v.flip_p = cfg.flip_p;
+  auto rrc = [&](double min_scale) {
+    v.random_crop = true;
+    v.min_scale = cfg.min_scale > 0 ? cfg.min_scale : min_scale;
+    v.max_scale = cfg.max_scale > 0 ? cfg.max_scale : 1.0;
+  };
+  auto jitter = [&](double b, double c, double s, double h) {
+    v.jitter_p = 0.8;
+    v.jitter = {b, c, s, h};
+    v.gray_p = 0.2;
+  };
+  if (cfg.preset == "weak") return {v, v};
+  if (cfg.preset == "weak-rrc") {
+    rrc(0.08);
+    return {v, v};
+  }
+  if (cfg.preset == "strong") {
+    rrc(0.08);
+    jitter(0.8, 0.8, 0.8, 0.2);
+    v.blur_p = 0.5;
+    return {v, v};
+  }
+  if (cfg.preset == "asymmetric") {
+    rrc(0.08);
+    jitter(0.4, 0.4, 0.2, 0.1);
+    PipelineSpec v2 = v;
+    v2.solarize_p = 0.2;
+    return {v, v2};
+  }
+  if (cfg.preset == "vicreg") {
+    rrc(0.2);
+    jitter(0.4, 0.4, 0.2, 0.1);
+    v.solarize_p = 0.1;
+    return {v, v};
+  }
+  GPS_FAIL("augment.preset: unknown preset '", cfg.preset,
+           "' (expected none | weak | weak-rrc | strong | asymmetric | vicreg)");
+}
+
 }  // namespace
 
 std::unique_ptr<Augmentation> make_augmentation(const AugmentConfig& cfg, const std::vector<float>& mean,
                                                 const std::vector<float>& std) {
-  if (cfg.preset == "none") return std::make_unique<NoAugmentation>(mean, std);
-  if (cfg.preset == "weak") return std::make_unique<FlipAugmentation>(cfg.flip_p, mean, std);
-  GPS_FAIL("augment.preset: unknown preset '", cfg.preset, "' (expected none | weak)");
+  GPS_CHECK(cfg.crop_size >= 0, "augment.crop_size: must be >= 0, got ", cfg.crop_size);
+  if (cfg.preset == "none") {
+    if (cfg.crop_size == 0) return std::make_unique<NoAugmentation>(mean, std);
+    PipelineSpec resize;
+    resize.name = "none";
+    resize.size = cfg.crop_size;
+    return make_pipeline_augmentation({resize, resize}, mean, std);
+  }
+  if (cfg.preset == "weak" && cfg.crop_size == 0) return std::make_unique<FlipAugmentation>(cfg.flip_p, mean, std);
+  return make_pipeline_augmentation(preset_views(cfg), mean, std);
 }
 
 }  // namespace gps

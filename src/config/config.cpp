@@ -120,8 +120,17 @@ const std::vector<Field>& fields() {
                  "false: candidates are the image and its k-1 nearest; true: its k nearest others"),
       str_field("neighbors.metric", REF(std::string, neighbors.metric), {"l2", "cosine"}, "distance in prior space"),
       bool_field("neighbors.cache", REF(bool, neighbors.cache), "reuse a saved table with the same fingerprint"),
-      str_field("augment.preset", REF(std::string, augment.preset), {"none", "weak"}, "augmentation preset"),
-      num_field("augment.flip_p", REF(double, augment.flip_p), 0, 1, "horizontal-flip probability"),
+      str_field("augment.preset", REF(std::string, augment.preset),
+                {"none", "weak", "weak-rrc", "strong", "asymmetric", "vicreg"},
+                "augmentation preset: weak = flip only (GPS runs); weak-rrc = crop 0.08-1 + flip; "
+                "strong = SimCLR-style symmetric; asymmetric = BYOL-style views; vicreg"),
+      num_field("augment.flip_p", REF(double, augment.flip_p), 0, 1, "horizontal-flip probability (all but none)"),
+      int_field("augment.crop_size", REF(int64_t, augment.crop_size), 0, 4096,
+                "output size of the views in pixels (0 = the input size)"),
+      num_field("augment.min_scale", REF(double, augment.min_scale), 0, 1,
+                "smallest crop area fraction of the random resized crop (0 = preset's: 0.08, vicreg 0.2)"),
+      num_field("augment.max_scale", REF(double, augment.max_scale), 0, 1,
+                "largest crop area fraction of the random resized crop (0 = preset's: 1.0)"),
       str_field("model.arch", REF(std::string, model.arch), {"resnet18"}, "backbone"),
       int_field("model.width", REF(int64_t, model.width), 1, 1024, "channels of the first stage (64 = torchvision)"),
       bool_field("model.small_stem", REF(bool, model.small_stem), "3x3 stride-1 stem without max-pool"),
@@ -268,6 +277,15 @@ void Config::validate() const {
   if (method.name == "nnclr")
     GPS_CHECK(method.queue_size % optim.batch_size == 0, "method.queue_size (", method.queue_size,
               ") must be a multiple of optim.batch_size (", optim.batch_size, ")");
+  const bool rrc_preset = augment.preset != "none" && augment.preset != "weak";
+  if (!rrc_preset)
+    GPS_CHECK(augment.min_scale == 0 && augment.max_scale == 0, "augment.min_scale/max_scale only apply to presets "
+              "with a random resized crop (weak-rrc, strong, asymmetric, vicreg), not '", augment.preset, "'");
+  {
+    const double lo = augment.min_scale > 0 ? augment.min_scale : (augment.preset == "vicreg" ? 0.2 : 0.08);
+    const double hi = augment.max_scale > 0 ? augment.max_scale : 1.0;
+    GPS_CHECK(!rrc_preset || lo <= hi, "augment.min_scale (", lo, ") must not exceed augment.max_scale (", hi, ")");
+  }
   // k = 1 without exclude_self is allowed: GPS then degenerates to plain SSL (Proposition 1).
 }
 

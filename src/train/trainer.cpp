@@ -128,8 +128,8 @@ TrainResult train(const Config& cfg, const std::string& command_line) {
       // Each view's random parameters are keyed by (seed, epoch, view, position).
       const uint64_t s1 = mix64(seed ^ mix64(uint64_t(epoch) * 2 + 0));
       const uint64_t s2 = mix64(seed ^ mix64(uint64_t(epoch) * 2 + 1));
-      auto x1 = augment->apply(train_set.images.index_select(0, pb.anchors), pb.positions, s1);
-      auto x2 = augment->apply(train_set.images.index_select(0, pb.positives), pb.positions, s2);
+      auto x1 = augment->apply(train_set.images.index_select(0, pb.anchors), pb.positions, s1, 0);
+      auto x2 = augment->apply(train_set.images.index_select(0, pb.positives), pb.positions, s2, 1);
 
       const double step_lr = warmup_cosine(step, total_steps, warmup_steps, lr, cfg.optim.warmup_start_lr,
                                            cfg.optim.min_lr);

@@ -16,14 +16,19 @@ class Augmentation {
  public:
   virtual ~Augmentation() = default;
   // images: [B, C, H, W] uint8 CPU. keys: [B] int64, one per sample.
-  // Returns [B, C, H, W] float32: augmented, scaled to [0, 1] and normalised
-  // with mean/std (one value per channel).
-  virtual torch::Tensor apply(const torch::Tensor& images, const torch::Tensor& keys, uint64_t stream) const = 0;
+  // view: 0 or 1, which view of a pair (only asymmetric presets differ).
+  // Returns [B, C, S, S] float32 (S = augment.crop_size, or H x W when 0):
+  // augmented, scaled to [0, 1] and normalised with mean/std (one value per
+  // channel). The same (stream, key, view) always gives the same output.
+  virtual torch::Tensor apply(const torch::Tensor& images, const torch::Tensor& keys, uint64_t stream,
+                              int view) const = 0;
   virtual std::string describe() const = 0;
 };
 
-// The preset named by cfg.preset ("none" | "weak"), normalising with the
-// dataset's mean/std.
+// The preset named by cfg.preset, normalising with the dataset's mean/std
+// (semantics.md §5): none | weak (flip; resize when crop_size is set) |
+// weak-rrc (RRC 0.08-1 + flip) | strong | asymmetric | vicreg. `none` and
+// `weak` without crop_size keep their original implementations (and draws).
 std::unique_ptr<Augmentation> make_augmentation(const AugmentConfig& cfg, const std::vector<float>& mean,
                                                 const std::vector<float>& std);
 

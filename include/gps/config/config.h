@@ -26,8 +26,11 @@ struct NeighborConfig {
 };
 
 struct AugmentConfig {
-  std::string preset = "weak";  // none | weak (random horizontal flip, RHFlipAug)
-  double flip_p = 0.5;          // horizontal flip probability of `weak`
+  std::string preset = "weak";  // none | weak (RHFlipAug) | weak-rrc | strong | asymmetric | vicreg
+  double flip_p = 0.5;          // horizontal flip probability (every preset but none)
+  int64_t crop_size = 0;        // output height = width; 0 = the input size
+  double min_scale = 0;         // random-resized-crop area fraction; 0 = the preset's (0.08, vicreg 0.2)
+  double max_scale = 0;         // 0 = the preset's (1.0)
 };
 
 struct ModelConfig {
