@@ -1,6 +1,7 @@
 #include "gps/neighbors/neighbor_table.h"
 #include "gps/neighbors/knn_search.h"
 #include "gps/neighbors/table_cache.h"
+#include "gps/prior/pca.h"
 #include "gps/prior/pixel_prior.h"
 #include "gps/core/check.h"
 #include "gps/io/npy.h"

@@ -113,8 +113,15 @@ const std::vector<Field>& fields() {
       int_field("data.test_subset", REF(int64_t, data.test_subset), 0, kBig, "stratified subset of test images (0 = all)"),
       int_field("data.seed", REF(int64_t, data.seed), 0, kBig, "seed of the subset draws"),
       bool_field("gps", REF(bool, gps), "true: GPS positives from the neighbour table; false: plain SSL (self table)"),
-      str_field("prior.kind", REF(std::string, prior.kind), {"pixels"}, "prior embedding g"),
-      int_field("prior.pca_dim", REF(int64_t, prior.pca_dim), 0, 100000, "PCA dimensions of the pixel prior (0 = none)"),
+      str_field("prior.kind", REF(std::string, prior.kind), {"pixels", "npy", "torchscript", "run"},
+                "prior embedding g: normalised pixels, precomputed .npy, a TorchScript model, or an earlier run's backbone"),
+      int_field("prior.pca_dim", REF(int64_t, prior.pca_dim), 0, 100000, "PCA of the prior's embeddings, fitted on train (0 = none)"),
+      str_field("prior.path", REF(std::string, prior.path), {}, "npy: train embeddings [N, D] float32; torchscript: model file; run: run directory"),
+      str_field("prior.test_path", REF(std::string, prior.test_path), {}, "npy: test embeddings (optional, for the prior's own evaluation)"),
+      int_field("prior.input_size", REF(int64_t, prior.input_size), 0, 4096, "torchscript: resize images to this size (0 = keep)"),
+      int_field("prior.in_channels", REF(int64_t, prior.in_channels), 0, 3, "torchscript: input channels (0 = as data; 3 replicates gray)"),
+      str_field("prior.normalize", REF(std::string, prior.normalize), {"dataset", "imagenet", "none"}, "torchscript: input normalisation"),
+      int_field("prior.batch_size", REF(int64_t, prior.batch_size), 1, 1 << 20, "images per forward pass when embedding"),
       int_field("neighbors.k", REF(int64_t, neighbors.k), 1, 100000, "candidates per image"),
       bool_field("neighbors.exclude_self", REF(bool, neighbors.exclude_self),
                  "false: candidates are the image and its k-1 nearest; true: its k nearest others"),
@@ -273,7 +280,9 @@ void Config::validate() const {
             ") must not exceed optim.epochs (", optim.epochs, ")");
   GPS_CHECK(optim.min_lr <= optim.lr, "optim.min_lr (", optim.min_lr, ") must not exceed optim.lr (", optim.lr, ")");
   if (prior.kind != "pixels")
-    GPS_CHECK(prior.pca_dim == 0, "prior.pca_dim only applies to prior.kind=pixels");
+    GPS_CHECK(!prior.path.empty(), "prior.kind=", prior.kind, " needs prior.path (",
+              prior.kind == "npy" ? "a .npy file of train embeddings" : prior.kind == "run" ? "a run directory" : "a TorchScript file", ")");
+  GPS_CHECK(prior.test_path.empty() || prior.kind == "npy", "prior.test_path only applies to prior.kind=npy");
   if (method.name == "nnclr")
     GPS_CHECK(method.queue_size % optim.batch_size == 0, "method.queue_size (", method.queue_size,
               ") must be a multiple of optim.batch_size (", optim.batch_size, ")");

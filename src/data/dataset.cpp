@@ -32,6 +32,9 @@ void Dataset::validate() const {
 Dataset select(const Dataset& d, const torch::Tensor& index) {
   Dataset out = d;
   out.images = d.images.index_select(0, index).contiguous();
+  const auto base = d.source_index.defined() ? d.source_index : torch::arange(d.size(), torch::kInt64);
+  out.source_index = base.index_select(0, index).contiguous();
+  out.source_size = d.source_size > 0 ? d.source_size : d.size();
   if (d.labels.defined()) out.labels = d.labels.index_select(0, index).contiguous();
   return out;
 }

@@ -38,6 +38,8 @@ Dataset load_mnist_like(const DataConfig& cfg, const std::string& split) {
   d.images = images.unsqueeze(1).contiguous();
   d.labels = labels.to(torch::kInt64);
   d.num_classes = 10;
+  d.split = split;
+  d.source_size = d.images.size(0);
   // Fixed normalisation constants of the train split (computed once, so train
   // and test use the same numbers).
   if (cfg.name == "fashion-mnist") {

@@ -3,6 +3,7 @@
 #include "gps/core/check.h"
 #include "gps/eval/knn.h"
 #include "gps/eval/linear_probe.h"
+#include "gps/eval/retrieval.h"
 
 #include <chrono>
 
@@ -10,6 +11,7 @@ namespace gps {
 
 nlohmann::json EvalResult::to_json() const {
   return {{"linear_top1", linear_top1}, {"linear_train_top1", linear_train_top1}, {"knn_top1", knn_top1},
+          {"recall_at_1", recall_at_1}, {"recall_at_5", recall_at_5}, {"linear_per_class", linear_per_class},
           {"train_images", train_images}, {"test_images", test_images}, {"feature_dim", feature_dim},
           {"seconds", seconds}};
 }
@@ -31,6 +33,10 @@ EvalResult evaluate_features(const torch::Tensor& train_x, const Dataset& train,
   r.linear_top1 = 100.0 * probe.test_accuracy;
   r.linear_train_top1 = 100.0 * probe.train_accuracy;
   r.knn_top1 = 100.0 * knn_accuracy(train_x, train.labels, test_x, test.labels, cfg.knn_k, cfg.knn_temperature, C);
+  for (double a : per_class_accuracy(probe.test_pred, test.labels, C)) r.linear_per_class.push_back(100.0 * a);
+  const auto recall = recall_at_k(test_x, test.labels, {1, 5});
+  r.recall_at_1 = 100.0 * recall.at(1);
+  r.recall_at_5 = 100.0 * recall.at(5);
   r.train_images = train.size();
   r.test_images = test.size();
   r.feature_dim = train_x.size(1);

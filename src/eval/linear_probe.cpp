@@ -55,6 +55,7 @@ LinearProbeResult linear_probe(const torch::Tensor& train_x, const torch::Tensor
   };
   r.train_accuracy = acc(xtr, train_y);
   r.test_accuracy = acc(xte, test_y);
+  r.test_pred = (xte.mm(W) + b).argmax(1);
   return r;
 }
 

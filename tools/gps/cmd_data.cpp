@@ -10,6 +10,7 @@
 #include "gps/io/npy.h"
 #include "gps/methods/method.h"
 #include "gps/neighbors/table_cache.h"
+#include "gps/prior/file_priors.h"
 #include "gps/train/checkpoint.h"
 #include "gps/train/run_dir.h"
 
@@ -61,27 +62,49 @@ Runner add_embed(CLI::App& app) {
 }
 
 Runner add_eval(CLI::App& app) {
-  auto run = std::make_shared<std::string>();
-  auto overrides = std::make_shared<std::vector<std::string>>();
-  app.add_option("run", *run, "run directory (holds config.yaml and checkpoint.pt)")->required();
-  app.add_option("overrides", *overrides, "eval.* / data.* overrides key=value");
-  return [run, overrides]() {
+  struct Args {
+    std::string run, train_npy, test_npy, out;
+    ConfigArgs cfg;
+  };
+  auto a = std::make_shared<Args>();
+  app.add_option("--run", a->run, "run directory (config.yaml + checkpoint.pt): evaluate its backbone");
+  app.add_option("--embeddings", a->train_npy, "train-split embeddings .npy [N, D] float32 (instead of --run)");
+  app.add_option("--test-embeddings", a->test_npy, "test-split embeddings .npy [M, D] float32");
+  app.add_option("-o,--out", a->out, "result JSON (default: RUN/eval.json, or eval.json beside --embeddings)");
+  add_config_args(&app, a->cfg);
+  return [a]() {
     namespace fs = std::filesystem;
-    const auto cfg_path = (fs::path(*run) / "config.yaml").string();
-    GPS_CHECK(fs::exists(cfg_path), *run, " is not a run directory (no config.yaml)");
-    Config cfg = load_config(cfg_path, *overrides);
+    GPS_CHECK(a->run.empty() != a->train_npy.empty(), "gps eval: give either --run DIR or --embeddings FILE");
+    Config cfg;
+    std::string out = a->out;
+    if (!a->run.empty()) {
+      const auto cfg_path = (fs::path(a->run) / "config.yaml").string();
+      GPS_CHECK(fs::exists(cfg_path), "--run: ", a->run, " is not a run directory (no config.yaml)");
+      cfg = load_config(cfg_path, a->cfg.overrides);
+      if (out.empty()) out = (fs::path(a->run) / "eval.json").string();
+    } else {
+      GPS_CHECK(!a->test_npy.empty(), "--embeddings needs --test-embeddings too");
+      cfg = load_config(a->cfg.config_path, a->cfg.overrides);
+      if (out.empty()) out = (fs::path(a->train_npy).parent_path() / "eval.json").string();
+    }
     set_threads(int(cfg.train.threads));
     const Dataset train_set = load_dataset(cfg.data, "train");
     const Dataset test_set = load_dataset(cfg.data, "test");
-    Method method = make_method(cfg.method, cfg.model, train_set.channels());
-    load_checkpoint_weights((fs::path(*run) / "checkpoint.pt").string(), *method);
-    auto backbone = method->backbone();
-    const EvalResult r = evaluate_features(extract_features(backbone, train_set), train_set,
-                                           extract_features(backbone, test_set), test_set, cfg.eval,
-                                           uint64_t(cfg.train.seed));
-    write_file_atomic((fs::path(*run) / "eval.json").string(), r.to_json().dump(2) + "\n");
-    std::printf("linear probe %.2f%%, kNN %.2f%% (written to %s/eval.json)\n", r.linear_top1, r.knn_top1,
-                run->c_str());
+    torch::Tensor train_x, test_x;
+    if (!a->run.empty()) {
+      Method method = make_method(cfg.method, cfg.model, train_set.channels());
+      load_checkpoint_weights((fs::path(a->run) / "checkpoint.pt").string(), *method);
+      train_x = extract_features(method->backbone(), train_set);
+      test_x = extract_features(method->backbone(), test_set);
+    } else {
+      NpyPrior prior(a->train_npy, a->test_npy);
+      train_x = prior.embed(train_set);
+      test_x = prior.embed(test_set);
+    }
+    const EvalResult r = evaluate_features(train_x, train_set, test_x, test_set, cfg.eval, uint64_t(cfg.train.seed));
+    write_file_atomic(out, r.to_json().dump(2) + "\n");
+    std::printf("linear probe %.2f%%, kNN %.2f%%, Recall@1 %.2f%% (written to %s)\n", r.linear_top1, r.knn_top1,
+                r.recall_at_1, out.c_str());
     return 0;
   };
 }

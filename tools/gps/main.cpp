@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
       [&](CLI::App& s) { return gps::cli::add_neighbors(s); });
   add("embed", "write the prior's embeddings of a dataset split as .npy",
       [&](CLI::App& s) { return gps::cli::add_embed(s); });
-  add("eval", "evaluate a run's checkpoint: linear probe and kNN on the test split",
+  add("eval", "evaluate a run's backbone or an embeddings file: linear probe, kNN, Recall@k",
       [&](CLI::App& s) { return gps::cli::add_eval(s); });
 
   try {

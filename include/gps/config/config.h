@@ -14,8 +14,14 @@
 namespace gps {
 
 struct PriorConfig {
-  std::string kind = "pixels";  // pixels
-  int64_t pca_dim = 0;          // PCA to this many dimensions (0 = raw pixels)
+  std::string kind = "pixels";  // pixels | npy | torchscript | run
+  int64_t pca_dim = 0;          // PCA of the embeddings to this many dimensions, fitted on train (0 = none)
+  std::string path;             // npy: train embeddings; torchscript: model file; run: run directory
+  std::string test_path;        // npy: test embeddings (optional; for the prior's own evaluation)
+  int64_t input_size = 0;       // torchscript: resize images to this square size (0 = keep)
+  int64_t in_channels = 0;      // torchscript: channels the model expects (0 = as the data; 3 replicates gray)
+  std::string normalize = "dataset";  // torchscript: dataset | imagenet | none (after scaling to [0, 1])
+  int64_t batch_size = 256;     // images per forward pass when embedding
 };
 
 struct NeighborConfig {

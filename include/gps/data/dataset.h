@@ -15,6 +15,9 @@ struct Dataset {
   int64_t num_classes = 0;       // 0 when unlabeled
   std::vector<float> mean;       // per-channel normalisation, in [0, 1] units
   std::vector<float> std;
+  std::string split;             // "train" | "test" (what precomputed priors are matched against)
+  torch::Tensor source_index;    // [N] int64: row of each image in the full split (set by subsets)
+  int64_t source_size = 0;       // images in the full split
 
   int64_t size() const { return images.defined() ? images.size(0) : 0; }
   int64_t channels() const { return images.size(1); }

@@ -14,6 +14,9 @@ struct EvalResult {
   double linear_top1 = 0;        // offline linear probe, test split, in %
   double linear_train_top1 = 0;  // same probe on its training features, in %
   double knn_top1 = 0;           // weighted kNN (cosine, exp(s/T)), test split, in %
+  double recall_at_1 = 0;        // leave-one-out retrieval inside the test split (cosine), in %
+  double recall_at_5 = 0;
+  std::vector<double> linear_per_class;  // linear-probe test accuracy per class, in %
   int64_t train_images = 0, test_images = 0, feature_dim = 0;
   double seconds = 0;
   nlohmann::json to_json() const;

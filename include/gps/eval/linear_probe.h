@@ -18,6 +18,7 @@ struct LinearProbeOptions {
 struct LinearProbeResult {
   double train_accuracy = 0;    // in [0, 1]
   double test_accuracy = 0;
+  torch::Tensor test_pred;      // [M] int64 predicted classes of the test rows
 };
 
 // Fits softmax regression on train_x [N, D] / train_y [N] (int64 in [0, C))

@@ -1,0 +1,130 @@
+#include "gps/prior/file_priors.h"
+
+#include "gps/augment/augment.h"
+#include "gps/core/check.h"
+#include "gps/eval/features.h"
+#include "gps/io/npy.h"
+#include "gps/methods/method.h"
+#include "gps/train/checkpoint.h"
+
+#include <torch/script.h>
+
+#include <filesystem>
+
+namespace gps {
+
+namespace fs = std::filesystem;
+
+std::string file_identity(const std::string& path, const std::string& option) {
+  GPS_CHECK(fs::exists(path), option, ": ", path, " does not exist");
+  const auto t = fs::last_write_time(path).time_since_epoch().count();
+  const auto size = fs::is_regular_file(path) ? fs::file_size(path) : 0;
+  return str_cat(fs::absolute(path).string(), "@", size, ":", t);
+}
+
+// ---- NpyPrior ----
+
+torch::Tensor NpyPrior::embed(const Dataset& d) const {
+  const std::string& path = d.split == "test" ? test_ : train_;
+  const char* key = d.split == "test" ? "prior.test_path" : "prior.path";
+  GPS_CHECK(!path.empty(), key, ": no embeddings file for the ", d.split, " split (", d.name, ")");
+  auto e = load_npy(path);
+  GPS_CHECK(e.scalar_type() == torch::kFloat32, path, ": embeddings must be float32, got ", e.scalar_type(),
+            " (save with arr.astype(np.float32))");
+  GPS_CHECK(e.dim() == 2, path, ": embeddings must be 2-D [N, D], got shape ", e.sizes());
+  if (e.size(0) == d.size()) return e;
+  const int64_t full = d.source_size > 0 ? d.source_size : d.size();
+  GPS_CHECK(e.size(0) == full && d.source_index.defined(), path, ": has ", e.size(0), " rows but ", d.name, " has ",
+            d.size(), " images", full != d.size() ? str_cat(" (", full, " in the full split)") : std::string());
+  return e.index_select(0, d.source_index).contiguous();
+}
+
+std::string NpyPrior::describe() const {
+  return str_cat("npy(", file_identity(train_, "prior.path"), ")");
+}
+
+// ---- TorchScriptPrior ----
+
+struct TorchScriptPrior::Impl {
+  torch::jit::script::Module module;
+};
+
+TorchScriptPrior::TorchScriptPrior(const PriorConfig& cfg) : cfg_(cfg), impl_(std::make_shared<Impl>()) {
+  GPS_CHECK(fs::exists(cfg.path), "prior.path: TorchScript file ", cfg.path, " does not exist");
+  try {
+    impl_->module = torch::jit::load(cfg.path, torch::kCPU);
+  } catch (const std::exception& e) {
+    GPS_FAIL("prior.path: ", cfg.path, " is not a loadable TorchScript file (export with torch.jit.script or "
+             "torch.jit.trace, then .save()): ", e.what());
+  }
+  impl_->module.eval();
+}
+
+torch::Tensor TorchScriptPrior::embed(const Dataset& d) const {
+  torch::NoGradGuard no_grad;
+  const int64_t C = d.channels();
+  const int64_t want = cfg_.in_channels > 0 ? cfg_.in_channels : C;
+  GPS_CHECK(want == C || (C == 1 && want == 3), "prior.in_channels=", want, " cannot be made from ", C,
+            "-channel images (only gray -> 3 is supported)");
+  std::vector<float> mean, std;
+  if (cfg_.normalize == "dataset") {
+    mean = std::vector<float>(want, d.mean[0]);
+    std = std::vector<float>(want, d.std[0]);
+    if (want == C) mean = d.mean, std = d.std;
+  } else if (cfg_.normalize == "imagenet") {
+    mean = want == 3 ? std::vector<float>{0.485f, 0.456f, 0.406f} : std::vector<float>{0.449f};
+    std = want == 3 ? std::vector<float>{0.229f, 0.224f, 0.225f} : std::vector<float>{0.226f};
+  } else {
+    mean = std::vector<float>(want, 0.0f);
+    std = std::vector<float>(want, 1.0f);
+  }
+  std::vector<torch::Tensor> parts;
+  for (int64_t s = 0; s < d.size(); s += cfg_.batch_size) {
+    auto x = d.images.narrow(0, s, std::min(cfg_.batch_size, d.size() - s));
+    if (want != C) x = x.expand({-1, want, -1, -1});
+    auto f = x.to(torch::kFloat32);
+    if (cfg_.input_size > 0 && (f.size(2) != cfg_.input_size || f.size(3) != cfg_.input_size))
+      f = torch::nn::functional::interpolate(f, torch::nn::functional::InterpolateFuncOptions()
+                                                   .size(std::vector<int64_t>{cfg_.input_size, cfg_.input_size})
+                                                   .mode(torch::kBilinear)
+                                                   .align_corners(false));
+    f = f.div_(255.0f);
+    f = (f - torch::tensor(mean).view({1, want, 1, 1})) / torch::tensor(std).view({1, want, 1, 1});
+    torch::jit::IValue out;
+    try {
+      out = impl_->module.forward({f});
+    } catch (const std::exception& e) {
+      GPS_FAIL("prior.path: ", cfg_.path, " failed on input [", f.size(0), ", ", want, ", ", f.size(2), ", ",
+               f.size(3), "] (check prior.input_size / prior.in_channels): ", e.what());
+    }
+    GPS_CHECK(out.isTensor(), "prior.path: ", cfg_.path, " must return one tensor");
+    auto e = out.toTensor().to(torch::kFloat32).flatten(1);
+    parts.push_back(e.contiguous());
+  }
+  return torch::cat(parts, 0);
+}
+
+std::string TorchScriptPrior::describe() const {
+  return str_cat("torchscript(", file_identity(cfg_.path, "prior.path"), ",size=", cfg_.input_size,
+                 ",channels=", cfg_.in_channels, ",norm=", cfg_.normalize, ")");
+}
+
+// ---- RunPrior ----
+
+RunPrior::RunPrior(std::string run_dir) : run_dir_(std::move(run_dir)) {
+  GPS_CHECK(fs::exists(fs::path(run_dir_) / "config.yaml") && fs::exists(fs::path(run_dir_) / "checkpoint.pt"),
+            "prior.path: ", run_dir_, " is not a finished gps run (needs config.yaml and checkpoint.pt)");
+}
+
+torch::Tensor RunPrior::embed(const Dataset& d) const {
+  const Config cfg = load_config((fs::path(run_dir_) / "config.yaml").string(), {});
+  Method method = make_method(cfg.method, cfg.model, d.channels());
+  load_checkpoint_weights((fs::path(run_dir_) / "checkpoint.pt").string(), *method);
+  return extract_features(method->backbone(), d);
+}
+
+std::string RunPrior::describe() const {
+  return str_cat("run(", file_identity((fs::path(run_dir_) / "checkpoint.pt").string(), "prior.path"), ")");
+}
+
+}  // namespace gps

@@ -1,0 +1,192 @@
+#include "gps/core/check.h"
+#include "gps/data/registry.h"
+#include "gps/eval/features.h"
+#include "gps/eval/retrieval.h"
+#include "gps/io/npy.h"
+#include "gps/methods/method.h"
+#include "gps/prior/file_priors.h"
+#include "gps/prior/pca.h"
+#include "gps/prior/pixel_prior.h"
+#include "gps/train/checkpoint.h"
+#include "gps/train/trainer.h"
+#include "test_util.h"
+
+#include <gtest/gtest.h>
+#include <torch/script.h>
+
+using namespace gps;
+
+namespace {
+
+template <typename F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const gps::Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+Dataset tiny_dataset(int64_t n, int64_t c = 1, int64_t hw = 4) {
+  Dataset d;
+  d.name = "tiny/train";
+  d.split = "train";
+  d.images = torch::randint(0, 256, {n, c, hw, hw}, torch::kUInt8);
+  d.labels = torch::arange(n, torch::kInt64).remainder(3);
+  d.num_classes = 3;
+  d.mean = std::vector<float>(c, 0.5f);
+  d.std = std::vector<float>(c, 0.25f);
+  d.source_size = n;
+  return d;
+}
+
+}  // namespace
+
+TEST(Npy, RoundTripsEveryDtypeAndShape) {
+  test::TempDir tmp;
+  for (auto t : {torch::randn({3, 4}), torch::randn({5}, torch::kFloat64), torch::arange(6, torch::kInt64).view({2, 3}),
+                 torch::arange(6, torch::kInt32), torch::randint(0, 255, {2, 1, 3, 3}, torch::kUInt8),
+                 torch::zeros({0, 4})}) {
+    save_npy(tmp.file("a.npy"), t);
+    auto back = load_npy(tmp.file("a.npy"));
+    EXPECT_EQ(back.scalar_type(), t.scalar_type());
+    EXPECT_TRUE(torch::equal(back, t));
+  }
+}
+
+TEST(Npy, RejectsBadFilesNamingThem) {
+  test::TempDir tmp;
+  save_npy(tmp.file("ok.npy"), torch::randn({4, 2}));
+  std::ifstream f(tmp.file("ok.npy"), std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(f)), {});
+  test::write_bytes(tmp.file("magic.npy"), "XXXXXX" + bytes.substr(6));
+  test::write_bytes(tmp.file("cut.npy"), bytes.substr(0, bytes.size() - 4));
+  test::write_bytes(tmp.file("long.npy"), bytes + "xx");
+  std::string fortran = bytes;
+  fortran.replace(fortran.find("False"), 5, "True ");
+  test::write_bytes(tmp.file("fortran.npy"), fortran);
+  std::string f2 = bytes;
+  f2.replace(f2.find("<f4"), 3, "<c8");
+  test::write_bytes(tmp.file("complex.npy"), f2);
+  EXPECT_NE(error_of([&] { load_npy(tmp.file("magic.npy")); }).find("magic.npy"), std::string::npos);
+  EXPECT_NE(error_of([&] { load_npy(tmp.file("cut.npy")); }).find("truncated"), std::string::npos);
+  EXPECT_NE(error_of([&] { load_npy(tmp.file("long.npy")); }).find("trailing"), std::string::npos);
+  EXPECT_NE(error_of([&] { load_npy(tmp.file("fortran.npy")); }).find("Fortran"), std::string::npos);
+  EXPECT_NE(error_of([&] { load_npy(tmp.file("complex.npy")); }).find("<c8"), std::string::npos);
+  EXPECT_NE(error_of([&] { load_npy(tmp.file("missing.npy")); }).find("missing.npy"), std::string::npos);
+}
+
+TEST(NpyPrior, ChecksDtypeAndRowsAndFollowsSubsets) {
+  test::TempDir tmp;
+  auto d = tiny_dataset(30);
+  auto e = torch::randn({30, 5});
+  save_npy(tmp.file("e.npy"), e);
+  save_npy(tmp.file("e64.npy"), e.to(torch::kFloat64));
+  save_npy(tmp.file("short.npy"), torch::randn({29, 5}));
+  EXPECT_TRUE(torch::equal(NpyPrior(tmp.file("e.npy"), "").embed(d), e));
+  // A subset picks the rows of its images in the full split.
+  auto sub = stratified_subset(d, 9, 0);
+  EXPECT_TRUE(torch::equal(NpyPrior(tmp.file("e.npy"), "").embed(sub), e.index_select(0, sub.source_index)));
+  EXPECT_NE(error_of([&] { NpyPrior(tmp.file("e64.npy"), "").embed(d); }).find("float32"), std::string::npos);
+  auto msg = error_of([&] { NpyPrior(tmp.file("short.npy"), "").embed(d); });
+  EXPECT_NE(msg.find("29 rows"), std::string::npos) << msg;
+  d.split = "test";
+  EXPECT_NE(error_of([&] { NpyPrior(tmp.file("e.npy"), "").embed(d); }).find("prior.test_path"), std::string::npos);
+}
+
+TEST(TorchScriptPrior, RunsAModelWrittenByTheTest) {
+  test::TempDir tmp;
+  // A linear "network" on flattened 3x6x6 input, saved as TorchScript from C++.
+  torch::jit::Module m("TinyPrior");
+  auto w = torch::randn({3 * 6 * 6, 4});
+  m.register_parameter("w", w, false);
+  m.define("def forward(self, x):\n    return x.flatten(1).mm(self.w)\n");
+  m.save(tmp.file("prior.pt"));
+
+  auto d = tiny_dataset(7, 1, 4);  // gray 4x4 -> replicated to 3 channels, resized to 6x6
+  PriorConfig cfg;
+  cfg.kind = "torchscript";
+  cfg.path = tmp.file("prior.pt");
+  cfg.in_channels = 3;
+  cfg.input_size = 6;
+  cfg.normalize = "none";
+  auto got = TorchScriptPrior(cfg).embed(d);
+  auto x = d.images.expand({-1, 3, -1, -1}).to(torch::kFloat32);
+  x = torch::nn::functional::interpolate(
+          x, torch::nn::functional::InterpolateFuncOptions().size(std::vector<int64_t>{6, 6}).mode(torch::kBilinear).align_corners(false)) /
+      255.0f;
+  EXPECT_TRUE(torch::allclose(got, x.flatten(1).mm(w), 1e-4, 1e-4));
+  // Wrong input size is reported with the option to change.
+  cfg.input_size = 5;
+  EXPECT_NE(error_of([&] { TorchScriptPrior(cfg).embed(d); }).find("prior.input_size"), std::string::npos);
+  cfg.path = tmp.file("nope.pt");
+  EXPECT_NE(error_of([&] { TorchScriptPrior c(cfg); }).find("nope.pt"), std::string::npos);
+  test::write_bytes(tmp.file("junk.pt"), "not a model");
+  cfg.path = tmp.file("junk.pt");
+  EXPECT_NE(error_of([&] { TorchScriptPrior c(cfg); }).find("TorchScript"), std::string::npos);
+}
+
+TEST(PcaPrior, FitsOnTrainThenProjectsTest) {
+  auto train = tiny_dataset(40);
+  auto test = train;
+  test.split = "test";
+  PcaPrior fresh(std::make_unique<PixelPrior>(), 3);
+  EXPECT_NE(error_of([&] { fresh.embed(test); }).find("train"), std::string::npos);
+  PcaPrior p(std::make_unique<PixelPrior>(), 3);
+  auto a = p.embed(train);
+  auto b = p.embed(test);  // same images, so the same projection
+  EXPECT_EQ(a.sizes(), (std::vector<int64_t>{40, 3}));
+  EXPECT_TRUE(torch::allclose(a, b));
+}
+
+TEST(RunPrior, BootstrapsFromAnEarlierRunsBackbone) {
+  test::TempDir tmp;
+  test::write_tiny_mnist(tmp.file("fm"), 60, 20);
+  Config c;
+  c.data.root = tmp.file("fm");
+  c.model.width = 2;
+  c.method.proj_hidden_dim = 8;
+  c.method.proj_output_dim = 4;
+  c.optim.batch_size = 20;
+  c.optim.epochs = 1;
+  c.optim.warmup_epochs = 0;
+  c.train.out_dir = tmp.file("runs");
+  c.train.progress = false;
+  c.train.name = "first";
+  c.eval.enabled = false;
+  auto first = train(c, "test");
+  auto d = load_dataset(c.data, "train");
+  Method m = make_method(c.method, c.model, 1);
+  load_checkpoint_weights(first.run_dir + "/checkpoint.pt", *m);
+  auto expected = extract_features(m->backbone(), d);
+  PriorConfig pc;
+  pc.kind = "run";
+  pc.path = first.run_dir;
+  auto prior = make_prior(pc);
+  EXPECT_TRUE(torch::equal(prior->embed(d), expected));
+  // A second run trains with the first run's features as its prior.
+  c.prior = pc;
+  c.train.name = "second";
+  auto second = train(c, "test");
+  EXPECT_NE(second.table.fingerprint.find("run("), std::string::npos);
+  pc.path = tmp.file("runs/none");
+  EXPECT_NE(error_of([&] { make_prior(pc); }).find("not a finished gps run"), std::string::npos);
+}
+
+TEST(Retrieval, RecallAtKMatchesHandComputedCase) {
+  // 1-D points: 0, 1, 10, 11, 20 with labels a, b, a, a, b (l2).
+  auto x = torch::tensor({0.f, 1.f, 10.f, 11.f, 20.f}).unsqueeze(1);
+  auto y = torch::tensor({0, 1, 0, 0, 1}, torch::kInt64);
+  // Nearest others: 0->1 (miss), 1->0 (miss), 10->11 (hit), 11->10 (hit), 20->11 (miss).
+  auto r = recall_at_k(x, y, {1, 2, 4}, "l2");
+  EXPECT_DOUBLE_EQ(r[1], 2.0 / 5);
+  // Second nearest: 0->10 (hit), 1->10 (miss), 20->10 (miss) -> 3/5 at k=2.
+  EXPECT_DOUBLE_EQ(r[2], 3.0 / 5);
+  // k=4 (all others): everyone but... 1 has 20 (hit at rank 4), 20 has 1 (rank 4): 5/5.
+  EXPECT_DOUBLE_EQ(r[4], 1.0);
+  auto pc = per_class_accuracy(torch::tensor({0, 0, 1, 1}, torch::kInt64), torch::tensor({0, 1, 1, 1}, torch::kInt64), 3);
+  EXPECT_DOUBLE_EQ(pc[0], 1.0);
+  EXPECT_DOUBLE_EQ(pc[1], 2.0 / 3);
+  EXPECT_TRUE(std::isnan(pc[2]));
+}
