@@ -1,4 +1,5 @@
 // End-to-end training on a tiny dataset written by the test.
+#include "gps/core/check.h"
 #include "gps/methods/method.h"
 #include "gps/train/checkpoint.h"
 #include "gps/train/trainer.h"
@@ -103,4 +104,50 @@ TEST(Train, GpsWithSelfOnlyTableIsBitIdenticalToPlain) {
   gps4.train.name = "gps4-again";
   auto e = train(gps4, "test");
   EXPECT_TRUE(bit_identical(weights_of(gps4, d.run_dir), weights_of(gps4, e.run_dir)));
+}
+
+// Proposition 1 for every method: a self-only GPS table trains bit-identically to plain SSL.
+TEST(Train, SelfOnlyTableEqualsPlainForEveryMethod) {
+  test::TempDir tmp;
+  test::write_tiny_mnist(tmp.file("fm"), 80, 20);
+  for (const std::string name : {"byol", "nnclr", "barlow_twins", "vicreg"}) {
+    Config plain = tiny_config(tmp);
+    plain.method.name = name;
+    plain.method.pred_hidden_dim = 16;
+    plain.method.queue_size = 40;
+    plain.optim.name = "lars";
+    plain.eval.enabled = false;
+    plain.gps = false;
+    plain.train.name = name + "-plain";
+    Config gps = plain;
+    gps.gps = true;
+    gps.neighbors.k = 1;
+    gps.train.name = name + "-gps";
+    auto a = train(plain, "test");
+    auto b = train(gps, "test");
+    EXPECT_TRUE(bit_identical(weights_of(plain, a.run_dir), weights_of(gps, b.run_dir))) << name;
+  }
+}
+
+TEST(Train, TableRefreshRebuildsFromTheModel) {
+  test::TempDir tmp;
+  test::write_tiny_mnist(tmp.file("fm"), 100, 20);
+  Config c = tiny_config(tmp);
+  c.eval.enabled = false;
+  c.neighbors.k = 3;
+  c.train.name = "fixed";
+  auto fixed = train(c, "test");
+  c.neighbors.refresh_every = 1;
+  c.neighbors.refresh_features = "projector";
+  c.train.name = "refresh";
+  auto refreshed = train(c, "test");
+  std::ifstream m(refreshed.run_dir + "/metrics.jsonl");
+  std::string line;
+  int refreshes = 0;
+  while (std::getline(m, line))
+    if (nlohmann::json::parse(line).value("event", "") == "table_refresh") ++refreshes;
+  EXPECT_EQ(refreshes, 1);  // 2 epochs, refreshed before epoch 1
+  EXPECT_FALSE(bit_identical(weights_of(c, fixed.run_dir), weights_of(c, refreshed.run_dir)));
+  c.gps = false;
+  EXPECT_THROW(c.validate(), gps::Error);
 }

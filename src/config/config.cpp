@@ -127,6 +127,10 @@ const std::vector<Field>& fields() {
                  "false: candidates are the image and its k-1 nearest; true: its k nearest others"),
       str_field("neighbors.metric", REF(std::string, neighbors.metric), {"l2", "cosine"}, "distance in prior space"),
       bool_field("neighbors.cache", REF(bool, neighbors.cache), "reuse a saved table with the same fingerprint"),
+      int_field("neighbors.refresh_every", REF(int64_t, neighbors.refresh_every), 0, 100000,
+                "rebuild the table from the model being trained every R epochs (reference reload_freq; 0 = never)"),
+      str_field("neighbors.refresh_features", REF(std::string, neighbors.refresh_features), {"backbone", "projector"},
+                "features of refreshed tables"),
       str_field("augment.preset", REF(std::string, augment.preset),
                 {"none", "weak", "weak-rrc", "strong", "asymmetric", "vicreg"},
                 "augmentation preset: weak = flip only (GPS runs); weak-rrc = crop 0.08-1 + flip; "
@@ -138,7 +142,7 @@ const std::vector<Field>& fields() {
                 "smallest crop area fraction of the random resized crop (0 = preset's: 0.08, vicreg 0.2)"),
       num_field("augment.max_scale", REF(double, augment.max_scale), 0, 1,
                 "largest crop area fraction of the random resized crop (0 = preset's: 1.0)"),
-      str_field("model.arch", REF(std::string, model.arch), {"resnet18"}, "backbone"),
+      str_field("model.arch", REF(std::string, model.arch), {"resnet18", "resnet50"}, "backbone (small stem keeps 28/32 px images)"),
       int_field("model.width", REF(int64_t, model.width), 1, 1024, "channels of the first stage (64 = torchvision)"),
       bool_field("model.small_stem", REF(bool, model.small_stem), "3x3 stride-1 stem without max-pool"),
       int_field("model.stem_padding", REF(int64_t, model.stem_padding), 0, 3, "padding of the small stem"),
@@ -283,6 +287,7 @@ void Config::validate() const {
     GPS_CHECK(!prior.path.empty(), "prior.kind=", prior.kind, " needs prior.path (",
               prior.kind == "npy" ? "a .npy file of train embeddings" : prior.kind == "run" ? "a run directory" : "a TorchScript file", ")");
   GPS_CHECK(prior.test_path.empty() || prior.kind == "npy", "prior.test_path only applies to prior.kind=npy");
+  GPS_CHECK(gps || neighbors.refresh_every == 0, "neighbors.refresh_every needs gps=true (plain SSL has no table)");
   if (method.name == "nnclr")
     GPS_CHECK(method.queue_size % optim.batch_size == 0, "method.queue_size (", method.queue_size,
               ") must be a multiple of optim.batch_size (", optim.batch_size, ")");

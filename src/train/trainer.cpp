@@ -64,6 +64,28 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(torch::nn::Module& metho
   return std::make_unique<torch::optim::SGD>(std::move(groups), torch::optim::SGDOptions(lr));
 }
 
+// Table refresh (reference `reload_freq`): rebuild the GPS table from the
+// model being trained (Proposition 1 iii: g = f approaches NNCLR).
+void refresh_table(const Config& cfg, MethodImpl& method, const Dataset& train_set, PairSampler& sampler, RunDir& run,
+                   int64_t epoch) {
+  const auto t0 = Clock::now();
+  auto feats = extract_features(method.backbone(), train_set);
+  if (cfg.neighbors.refresh_features == "projector") {
+    torch::NoGradGuard no_grad;
+    auto head = method.projector_head();
+    const bool was_training = head->is_training();
+    head->eval();
+    feats = head->forward(feats);
+    head->train(was_training);
+  }
+  NeighborTable t = build_table(feats, cfg.neighbors.k, cfg.neighbors.exclude_self, cfg.neighbors.metric);
+  nlohmann::json rec = {{"event", "table_refresh"}, {"epoch", epoch}, {"features", cfg.neighbors.refresh_features},
+                        {"seconds", std::chrono::duration<double>(Clock::now() - t0).count()}};
+  if (train_set.has_labels()) rec["label_purity"] = candidate_label_purity(t, train_set.labels);
+  sampler.set_table(std::move(t));
+  run.log_metrics(rec);
+}
+
 }  // namespace
 
 TrainResult train(const Config& cfg, const std::string& command_line) {
@@ -121,6 +143,8 @@ TrainResult train(const Config& cfg, const std::string& command_line) {
   int64_t probe_correct = 0, probe_seen = 0;
   method->train();
   for (int64_t epoch = 0; epoch < cfg.optim.epochs; ++epoch) {
+    const int64_t R = cfg.neighbors.refresh_every;
+    if (cfg.gps && R > 0 && epoch > 0 && epoch % R == 0) refresh_table(cfg, *method, train_set, sampler, run, epoch);
     const auto order = sampler.epoch_order(epoch);
     probe_correct = probe_seen = 0;
     for (int64_t b = 0; b < steps_per_epoch; ++b, ++step) {

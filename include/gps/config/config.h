@@ -29,6 +29,8 @@ struct NeighborConfig {
   bool exclude_self = false;    // false: candidates {i, NN1..NN(k-1)}; true: k nearest others
   std::string metric = "l2";    // l2 (squared L2, the reference) | cosine
   bool cache = true;            // reuse a saved table whose fingerprint matches
+  int64_t refresh_every = 0;    // rebuild the table from the model being trained every R epochs (0 = never)
+  std::string refresh_features = "backbone";  // backbone | projector: the space of refreshed tables
 };
 
 struct AugmentConfig {

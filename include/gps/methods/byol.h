@@ -24,6 +24,7 @@ class BYOLImpl : public MethodImpl {
   // EMA update with the current tau, then tau advances to byol_tau(progress).
   void after_step(double progress) override;
   ResNet backbone() override { return backbone_; }
+  torch::nn::Sequential projector_head() override { return projector; }
   std::string name() const override { return "byol"; }
   double tau() const { return tau_.item<double>(); }
 

@@ -27,6 +27,8 @@ class MethodImpl : public torch::nn::Module {
   // Called after every optimiser step (EMA targets, queues); progress in [0, 1].
   virtual void after_step(double progress) {}
   virtual ResNet backbone() = 0;
+  // The projector applied to backbone features (table refresh from projector space).
+  virtual torch::nn::Sequential projector_head() = 0;
   virtual std::string name() const = 0;
 };
 

@@ -17,6 +17,7 @@ class NNCLRImpl : public MethodImpl {
   // divide method.queue_size).
   StepOutput training_step(const torch::Tensor& x1, const torch::Tensor& x2) override;
   ResNet backbone() override { return backbone_; }
+  torch::nn::Sequential projector_head() override { return projector; }
   std::string name() const override { return "nnclr"; }
 
   ResNet backbone_{nullptr};

@@ -10,6 +10,7 @@ class SimCLRImpl : public MethodImpl {
   SimCLRImpl(const MethodConfig& cfg, const ModelConfig& model, int64_t in_channels);
   StepOutput training_step(const torch::Tensor& x1, const torch::Tensor& x2) override;
   ResNet backbone() override { return backbone_; }
+  torch::nn::Sequential projector_head() override { return projector; }
   std::string name() const override { return "simclr"; }
 
   ResNet backbone_{nullptr};

@@ -12,6 +12,7 @@ class VICRegImpl : public MethodImpl {
   VICRegImpl(const MethodConfig& cfg, const ModelConfig& model, int64_t in_channels);
   StepOutput training_step(const torch::Tensor& x1, const torch::Tensor& x2) override;
   ResNet backbone() override { return backbone_; }
+  torch::nn::Sequential projector_head() override { return projector; }
   std::string name() const override { return "vicreg"; }
 
   ResNet backbone_{nullptr};

@@ -1,4 +1,4 @@
-// torchvision-style ResNet-18 backbone (classifier removed), with a width
+// torchvision-style ResNet-18 / ResNet-50 backbone (classifier removed), with a width
 // multiplier and the small-image stem used for 28/32 px data.
 #pragma once
 
@@ -18,11 +18,27 @@ struct BasicBlockImpl : torch::nn::Module {
 };
 TORCH_MODULE(BasicBlock);
 
+// ResNet-50's bottleneck: 1x1 (width) - 3x3 (width, stride) - 1x1 (4 x width),
+// stride on the 3x3 conv as in torchvision ("v1.5").
+struct BottleneckImpl : torch::nn::Module {
+  static constexpr int64_t kExpansion = 4;
+  BottleneckImpl(int64_t in, int64_t width, int64_t stride);
+  torch::Tensor forward(const torch::Tensor& x);
+
+  torch::nn::Conv2d conv1{nullptr}, conv2{nullptr}, conv3{nullptr};
+  torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr}, bn3{nullptr};
+  torch::nn::Sequential downsample{nullptr};
+};
+TORCH_MODULE(Bottleneck);
+
 struct ResNetImpl : torch::nn::Module {
-  // in_channels: 1 or 3. width: channels of stage 1 (64 = torchvision); the
-  // stages have width * {1, 2, 4, 8}. small_stem: conv3x3 stride 1 with
-  // `stem_padding`, no max-pool; otherwise conv7x7 stride 2 + max-pool.
-  ResNetImpl(int64_t in_channels, int64_t width, bool small_stem, int64_t stem_padding = 2);
+  // arch: "resnet18" (basic blocks [2,2,2,2]) or "resnet50" (bottlenecks
+  // [3,4,6,3]). in_channels: 1 or 3. width: channels of stage 1 (64 =
+  // torchvision); stages have width * {1, 2, 4, 8} (x4 at the output of
+  // bottlenecks). small_stem: conv3x3 stride 1 with `stem_padding`, no
+  // max-pool; otherwise conv7x7 stride 2 + max-pool.
+  ResNetImpl(int64_t in_channels, int64_t width, bool small_stem, int64_t stem_padding = 2,
+             const std::string& arch = "resnet18");
 
   // x: [B, in_channels, H, W] float32 -> features [B, feature_dim()] (after
   // global average pooling).
