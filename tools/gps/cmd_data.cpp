@@ -1,7 +1,10 @@
 // gps neighbors / gps embed / gps eval: the prior, its table, and evaluation.
 #include "commands.h"
 
+#include "gps/augment/augment.h"
+#include "gps/augment/grid.h"
 #include "gps/config/config.h"
+#include "gps/io/image.h"
 #include "gps/core/check.h"
 #include "gps/core/threads.h"
 #include "gps/data/registry.h"
@@ -105,6 +108,33 @@ Runner add_eval(CLI::App& app) {
     write_file_atomic(out, r.to_json().dump(2) + "\n");
     std::printf("linear probe %.2f%%, kNN %.2f%%, Recall@1 %.2f%% (written to %s)\n", r.linear_top1, r.knn_top1,
                 r.recall_at_1, out.c_str());
+    return 0;
+  };
+}
+
+}  // namespace gps::cli
+
+namespace gps::cli {
+
+Runner add_augment_grid(CLI::App& app) {
+  struct Args {
+    ConfigArgs cfg;
+    std::string out = "augment-grid.png";
+    int images = 8, views = 6;
+  };
+  auto a = std::make_shared<Args>();
+  add_config_args(&app, a->cfg);
+  app.add_option("-o,--out", a->out, "PNG file to write")->capture_default_str();
+  app.add_option("--images", a->images, "rows: dataset images shown")->capture_default_str()->check(CLI::Range(1, 256));
+  app.add_option("--views", a->views, "augmented views per image")->capture_default_str()->check(CLI::Range(1, 64));
+  return [a]() {
+    const Config cfg = load_config(a->cfg.config_path, a->cfg.overrides);
+    set_threads(int(cfg.train.threads));
+    const Dataset d = load_dataset(cfg.data, "train");
+    auto aug = make_augmentation(cfg.augment, d.mean, d.std);
+    save_png(a->out, augment_grid(d, *aug, a->images, a->views, uint64_t(cfg.train.seed)));
+    std::printf("wrote %s: %d images x (original + %d views), preset %s\n", a->out.c_str(), a->images, a->views,
+                cfg.augment.preset.c_str());
     return 0;
   };
 }

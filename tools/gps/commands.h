@@ -26,5 +26,6 @@ Runner add_compare(CLI::App& app, std::string& command_line);
 Runner add_neighbors(CLI::App& app);
 Runner add_embed(CLI::App& app);
 Runner add_eval(CLI::App& app);
+Runner add_augment_grid(CLI::App& app);
 
 }  // namespace gps::cli
