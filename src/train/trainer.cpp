@@ -19,12 +19,21 @@
 #include <cmath>
 #include <ctime>
 #include <filesystem>
+#include <future>
+
+#include <omp.h>
 
 namespace gps {
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// One training step's input: the pairs and their two augmented views.
+struct ViewBatch {
+  PairBatch pairs;
+  torch::Tensor x1, x2;  // [B, C, H, W] float32
+};
 
 std::string default_run_name(const Config& cfg) {
   char ts[32];
@@ -147,13 +156,26 @@ TrainResult train(const Config& cfg, const std::string& command_line) {
     if (cfg.gps && R > 0 && epoch > 0 && epoch % R == 0) refresh_table(cfg, *method, train_set, sampler, run, epoch);
     const auto order = sampler.epoch_order(epoch);
     probe_correct = probe_seen = 0;
-    for (int64_t b = 0; b < steps_per_epoch; ++b, ++step) {
-      const PairBatch pb = sampler.batch(epoch, order, b);
+    // Batch b+1 is gathered and augmented on a worker thread while step b computes.
+    auto make_batch = [&, epoch](int64_t b) {
+      if (cfg.train.prefetch) omp_set_num_threads(1);  // worker thread only: leave the cores to the model
+      ViewBatch v;
+      v.pairs = sampler.batch(epoch, order, b);
       // Each view's random parameters are keyed by (seed, epoch, view, position).
       const uint64_t s1 = mix64(seed ^ mix64(uint64_t(epoch) * 2 + 0));
       const uint64_t s2 = mix64(seed ^ mix64(uint64_t(epoch) * 2 + 1));
-      auto x1 = augment->apply(train_set.images.index_select(0, pb.anchors), pb.positions, s1, 0);
-      auto x2 = augment->apply(train_set.images.index_select(0, pb.positives), pb.positions, s2, 1);
+      v.x1 = augment->apply(train_set.images.index_select(0, v.pairs.anchors), v.pairs.positions, s1, 0);
+      v.x2 = augment->apply(train_set.images.index_select(0, v.pairs.positives), v.pairs.positions, s2, 1);
+      return v;
+    };
+    const auto policy = cfg.train.prefetch ? std::launch::async : std::launch::deferred;
+    std::future<ViewBatch> next = std::async(policy, make_batch, 0);
+    for (int64_t b = 0; b < steps_per_epoch; ++b, ++step) {
+      ViewBatch views = next.get();
+      if (b + 1 < steps_per_epoch) next = std::async(policy, make_batch, b + 1);
+      const PairBatch& pb = views.pairs;
+      const torch::Tensor& x1 = views.x1;
+      const torch::Tensor& x2 = views.x2;
 
       const double step_lr = warmup_cosine(step, total_steps, warmup_steps, lr, cfg.optim.warmup_start_lr,
                                            cfg.optim.min_lr);

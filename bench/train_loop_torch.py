@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""Python peer for the end-to-end training benchmark: the same SimCLR step as
+`gps train -c configs/fmnist-simclr-weak.yaml` (ResNet-18 width 8 with the
+small stem, projector 64-512-128, NT-Xent T=0.2, SGD momentum, batch 256) on
+the same 10k Fashion-MNIST subset, with torchvision transforms in DataLoader
+workers. Prints anchor images/s over the timed steps.
+
+  /usr/bin/python3 bench/train_loop_torch.py --preset strong --steps 30
+(needs Debian's python3-torch and python3-torchvision)
+"""
+import argparse, gzip, time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torchvision.transforms as T
+from PIL import Image
+
+ROOT = "/usr/share/datasets/fashion-mnist"
+MEAN, STD = 0.2860, 0.3530
+
+
+def read_idx(path):
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    rank = data[3]
+    dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(rank)]
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * rank).reshape(dims)
+
+
+class Block(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.down = None
+        if stride != 1 or cin != cout:
+            self.down = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        y = F.relu(self.bn1(self.conv1(x)))
+        y = self.bn2(self.conv2(y))
+        return F.relu(y + (self.down(x) if self.down is not None else x))
+
+
+class ResNet18(nn.Module):
+    def __init__(self, cin=1, w=8):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, w, 3, 1, 2, bias=False)  # small stem, padding 2 (solo-learn)
+        self.bn1 = nn.BatchNorm2d(w)
+        chans, layers, c = [w, 2 * w, 4 * w, 8 * w], [], w
+        for i, out in enumerate(chans):
+            layers += [Block(c, out, 1 if i == 0 else 2), Block(out, out, 1)]
+            c = out
+        self.layers = nn.Sequential(*layers)
+        self.dim = c
+
+    def forward(self, x):
+        return F.adaptive_avg_pool2d(self.layers(F.relu(self.bn1(self.conv1(x)))), 1).flatten(1)
+
+
+def nt_xent(z1, z2, t):
+    z = F.normalize(torch.cat([z1, z2]), dim=1)
+    n = z1.shape[0]
+    logits = z @ z.t() / t
+    logits.fill_diagonal_(float("-inf"))
+    target = torch.cat([torch.arange(n, 2 * n), torch.arange(0, n)])
+    return F.cross_entropy(logits, target)
+
+
+def transform(preset):
+    tail = [T.RandomHorizontalFlip(), T.ToTensor(), T.Normalize([MEAN], [STD])]
+    if preset == "none":
+        return T.Compose([T.ToTensor(), T.Normalize([MEAN], [STD])])
+    if preset == "weak":
+        return T.Compose(tail)
+    return T.Compose([
+        T.RandomResizedCrop(28, scale=(0.08, 1.0), interpolation=T.InterpolationMode.BICUBIC),
+        T.RandomApply([T.ColorJitter(0.8, 0.8, 0.8, 0.2)], p=0.8),
+        T.RandomGrayscale(0.2),
+        T.RandomApply([T.GaussianBlur(13, sigma=(0.1, 2.0))], p=0.5),
+    ] + tail)
+
+
+class Pairs(torch.utils.data.Dataset):
+    def __init__(self, images, tf):
+        self.images, self.tf = images, tf
+
+    def __len__(self):
+        return len(self.images)
+
+    def __getitem__(self, i):
+        img = Image.fromarray(self.images[i], mode="L")
+        return self.tf(img), self.tf(img)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--preset", default="strong", choices=["none", "weak", "strong"])
+    ap.add_argument("--steps", type=int, default=30)
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--workers", type=int, default=2)
+    a = ap.parse_args()
+    torch.manual_seed(0)
+    torch.set_num_threads(a.threads)
+    images = read_idx(f"{ROOT}/train-images-idx3-ubyte.gz")[:10000]
+    loader = torch.utils.data.DataLoader(Pairs(images, transform(a.preset)), batch_size=256, shuffle=True,
+                                         drop_last=True, num_workers=a.workers, persistent_workers=a.workers > 0)
+    net = ResNet18()
+    proj = nn.Sequential(nn.Linear(net.dim, 512), nn.ReLU(), nn.Linear(512, 128))
+    opt = torch.optim.SGD(list(net.parameters()) + list(proj.parameters()), lr=0.4, momentum=0.9, weight_decay=1e-4)
+    done, t0 = 0, None
+    while done < a.steps + a.warmup:
+        for x1, x2 in loader:
+            if done == a.warmup:
+                t0 = time.perf_counter()
+            loss = nt_xent(proj(net(x1)), proj(net(x2)), 0.2)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            done += 1
+            if done >= a.steps + a.warmup:
+                break
+    dt = time.perf_counter() - t0
+    print(f"python preset={a.preset} threads={a.threads} workers={a.workers}: {a.steps * 256 / dt:.1f} images/s")
+
+
+if __name__ == "__main__":
+    main()
