@@ -16,21 +16,13 @@
 #include <set>
 
 using namespace gps;
+using gps::test::error_of;
 
 namespace {
 
 torch::Tensor random_u8(std::vector<int64_t> shape, int64_t seed) {
   torch::manual_seed(seed);
   return torch::randint(0, 256, shape, torch::kInt64).to(torch::kUInt8);
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const gps::Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 AugmentConfig preset(const std::string& name, int64_t crop_size = 0) {

@@ -5,17 +5,7 @@
 #include <gtest/gtest.h>
 
 using namespace gps;
-
-namespace {
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const gps::Error& e) {
-    return e.what();
-  }
-  return "";
-}
-}  // namespace
+using gps::test::error_of;
 
 TEST(Config, DefaultsRoundTripThroughYaml) {
   Config a;

@@ -15,18 +15,9 @@
 #include <torch/script.h>
 
 using namespace gps;
+using gps::test::error_of;
 
 namespace {
-
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const gps::Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 Dataset tiny_dataset(int64_t n, int64_t c = 1, int64_t hw = 4) {
   Dataset d;
@@ -143,16 +134,7 @@ TEST(PcaPrior, FitsOnTrainThenProjectsTest) {
 TEST(RunPrior, BootstrapsFromAnEarlierRunsBackbone) {
   test::TempDir tmp;
   test::write_tiny_mnist(tmp.file("fm"), 60, 20);
-  Config c;
-  c.data.root = tmp.file("fm");
-  c.model.width = 2;
-  c.method.proj_hidden_dim = 8;
-  c.method.proj_output_dim = 4;
-  c.optim.batch_size = 20;
-  c.optim.epochs = 1;
-  c.optim.warmup_epochs = 0;
-  c.train.out_dir = tmp.file("runs");
-  c.train.progress = false;
+  Config c = test::tiny_train_config(tmp.file("fm"), tmp.file("runs"), 1);
   c.train.name = "first";
   c.eval.enabled = false;
   auto first = train(c, "test");

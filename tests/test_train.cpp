@@ -15,24 +15,7 @@ using namespace gps;
 
 namespace {
 
-Config tiny_config(const test::TempDir& tmp) {
-  Config c;
-  c.data.root = tmp.file("fm");
-  c.data.subset = 0;
-  c.model.width = 2;
-  c.method.proj_hidden_dim = 16;
-  c.method.proj_output_dim = 8;
-  c.optim.batch_size = 20;
-  c.optim.epochs = 2;
-  c.optim.warmup_epochs = 1;
-  c.train.out_dir = tmp.file("runs");
-  c.train.threads = 1;
-  c.train.progress = false;
-  c.train.log_every = 1;
-  c.eval.linear_epochs = 2;
-  c.eval.knn_k = 5;
-  return c;
-}
+Config tiny_config(const test::TempDir& tmp) { return test::tiny_train_config(tmp.file("fm"), tmp.file("runs")); }
 
 std::vector<torch::Tensor> weights_of(const Config& c, const std::string& run_dir) {
   Method m = make_method(c.method, c.model, 1);

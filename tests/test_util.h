@@ -1,8 +1,13 @@
 // Helpers shared by the tests: temporary folders and files in real formats.
 #pragma once
 
+#include "gps/config/config.h"
+#include "gps/core/check.h"
+
 #include <torch/torch.h>
 #include <zlib.h>
+
+#include <functional>
 
 #include <cstdint>
 #include <filesystem>
@@ -73,6 +78,36 @@ inline void write_tiny_mnist(const std::string& dir, int n_train, int n_test, in
   };
   make(n_train, "train");
   make(n_test, "t10k");
+}
+
+// The message of the gps::Error that f throws, or "" when it throws none.
+inline std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const gps::Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// A configuration that trains in a fraction of a second on write_tiny_mnist
+// data in `data_root`: width-2 ResNet, tiny heads, batch 20, one thread.
+inline Config tiny_train_config(const std::string& data_root, const std::string& out_dir, int64_t epochs = 2) {
+  Config c;
+  c.data.root = data_root;
+  c.model.width = 2;
+  c.method.proj_hidden_dim = 16;
+  c.method.proj_output_dim = 8;
+  c.optim.batch_size = 20;
+  c.optim.epochs = epochs;
+  c.optim.warmup_epochs = epochs > 1 ? 1 : 0;
+  c.train.out_dir = out_dir;
+  c.train.threads = 1;
+  c.train.progress = false;
+  c.train.log_every = 1;
+  c.eval.linear_epochs = 2;
+  c.eval.knn_k = 5;
+  return c;
 }
 
 }  // namespace gps::test
