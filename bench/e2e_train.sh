@@ -16,7 +16,7 @@ run() {  # name, overrides...
 }
 run plain-none          gps=false augment.preset=none
 run plain-strong        gps=false augment.preset=strong
-run plain-strong-noprefetch gps=false augment.preset=strong train.prefetch=false
+run plain-strong-prefetch gps=false augment.preset=strong train.prefetch=true
 run gps-strong          gps=true  augment.preset=strong
 run plain-weak          gps=false augment.preset=weak
 run gps-weak            gps=true  augment.preset=weak

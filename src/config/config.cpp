@@ -188,7 +188,7 @@ const std::vector<Field>& fields() {
       int_field("train.log_every", REF(int64_t, train.log_every), 1, kBig, "steps between metric records"),
       bool_field("train.online_probe", REF(bool, train.online_probe), "train an online linear probe (needs labels)"),
       bool_field("train.progress", REF(bool, train.progress), "progress line on stderr"),
-      bool_field("train.prefetch", REF(bool, train.prefetch), "gather and augment the next batch on a worker thread"),
+      bool_field("train.prefetch", REF(bool, train.prefetch), "gather and augment the next batch on a worker thread (worth it with spare cores)"),
       bool_field("eval.enabled", REF(bool, eval.enabled), "linear probe and kNN on the test split after training"),
       int_field("eval.knn_k", REF(int64_t, eval.knn_k), 1, 100000, "neighbours of the kNN classifier"),
       num_field("eval.knn_temperature", REF(double, eval.knn_temperature), 1e-4, 100, "kNN weight temperature"),
