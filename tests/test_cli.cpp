@@ -73,3 +73,17 @@ TEST_F(Cli, KAtLeastN) { expect_failure(run_gps(base() + " neighbors.k=60 neighb
 TEST_F(Cli, BatchLargerThanDataset) { expect_failure(run_gps(base() + " optim.batch_size=100"), "optim.batch_size"); }
 
 TEST_F(Cli, MissingConfigFile) { expect_failure(run_gps("train -c /no/such.yaml"), "/no/such.yaml"); }
+
+TEST_F(Cli, SigintStopsCleanlyWithACheckpoint) {
+  const std::string cmd = "( " + std::string(GPS_BINARY_DIR) + "/gps " + base() +
+                          " optim.epochs=5000 train.name=sig > /dev/null 2>&1 & pid=$!; sleep 3; kill -INT $pid; "
+                          "wait $pid; echo rc=$? )";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::array<char, 256> buf{};
+  std::string out;
+  while (size_t n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
+  pclose(p);
+  EXPECT_NE(out.find("rc=130"), std::string::npos) << out;
+  EXPECT_TRUE(std::filesystem::exists(tmp.file("runs/sig/checkpoint.pt")));
+  EXPECT_TRUE(std::filesystem::exists(tmp.file("runs/sig/summary.json")));
+}

@@ -2,6 +2,7 @@
 #include "gps/core/check.h"
 #include "gps/methods/method.h"
 #include "gps/train/checkpoint.h"
+#include "gps/train/stop_signal.h"
 #include "gps/train/trainer.h"
 #include "test_util.h"
 
@@ -133,4 +134,23 @@ TEST(Train, TableRefreshRebuildsFromTheModel) {
   EXPECT_FALSE(bit_identical(weights_of(c, fixed.run_dir), weights_of(c, refreshed.run_dir)));
   c.gps = false;
   EXPECT_THROW(c.validate(), gps::Error);
+}
+
+// A stop request (SIGINT/SIGTERM in the CLI) ends training after the current
+// step with a checkpoint and a summary, and skips evaluation.
+TEST(Train, StopRequestFinishesTheStepAndWritesACheckpoint) {
+  test::TempDir tmp;
+  test::write_tiny_mnist(tmp.file("fm"), 100, 20);
+  Config c = tiny_config(tmp);
+  c.train.name = "stopped";
+  request_stop(true);
+  auto r = train(c, "test");
+  request_stop(false);
+  EXPECT_TRUE(r.interrupted);
+  EXPECT_EQ(r.steps, 1);
+  EXPECT_FALSE(r.eval.done);
+  EXPECT_TRUE(std::filesystem::exists(r.run_dir + "/checkpoint.pt"));
+  std::ifstream f(r.run_dir + "/summary.json");
+  EXPECT_TRUE(nlohmann::json::parse(f).value("interrupted", false));
+  EXPECT_EQ(load_checkpoint_weights(r.run_dir + "/checkpoint.pt", *make_method(c.method, c.model, 1)).step, 1);
 }

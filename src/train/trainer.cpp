@@ -14,6 +14,7 @@
 #include "gps/train/checkpoint.h"
 #include "gps/train/progress.h"
 #include "gps/train/run_dir.h"
+#include "gps/train/stop_signal.h"
 
 #include <chrono>
 #include <cmath>
@@ -217,9 +218,18 @@ TrainResult train(const Config& cfg, const std::string& command_line) {
       std::snprintf(values, sizeof(values), "loss %.4f lr %.4f%s", last_loss, step_lr,
                     probe ? str_cat(" probe ", int(100.0 * probe_correct / std::max<int64_t>(1, probe_seen)), "%").c_str() : "");
       progress.update(step + 1, epoch, ips, values);
+      if (stop_requested()) {
+        result.interrupted = true;
+        ++step;
+        break;
+      }
     }
+    if (result.interrupted) break;
   }
   progress.finish();
+  if (result.interrupted)
+    std::fprintf(stderr, "[gps] stop requested: finished step %lld, writing the checkpoint and summary to %s\n",
+                 static_cast<long long>(step), run.path().c_str());
   result.train_seconds = std::chrono::duration<double>(Clock::now() - t_start).count();
   result.steps = step;
   result.images_per_second = double(step * B) / std::max(result.train_seconds, 1e-9);
@@ -227,10 +237,10 @@ TrainResult train(const Config& cfg, const std::string& command_line) {
   if (probe) result.online_probe_top1 = 100.0 * double(probe_correct) / double(std::max<int64_t>(1, probe_seen));
   result.run_dir = run.path();
 
-  CheckpointState state{step, cfg.optim.epochs, cfg.to_yaml()};
+  CheckpointState state{step, step / steps_per_epoch, cfg.to_yaml()};
   save_checkpoint(run.file("checkpoint.pt"), *method, probe ? classifier.ptr().get() : nullptr, optimizer, state);
 
-  if (cfg.eval.enabled) {
+  if (cfg.eval.enabled && !result.interrupted) {
     GPS_CHECK(train_set.has_labels(), "eval.enabled needs labels on the train split; set eval.enabled=false");
     Dataset test_set = load_dataset(cfg.data, "test");
     auto backbone = method->backbone();
@@ -242,6 +252,7 @@ TrainResult train(const Config& cfg, const std::string& command_line) {
   nlohmann::json summary = {{"method", cfg.method.name},
                             {"gps", cfg.gps},
                             {"steps", result.steps},
+                            {"interrupted", result.interrupted},
                             {"train_seconds", result.train_seconds},
                             {"images_per_second", result.images_per_second},
                             {"final_loss", result.final_loss},

@@ -2,6 +2,7 @@
 
 #include "gps/config/config.h"
 #include "gps/train/compare.h"
+#include "gps/train/stop_signal.h"
 #include "gps/train/trainer.h"
 
 #include <cstdio>
@@ -13,8 +14,14 @@ Runner add_train(CLI::App& app, std::string& command_line) {
   add_config_args(&app, *args);
   return [args, &command_line]() {
     const Config cfg = load_config(args->config_path, args->overrides);
+    install_stop_handlers();
     const TrainResult r = train(cfg, command_line);
     std::printf("run: %s\n", r.run_dir.c_str());
+    if (r.interrupted) {
+      std::printf("interrupted after %lld steps; checkpoint.pt and summary.json are in the run directory\n",
+                  static_cast<long long>(r.steps));
+      return 130;
+    }
     std::printf("steps %lld, %.1f s, %.0f images/s, final loss %.4f\n", static_cast<long long>(r.steps),
                 r.train_seconds, r.images_per_second, r.final_loss);
     if (r.online_probe_top1 >= 0) std::printf("online probe (last epoch, train): %.2f%%\n", r.online_probe_top1);

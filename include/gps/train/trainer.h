@@ -20,13 +20,16 @@ struct TrainResult {
   double online_probe_top1 = -1;  // running accuracy of the online probe over the last epoch, in %
   TableInfo table;
   bool gps = false;
+  bool interrupted = false;     // stopped early by SIGINT/SIGTERM (checkpoint written, no evaluation)
   EvalResult eval;
 };
 
 // Runs one training as configured: loads data, builds or reuses the
 // neighbour table (gps=true) or the self table (gps=false), trains, writes
 // the run directory (config.yaml, command.txt, metrics.jsonl, checkpoint.pt,
-// summary.json with eval) and returns its numbers. `command_line` is recorded.
+// summary.json with eval) and returns its numbers. When a stop is requested
+// (stop_signal.h) it finishes the current step, writes checkpoint and
+// summary, skips evaluation and returns with `interrupted` set. `command_line` is recorded.
 // Throws gps::Error for bad input.
 TrainResult train(const Config& cfg, const std::string& command_line);
 
