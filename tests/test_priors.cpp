@@ -153,7 +153,7 @@ TEST(RunPrior, BootstrapsFromAnEarlierRunsBackbone) {
   auto second = train(c, "test");
   EXPECT_NE(second.table.fingerprint.find("run("), std::string::npos);
   pc.path = tmp.file("runs/none");
-  EXPECT_NE(error_of([&] { make_prior(pc); }).find("not a finished gps run"), std::string::npos);
+  EXPECT_NE(error_of([&] { make_prior(pc); }).find("is not a gps run"), std::string::npos);
 }
 
 TEST(Retrieval, RecallAtKMatchesHandComputedCase) {

@@ -112,19 +112,20 @@ std::string TorchScriptPrior::describe() const {
 // ---- RunPrior ----
 
 RunPrior::RunPrior(std::string run_dir) : run_dir_(std::move(run_dir)) {
-  GPS_CHECK(fs::exists(fs::path(run_dir_) / "config.yaml") && fs::exists(fs::path(run_dir_) / "checkpoint.pt"),
-            "prior.path: ", run_dir_, " is not a finished gps run (needs config.yaml and checkpoint.pt)");
+  GPS_CHECK(fs::exists(fs::path(run_dir_) / "config.yaml") &&
+                (fs::exists(fs::path(run_dir_) / "checkpoint.pt") || fs::exists(fs::path(run_dir_) / "LATEST")),
+            "prior.path: ", run_dir_, " is not a gps run (needs config.yaml and checkpoint.pt or LATEST)");
 }
 
 torch::Tensor RunPrior::embed(const Dataset& d) const {
   const Config cfg = load_config((fs::path(run_dir_) / "config.yaml").string(), {});
   Method method = make_method(cfg.method, cfg.model, d.channels());
-  load_checkpoint_weights((fs::path(run_dir_) / "checkpoint.pt").string(), *method);
+  load_checkpoint_weights(final_checkpoint(run_dir_), *method);
   return extract_features(method->backbone(), d);
 }
 
 std::string RunPrior::describe() const {
-  return str_cat("run(", file_identity((fs::path(run_dir_) / "checkpoint.pt").string(), "prior.path"), ")");
+  return str_cat("run(", file_identity(final_checkpoint(run_dir_), "prior.path"), ")");
 }
 
 }  // namespace gps

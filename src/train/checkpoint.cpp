@@ -1,10 +1,46 @@
 #include "gps/train/checkpoint.h"
 
 #include "gps/core/check.h"
+#include "gps/train/run_dir.h"
 
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <mutex>
 
 namespace gps {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Flushes a written file to disk so that the rename that follows publishes
+// complete bytes even after a power cut.
+void fsync_file(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  GPS_CHECK(fd >= 0, "cannot reopen ", path, " to flush it");
+  const int rc = ::fsync(fd);
+  ::close(fd);
+  GPS_CHECK(rc == 0, "fsync failed on ", path);
+}
+
+torch::Tensor string_tensor(const std::string& s) {
+  return torch::from_blob(const_cast<char*>(s.data()), {int64_t(s.size())}, torch::kUInt8).clone();
+}
+
+torch::Tensor read_tensor(torch::serialize::InputArchive& root, const char* key) {
+  torch::Tensor t;  // fresh per entry: try_read cannot re-point a tensor that holds archive storage
+  if (!root.try_read(key, t)) return {};
+  return t;
+}
+
+}  // namespace
 
 void save_checkpoint(const std::string& path, torch::nn::Module& method, torch::nn::Module* classifier,
                      torch::optim::Optimizer& optimizer, const CheckpointState& state) {
@@ -19,33 +55,131 @@ void save_checkpoint(const std::string& path, torch::nn::Module& method, torch::
   root.write("optimizer", o);
   root.write("step", torch::tensor(state.step, torch::kInt64));
   root.write("epoch", torch::tensor(state.epoch, torch::kInt64));
-  const auto& y = state.config_yaml;
-  root.write("config_yaml", torch::from_blob(const_cast<char*>(y.data()), {int64_t(y.size())}, torch::kUInt8).clone());
+  root.write("lr_scale", torch::tensor(state.lr_scale, torch::kFloat64));
+  root.write("rollbacks", torch::tensor(state.rollbacks, torch::kInt64));
+  root.write("probe_counts", torch::tensor({state.probe_correct, state.probe_seen}, torch::kInt64));
+  root.write("config_yaml", string_tensor(state.config_yaml));
+  if (state.rng_state.defined()) root.write("rng_state", state.rng_state);
+  if (state.table.ids.defined()) {
+    root.write("table_ids", state.table.ids);
+    root.write("table_dists", state.table.dists);
+    root.write("table_counts", state.table.counts);
+  }
   const std::string tmp = path + ".tmp";
-  root.save_to(tmp);
-  std::filesystem::rename(tmp, path);
+  try {
+    root.save_to(tmp);
+  } catch (const std::exception& e) {
+    GPS_FAIL("cannot write checkpoint ", tmp, ": ", e.what());
+  }
+  fsync_file(tmp);
+  fs::rename(tmp, path);
 }
 
-CheckpointState load_checkpoint_weights(const std::string& path, torch::nn::Module& method) {
-  GPS_CHECK(std::filesystem::exists(path), "checkpoint ", path, " does not exist");
-  torch::serialize::InputArchive root, m;
+CheckpointState load_checkpoint(const std::string& path, torch::nn::Module& method, torch::nn::Module* classifier,
+                                torch::optim::Optimizer* optimizer) {
+  GPS_CHECK(fs::exists(path), "checkpoint ", path, " does not exist");
+  torch::serialize::InputArchive root;
   try {
     root.load_from(path);
+  } catch (const std::exception& e) {
+    GPS_FAIL(path, ": cannot read checkpoint (truncated or corrupt file): ", e.what());
+  }
+  try {
+    torch::serialize::InputArchive m;
     GPS_CHECK(root.try_read("method", m), path, ": not a gps checkpoint (no 'method' entry)");
     method.load(m);
+    if (classifier) {
+      torch::serialize::InputArchive c;
+      GPS_CHECK(root.try_read("classifier", c), path, ": has no online classifier, but this run trains one");
+      classifier->load(c);
+    }
+    if (optimizer) {
+      torch::serialize::InputArchive o;
+      GPS_CHECK(root.try_read("optimizer", o), path, ": has no optimiser state");
+      optimizer->load(o);
+    }
   } catch (const Error&) {
     throw;
   } catch (const std::exception& e) {
     GPS_FAIL(path, ": cannot load checkpoint (corrupt file, or model settings differ from the run's): ", e.what());
   }
   CheckpointState s;
-  // A fresh tensor per entry: try_read cannot re-point one that already holds archive storage.
-  torch::Tensor step, epoch, yaml;
-  if (root.try_read("step", step)) s.step = step.item<int64_t>();
-  if (root.try_read("epoch", epoch)) s.epoch = epoch.item<int64_t>();
-  if (root.try_read("config_yaml", yaml))
-    s.config_yaml.assign(reinterpret_cast<const char*>(yaml.data_ptr<uint8_t>()), yaml.numel());
+  if (auto t = read_tensor(root, "step"); t.defined()) s.step = t.item<int64_t>();
+  if (auto t = read_tensor(root, "epoch"); t.defined()) s.epoch = t.item<int64_t>();
+  if (auto t = read_tensor(root, "lr_scale"); t.defined()) s.lr_scale = t.item<double>();
+  if (auto t = read_tensor(root, "rollbacks"); t.defined()) s.rollbacks = t.item<int64_t>();
+  if (auto t = read_tensor(root, "probe_counts"); t.defined() && t.numel() == 2) {
+    s.probe_correct = t[0].item<int64_t>();
+    s.probe_seen = t[1].item<int64_t>();
+  }
+  if (auto t = read_tensor(root, "config_yaml"); t.defined())
+    s.config_yaml.assign(reinterpret_cast<const char*>(t.data_ptr<uint8_t>()), t.numel());
+  s.rng_state = read_tensor(root, "rng_state");
+  s.table.ids = read_tensor(root, "table_ids");
+  if (s.table.ids.defined()) {
+    s.table.dists = read_tensor(root, "table_dists");
+    s.table.counts = read_tensor(root, "table_counts");
+    GPS_CHECK(s.table.dists.defined() && s.table.counts.defined(), path, ": neighbour table is incomplete");
+  }
   return s;
+}
+
+CheckpointState load_checkpoint_weights(const std::string& path, torch::nn::Module& method) {
+  return load_checkpoint(path, method, nullptr, nullptr);
+}
+
+std::string save_run_checkpoint(const std::string& run_dir, int64_t keep, torch::nn::Module& method,
+                                torch::nn::Module* classifier, torch::optim::Optimizer& optimizer,
+                                const CheckpointState& state) {
+  const fs::path dir = fs::path(run_dir) / "checkpoints";
+  fs::create_directories(dir);
+  char name[64];
+  std::snprintf(name, sizeof(name), "step-%09lld.pt", static_cast<long long>(state.step));
+  const std::string path = (dir / name).string();
+  save_checkpoint(path, method, classifier, optimizer, state);
+  set_latest(run_dir, (fs::path("checkpoints") / name).string());
+  // Prune: names sort by step (zero-padded); never the one just written, nor step 0.
+  const auto all = list_run_checkpoints(run_dir);
+  const size_t k = size_t(std::max<int64_t>(1, keep));
+  for (size_t i = 0; i + k < all.size(); ++i)
+    if (fs::path(all[i]).filename() != "step-000000000.pt") fs::remove(all[i]);
+  return path;
+}
+
+std::vector<std::string> list_run_checkpoints(const std::string& run_dir) {
+  std::vector<std::string> all;
+  const fs::path dir = fs::path(run_dir) / "checkpoints";
+  if (!fs::is_directory(dir)) return all;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.path().extension() == ".pt" && e.path().filename().string().rfind("step-", 0) == 0)
+      all.push_back(e.path().string());
+  std::sort(all.begin(), all.end());
+  return all;
+}
+
+void set_latest(const std::string& run_dir, const std::string& relative) {
+  const std::string latest = (fs::path(run_dir) / "LATEST").string();
+  write_file_atomic(latest, relative + "\n");
+}
+
+std::string latest_checkpoint(const std::string& run_dir) {
+  const fs::path latest = fs::path(run_dir) / "LATEST";
+  if (!fs::exists(latest)) return "";
+  std::ifstream f(latest);
+  std::string rel;
+  std::getline(f, rel);
+  GPS_CHECK(!rel.empty(), latest.string(), " is empty (expected the name of a checkpoint file)");
+  const fs::path p = fs::path(run_dir) / rel;
+  GPS_CHECK(fs::exists(p), latest.string(), " names ", p.string(), ", which does not exist");
+  return p.string();
+}
+
+std::string final_checkpoint(const std::string& run_dir) {
+  const fs::path p = fs::path(run_dir) / "checkpoint.pt";
+  if (fs::exists(p)) return p.string();
+  const std::string latest = latest_checkpoint(run_dir);
+  GPS_CHECK(!latest.empty(), run_dir, " has no checkpoint (neither checkpoint.pt nor LATEST): is it a gps run directory?");
+  return latest;
 }
 
 }  // namespace gps

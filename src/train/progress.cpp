@@ -35,12 +35,17 @@ void Progress::update(int64_t step, int64_t epoch, double images_per_s, const st
   last_ = now;
   drawn_ = true;
   const double elapsed = std::chrono::duration<double>(now - start_).count();
-  const double eta = step > 0 ? elapsed * double(total_ - step) / double(step) : 0.0;
+  const double eta = step > first_ ? elapsed * double(total_ - step) / double(step - first_) : 0.0;
   std::fprintf(stderr, "%s[%s] step %lld/%lld (%3.0f%%) epoch %lld | %s | %.0f img/s | elapsed %s ETA %s%s",
                tty ? "\r\033[K" : "", label_.c_str(), static_cast<long long>(step), static_cast<long long>(total_),
                100.0 * double(step) / double(total_), static_cast<long long>(epoch), values.c_str(), images_per_s,
                format_duration(elapsed).c_str(), format_duration(eta).c_str(), tty ? "" : "\n");
   std::fflush(stderr);
+}
+
+void Progress::rebase(int64_t step) {
+  first_ = step;
+  start_ = last_ = std::chrono::steady_clock::now();
 }
 
 void Progress::finish() {

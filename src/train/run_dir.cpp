@@ -2,7 +2,11 @@
 
 #include "gps/core/check.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <filesystem>
+#include <sstream>
 
 namespace gps {
 
@@ -16,6 +20,10 @@ void write_file_atomic(const std::string& path, const std::string& content) {
     f << content;
     f.flush();
     GPS_CHECK(f.good(), "write failed: ", tmp);
+  }
+  if (const int fd = ::open(tmp.c_str(), O_RDONLY); fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
   }
   fs::rename(tmp, path);
 }
@@ -32,6 +40,31 @@ RunDir RunDir::create(const std::string& parent, const std::string& name) {
   r.path_ = p.string();
   r.metrics_.open(r.file("metrics.jsonl"), std::ios::app);
   GPS_CHECK(r.metrics_, "cannot write ", r.file("metrics.jsonl"));
+  return r;
+}
+
+RunDir RunDir::open(const std::string& path, int64_t keep_until_step) {
+  GPS_CHECK(fs::is_directory(path), "run directory ", path, " does not exist");
+  RunDir r;
+  r.path_ = path;
+  const std::string metrics = r.file("metrics.jsonl");
+  if (fs::exists(metrics)) {
+    // Keep records up to the resumed step; untimed records (events) are kept
+    // while they come before the first record past it.
+    std::ifstream in(metrics);
+    std::string line, kept;
+    bool past = false;
+    while (std::getline(in, line)) {
+      if (line.empty()) continue;
+      const auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+      if (j.is_discarded()) continue;  // a line cut by the crash
+      if (j.contains("step") && j["step"].is_number_integer() && j["step"].get<int64_t>() > keep_until_step) past = true;
+      if (!past) kept += line + "\n";
+    }
+    write_file_atomic(metrics, kept);
+  }
+  r.metrics_.open(metrics, std::ios::app);
+  GPS_CHECK(r.metrics_, "cannot write ", metrics);
   return r;
 }
 

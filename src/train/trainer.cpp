@@ -16,11 +16,15 @@
 #include "gps/train/run_dir.h"
 #include "gps/train/stop_signal.h"
 
+#include <ATen/CPUGeneratorImpl.h>
+
 #include <chrono>
 #include <cmath>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <future>
+#include <mutex>
 
 #include <omp.h>
 
@@ -98,7 +102,90 @@ void refresh_table(const Config& cfg, MethodImpl& method, const Dataset& train_s
 
 }  // namespace
 
-TrainResult train(const Config& cfg, const std::string& command_line) {
+namespace {
+
+bool is_training_key(const std::string& key) {
+  static const char* kFree[] = {"train.threads", "train.out_dir", "train.name", "train.log_every", "train.progress",
+                                "train.prefetch", "train.checkpoint_every_epochs", "train.checkpoint_every_steps",
+                                "train.keep_checkpoints", "train.nan_policy", "train.nan_lr_factor",
+                                "train.nan_max_rollbacks", "neighbors.cache"};
+  if (key.rfind("eval.", 0) == 0) return false;
+  for (const char* f : kFree)
+    if (key == f) return false;
+  return true;
+}
+
+// The run's finished state: summary.json without "interrupted": true.
+bool run_finished(const std::filesystem::path& dir) {
+  const auto p = dir / "summary.json";
+  if (!std::filesystem::exists(p)) return false;
+  std::ifstream f(p);
+  const auto j = nlohmann::json::parse(f, nullptr, false);
+  return !j.is_discarded() && !j.value("interrupted", false);
+}
+
+torch::Tensor rng_state() {
+  auto gen = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  return gen.get_state();
+}
+
+void set_rng_state(const torch::Tensor& t) {
+  auto gen = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_state(t);
+}
+
+// "loss = nan (nt_xent = nan, z_std = 0.03)": the loss and every component, so
+// the user sees which term diverged.
+std::string describe_nonfinite(double loss, const StepOutput& out) {
+  std::string s = str_cat("loss = ", loss);
+  std::string bad;
+  for (const auto& [k, v] : out.logs) {
+    const double x = v.item<double>();
+    if (!std::isfinite(x)) bad += str_cat(bad.empty() ? "" : ", ", k, " = ", x);
+  }
+  return bad.empty() ? s : str_cat(s, "; non-finite components: ", bad);
+}
+
+}  // namespace
+
+bool is_finished_run(const std::string& run_dir) { return run_finished(run_dir); }
+
+std::vector<std::string> changed_training_keys(const Config& saved, const Config& now) {
+  std::vector<std::string> out;
+  for (const auto& info : config_schema())
+    if (is_training_key(info.key) && saved.get(info.key) != now.get(info.key)) out.push_back(info.key);
+  return out;
+}
+
+std::string find_resumable_run(const Config& cfg) {
+  namespace fs = std::filesystem;
+  if (!cfg.train.name.empty()) {
+    const fs::path p = fs::path(cfg.train.out_dir) / cfg.train.name;
+    return fs::is_directory(p) ? p.string() : "";
+  }
+  if (!fs::is_directory(cfg.train.out_dir)) return "";
+  std::string best;
+  fs::file_time_type best_time{};
+  for (const auto& e : fs::directory_iterator(cfg.train.out_dir)) {
+    if (!e.is_directory() || !fs::exists(e.path() / "LATEST") || !fs::exists(e.path() / "config.yaml")) continue;
+    if (run_finished(e.path())) continue;
+    Config saved;
+    try {
+      saved.merge_yaml_file((e.path() / "config.yaml").string());
+    } catch (const Error&) {
+      continue;  // a run of another version or a damaged config: not ours to continue
+    }
+    if (!changed_training_keys(saved, cfg).empty()) continue;
+    const auto t = fs::last_write_time(e.path() / "LATEST");
+    if (best.empty() || t > best_time) best = e.path().string(), best_time = t;
+  }
+  return best;
+}
+
+TrainResult train(const Config& cfg, const std::string& command_line, const ResumeOptions& resume) {
+  namespace fs = std::filesystem;
   cfg.validate();
   const int threads = set_threads(int(cfg.train.threads));
   const uint64_t seed = uint64_t(cfg.train.seed);
@@ -109,9 +196,46 @@ TrainResult train(const Config& cfg, const std::string& command_line) {
   GPS_CHECK(cfg.optim.batch_size <= train_set.size(), "optim.batch_size = ", cfg.optim.batch_size,
             " is larger than the training set (", train_set.size(), " images); lower it or raise data.subset");
 
-  RunDir run = RunDir::create(cfg.train.out_dir, cfg.train.name.empty() ? default_run_name(cfg) : cfg.train.name);
+  // Run directory: a new one, or the one being continued.
+  std::string resume_from;
+  int64_t resume_step = 0;
+  RunDir run;
+  if (!resume.run_dir.empty()) {
+    const std::string saved_cfg = (fs::path(resume.run_dir) / "config.yaml").string();
+    GPS_CHECK(fs::exists(saved_cfg), "--resume: ", resume.run_dir, " is not a run directory (no config.yaml)");
+    Config saved;
+    saved.merge_yaml_file(saved_cfg);
+    const auto changed = changed_training_keys(saved, cfg);
+    if (!changed.empty()) {
+      std::string list;
+      for (const auto& k : changed) list += str_cat("\n  ", k, ": run has ", saved.get(k), ", now ", cfg.get(k));
+      GPS_CHECK(resume.force, "--resume: the config differs from ", saved_cfg, " in keys that change training:", list,
+                "\n---> HINT: resume with the run's own config (gps train --resume ", resume.run_dir,
+                "), or pass --force to continue anyway");
+      std::fprintf(stderr, "[gps] warning: continuing %s with changed keys (--force):%s\n", resume.run_dir.c_str(),
+                   list.c_str());
+    }
+    resume_from = latest_checkpoint(resume.run_dir);
+    if (!resume_from.empty()) {
+      // Read the step first, so that metrics past it are dropped before any new record.
+      torch::serialize::InputArchive probe_archive;
+      torch::Tensor step_t;
+      try {
+        probe_archive.load_from(resume_from);
+      } catch (const std::exception& e) {
+        GPS_FAIL(resume_from, ": cannot read checkpoint (truncated or corrupt file): ", e.what());
+      }
+      if (probe_archive.try_read("step", step_t)) resume_step = step_t.item<int64_t>();
+    }
+    run = RunDir::open(resume.run_dir, resume_step);
+    std::fprintf(stderr, "[gps] continuing %s from %s\n", run.path().c_str(),
+                 resume_from.empty() ? "the start (no checkpoint yet)" : resume_from.c_str());
+    std::ofstream(run.file("command.txt"), std::ios::app) << command_line << "\n";
+  } else {
+    run = RunDir::create(cfg.train.out_dir, cfg.train.name.empty() ? default_run_name(cfg) : cfg.train.name);
+    run.write_text("command.txt", command_line + "\n");
+  }
   run.write_text("config.yaml", cfg.to_yaml());
-  run.write_text("command.txt", command_line + "\n");
   std::fprintf(stderr, "[gps] run directory %s (%d threads)\n", run.path().c_str(), threads);
 
   // Positive-pair table: the GPS neighbour table, or the self table of plain SSL.
@@ -120,8 +244,8 @@ TrainResult train(const Config& cfg, const std::string& command_line) {
   NeighborTable table;
   if (cfg.gps) {
     auto prior = make_prior(cfg.prior);
-    table = obtain_table(*prior, train_set, cfg.neighbors,
-                         (std::filesystem::path(cfg.train.out_dir) / "cache").string(), &result.table);
+    table = obtain_table(*prior, train_set, cfg.neighbors, (fs::path(cfg.train.out_dir) / "cache").string(),
+                         &result.table);
     std::fprintf(stderr, "[gps] neighbour table %s %s (%.1fs): %s\n", result.table.reused ? "reused" : "built",
                  result.table.dir.c_str(), result.table.seconds, result.table.fingerprint.c_str());
   } else {
@@ -136,9 +260,10 @@ TrainResult train(const Config& cfg, const std::string& command_line) {
   const bool probe = cfg.train.online_probe && train_set.has_labels();
   torch::nn::Linear classifier{nullptr};
   if (probe) classifier = torch::nn::Linear(method->backbone()->feature_dim(), train_set.num_classes);
+  torch::nn::Module* classifier_ptr = probe ? classifier.ptr().get() : nullptr;
   const double scale = cfg.optim.scale_lr ? double(cfg.optim.batch_size) / 256.0 : 1.0;
   const double lr = cfg.optim.lr * scale, cls_lr = cfg.optim.classifier_lr * scale;
-  auto optimizer_ptr = make_optimizer(*method, probe ? classifier.ptr().get() : nullptr, cfg.optim, lr, cls_lr);
+  auto optimizer_ptr = make_optimizer(*method, classifier_ptr, cfg.optim, lr, cls_lr);
   torch::optim::Optimizer& optimizer = *optimizer_ptr;
 
   const int64_t steps_per_epoch = sampler.batches_per_epoch();
@@ -146,99 +271,190 @@ TrainResult train(const Config& cfg, const std::string& command_line) {
   const int64_t warmup_steps = int64_t(std::llround(cfg.optim.warmup_epochs * steps_per_epoch));
   const int64_t B = cfg.optim.batch_size;
 
-  Progress progress(str_cat(cfg.method.name, cfg.gps ? "+gps" : ""), total_steps, cfg.train.progress);
-  const auto t_start = Clock::now();
+  // Everything that changes as training goes, and is checkpointed.
   int64_t step = 0;
-  double last_loss = 0;
+  double lr_scale = 1.0;
+  int64_t rollbacks = 0, rollbacks_in_a_row = 0;
   int64_t probe_correct = 0, probe_seen = 0;
-  method->train();
-  for (int64_t epoch = 0; epoch < cfg.optim.epochs; ++epoch) {
-    const int64_t R = cfg.neighbors.refresh_every;
-    if (cfg.gps && R > 0 && epoch > 0 && epoch % R == 0) refresh_table(cfg, *method, train_set, sampler, run, epoch);
-    const auto order = sampler.epoch_order(epoch);
-    probe_correct = probe_seen = 0;
-    // Batch b+1 is gathered and augmented on a worker thread while step b computes.
-    auto make_batch = [&, epoch](int64_t b) {
-      if (cfg.train.prefetch) omp_set_num_threads(1);  // worker thread only: leave the cores to the model
-      ViewBatch v;
-      v.pairs = sampler.batch(epoch, order, b);
-      // Each view's random parameters are keyed by (seed, epoch, view, position).
-      const uint64_t s1 = mix64(seed ^ mix64(uint64_t(epoch) * 2 + 0));
-      const uint64_t s2 = mix64(seed ^ mix64(uint64_t(epoch) * 2 + 1));
-      v.x1 = augment->apply(train_set.images.index_select(0, v.pairs.anchors), v.pairs.positions, s1, 0);
-      v.x2 = augment->apply(train_set.images.index_select(0, v.pairs.positives), v.pairs.positions, s2, 1);
-      return v;
-    };
-    const auto policy = cfg.train.prefetch ? std::launch::async : std::launch::deferred;
-    std::future<ViewBatch> next = std::async(policy, make_batch, 0);
-    for (int64_t b = 0; b < steps_per_epoch; ++b, ++step) {
-      ViewBatch views = next.get();
-      if (b + 1 < steps_per_epoch) next = std::async(policy, make_batch, b + 1);
-      const PairBatch& pb = views.pairs;
-      const torch::Tensor& x1 = views.x1;
-      const torch::Tensor& x2 = views.x2;
-
-      const double step_lr = warmup_cosine(step, total_steps, warmup_steps, lr, cfg.optim.warmup_start_lr,
-                                           cfg.optim.min_lr);
-      auto& groups = optimizer.param_groups();
-      for (size_t g = 0; g < 2; ++g) groups[g].options().set_lr(step_lr);  // the classifier keeps its lr
-
-      StepOutput out = method->training_step(x1, x2);
-      torch::Tensor loss = out.loss;
-      torch::Tensor probe_loss;
-      if (probe) {
-        auto y = train_set.labels.index_select(0, pb.anchors);
-        auto logits = classifier(out.features1.detach());
-        probe_loss = torch::nn::functional::cross_entropy(logits, y);
-        loss = loss + probe_loss;
-        probe_correct += logits.argmax(1).eq(y).sum().item<int64_t>();
-        probe_seen += B;
-      }
-      optimizer.zero_grad();
-      loss.backward();
-      optimizer.step();
-      method->after_step(double(step + 1) / double(total_steps));
-
-      last_loss = out.loss.item<double>();
-      GPS_CHECK(std::isfinite(last_loss), "loss is ", last_loss, " at step ", step, " (epoch ", epoch,
-                "): training diverged; lower optim.lr");
-      const double elapsed = std::chrono::duration<double>(Clock::now() - t_start).count();
-      const double ips = double((step + 1) * B) / std::max(elapsed, 1e-9);
-      if ((step + 1) % cfg.train.log_every == 0 || step + 1 == total_steps) {
-        nlohmann::json rec = {{"step", step + 1}, {"epoch", epoch}, {"lr", step_lr}, {"loss", last_loss},
-                              {"images_per_s", ips}, {"elapsed_s", elapsed}};
-        for (auto& [k, v] : out.logs) rec[k] = v.item<double>();
-        if (probe) {
-          rec["probe_loss"] = probe_loss.item<double>();
-          rec["probe_acc"] = 100.0 * double(probe_correct) / double(std::max<int64_t>(1, probe_seen));
-        }
-        run.log_metrics(rec);
-      }
-      char values[128];
-      std::snprintf(values, sizeof(values), "loss %.4f lr %.4f%s", last_loss, step_lr,
-                    probe ? str_cat(" probe ", int(100.0 * probe_correct / std::max<int64_t>(1, probe_seen)), "%").c_str() : "");
-      progress.update(step + 1, epoch, ips, values);
-      if (stop_requested()) {
-        result.interrupted = true;
-        ++step;
-        break;
-      }
+  bool table_refreshed = false;
+  auto snapshot = [&]() {
+    CheckpointState s;
+    s.step = step;
+    s.epoch = step / steps_per_epoch;
+    s.config_yaml = cfg.to_yaml();
+    s.lr_scale = lr_scale;
+    s.rollbacks = rollbacks;
+    s.probe_correct = probe_correct;
+    s.probe_seen = probe_seen;
+    s.rng_state = rng_state();
+    if (table_refreshed) s.table = sampler.table();
+    return s;
+  };
+  // Resume takes everything from the checkpoint; a NaN rollback keeps its own
+  // lr scale and rollback count.
+  auto restore = [&](const std::string& path, bool rollback) {
+    CheckpointState s = load_checkpoint(path, *method, classifier_ptr, &optimizer);
+    step = s.step;
+    if (!rollback) lr_scale = s.lr_scale, rollbacks = s.rollbacks;
+    probe_correct = s.probe_correct;
+    probe_seen = s.probe_seen;
+    if (s.rng_state.defined()) set_rng_state(s.rng_state);
+    if (s.table.ids.defined()) {
+      s.table.validate(train_set.size(), path);
+      sampler.set_table(std::move(s.table));
+      table_refreshed = true;
     }
-    if (result.interrupted) break;
+  };
+  if (!resume_from.empty()) {
+    restore(resume_from, false);
+    run.log_metrics({{"event", "resume"}, {"step", step}, {"checkpoint", resume_from}});
   }
+  auto checkpoint_due = [&](int64_t done) {  // after `done` steps
+    if (done >= total_steps) return false;   // the final checkpoint.pt follows
+    const auto& t = cfg.train;
+    if (t.checkpoint_every_steps > 0 && done % t.checkpoint_every_steps == 0) return true;
+    return t.checkpoint_every_epochs > 0 && done % (steps_per_epoch * t.checkpoint_every_epochs) == 0;
+  };
+  // Rollback needs a checkpoint to go back to: the initial state.
+  if (cfg.train.nan_policy == "rollback" && latest_checkpoint(run.path()).empty())
+    save_run_checkpoint(run.path(), cfg.train.keep_checkpoints, *method, classifier_ptr, optimizer, snapshot());
+
+  // Batch b of an epoch: pairs and both views. Each view's random parameters
+  // are keyed by (seed, epoch, view, position), so any step can be redone.
+  auto make_batch = [&](int64_t epoch, torch::Tensor order, int64_t b, bool worker) {
+    if (worker) omp_set_num_threads(1);  // worker thread only: leave the cores to the model
+    ViewBatch v;
+    v.pairs = sampler.batch(epoch, order, b);
+    const uint64_t s1 = mix64(seed ^ mix64(uint64_t(epoch) * 2 + 0));
+    const uint64_t s2 = mix64(seed ^ mix64(uint64_t(epoch) * 2 + 1));
+    v.x1 = augment->apply(train_set.images.index_select(0, v.pairs.anchors), v.pairs.positions, s1, 0);
+    v.x2 = augment->apply(train_set.images.index_select(0, v.pairs.positives), v.pairs.positions, s2, 1);
+    return v;
+  };
+
+  Progress progress(str_cat(cfg.method.name, cfg.gps ? "+gps" : ""), total_steps, cfg.train.progress);
+  progress.rebase(step);
+  auto t_start = Clock::now();
+  int64_t timed_from = step;
+  double last_loss = 0;
+  int64_t cur_epoch = -1;
+  torch::Tensor order;
+  std::future<ViewBatch> next;  // batch b+1, prepared on a worker thread while step b computes (train.prefetch)
+  method->train();
+  while (step < total_steps) {
+    const int64_t epoch = step / steps_per_epoch, b = step % steps_per_epoch;
+    if (epoch != cur_epoch) {
+      const int64_t R = cfg.neighbors.refresh_every;
+      if (b == 0 && cfg.gps && R > 0 && epoch > 0 && epoch % R == 0) {
+        refresh_table(cfg, *method, train_set, sampler, run, epoch);
+        table_refreshed = true;
+      }
+      if (b == 0) probe_correct = probe_seen = 0;
+      order = sampler.epoch_order(epoch);
+      cur_epoch = epoch;
+    }
+    ViewBatch views = next.valid() ? next.get() : make_batch(epoch, order, b, false);
+    if (cfg.train.prefetch && b + 1 < steps_per_epoch)
+      next = std::async(std::launch::async, make_batch, epoch, order, b + 1, true);
+    const PairBatch& pb = views.pairs;
+
+    const double step_lr = lr_scale * warmup_cosine(step, total_steps, warmup_steps, lr, cfg.optim.warmup_start_lr,
+                                                    cfg.optim.min_lr);
+    auto& groups = optimizer.param_groups();
+    for (size_t g = 0; g < 2; ++g) groups[g].options().set_lr(step_lr);  // the classifier keeps its lr
+
+    StepOutput out = method->training_step(views.x1, views.x2);
+    torch::Tensor loss = out.loss;
+    torch::Tensor probe_loss;
+    int64_t correct = 0;
+    if (probe) {
+      auto y = train_set.labels.index_select(0, pb.anchors);
+      auto logits = classifier(out.features1.detach());
+      probe_loss = torch::nn::functional::cross_entropy(logits, y);
+      loss = loss + probe_loss;
+      correct = logits.argmax(1).eq(y).sum().item<int64_t>();
+    }
+    // NaN / Inf guard, before the update touches the weights.
+    last_loss = out.loss.item<double>();
+    const bool finite = std::isfinite(last_loss) && (!probe || std::isfinite(probe_loss.item<double>()));
+    if (!finite) {
+      const std::string what = str_cat("non-finite loss at step ", step, " (epoch ", epoch, "): ",
+                                       describe_nonfinite(last_loss, out));
+      // Back to the newest checkpoint; when the run diverges again before the
+      // next checkpoint, that checkpoint may already hold damaged weights, so
+      // each further rollback in a row goes one checkpoint older.
+      const auto saved = list_run_checkpoints(run.path());
+      const std::string back =
+          saved.empty() ? "" : saved[size_t(std::max<int64_t>(0, int64_t(saved.size()) - 1 - rollbacks_in_a_row))];
+      if (cfg.train.nan_policy == "rollback" && rollbacks < cfg.train.nan_max_rollbacks && !back.empty()) {
+        if (next.valid()) next.wait();
+        next = {};
+        restore(back, true);
+        ++rollbacks;
+        ++rollbacks_in_a_row;
+        lr_scale *= cfg.train.nan_lr_factor;
+        std::fprintf(stderr, "\n[gps] %s; rolled back to %s (step %lld) with lr x %g (rollback %lld of %lld)\n",
+                     what.c_str(), back.c_str(), static_cast<long long>(step), lr_scale,
+                     static_cast<long long>(rollbacks), static_cast<long long>(cfg.train.nan_max_rollbacks));
+        run.log_metrics({{"event", "nan_rollback"}, {"detail", what}, {"to_step", step}, {"lr_scale", lr_scale}});
+        cur_epoch = -1;
+        progress.rebase(step);
+        t_start = Clock::now();
+        timed_from = step;
+        continue;
+      }
+      run.log_metrics({{"event", "nan_stop"}, {"detail", what}});
+      GPS_FAIL(what, "\n---> HINT: lower optim.lr", cfg.train.nan_policy == "rollback"
+                                                        ? " (rollbacks exhausted: train.nan_max_rollbacks)"
+                                                        : ", or set train.nan_policy=rollback to retry from the last checkpoint with a lower lr");
+    }
+    optimizer.zero_grad();
+    loss.backward();
+    optimizer.step();
+    method->after_step(double(step + 1) / double(total_steps));
+    if (probe) probe_correct += correct, probe_seen += B;
+    ++step;
+
+    const double elapsed = std::chrono::duration<double>(Clock::now() - t_start).count();
+    const double ips = double((step - timed_from) * B) / std::max(elapsed, 1e-9);
+    if (step % cfg.train.log_every == 0 || step == total_steps) {
+      nlohmann::json rec = {{"step", step}, {"epoch", epoch}, {"lr", step_lr}, {"loss", last_loss},
+                            {"images_per_s", ips}, {"elapsed_s", elapsed}};
+      for (auto& [k, v] : out.logs) rec[k] = v.item<double>();
+      if (probe) {
+        rec["probe_loss"] = probe_loss.item<double>();
+        rec["probe_acc"] = 100.0 * double(probe_correct) / double(std::max<int64_t>(1, probe_seen));
+      }
+      run.log_metrics(rec);
+    }
+    char values[128];
+    std::snprintf(values, sizeof(values), "loss %.4f lr %.4f%s", last_loss, step_lr,
+                  probe ? str_cat(" probe ", int(100.0 * probe_correct / std::max<int64_t>(1, probe_seen)), "%").c_str() : "");
+    progress.update(step, epoch, ips, values);
+    if (checkpoint_due(step)) {
+      rollbacks_in_a_row = 0;
+      save_run_checkpoint(run.path(), cfg.train.keep_checkpoints, *method, classifier_ptr, optimizer, snapshot());
+    }
+    if (stop_requested() && step < total_steps) {
+      result.interrupted = true;
+      break;
+    }
+  }
+  if (next.valid()) next.wait();
   progress.finish();
   if (result.interrupted)
     std::fprintf(stderr, "[gps] stop requested: finished step %lld, writing the checkpoint and summary to %s\n",
                  static_cast<long long>(step), run.path().c_str());
   result.train_seconds = std::chrono::duration<double>(Clock::now() - t_start).count();
   result.steps = step;
-  result.images_per_second = double(step * B) / std::max(result.train_seconds, 1e-9);
+  result.images_per_second = double((step - timed_from) * B) / std::max(result.train_seconds, 1e-9);
   result.final_loss = last_loss;
   if (probe) result.online_probe_top1 = 100.0 * double(probe_correct) / double(std::max<int64_t>(1, probe_seen));
   result.run_dir = run.path();
 
-  CheckpointState state{step, step / steps_per_epoch, cfg.to_yaml()};
-  save_checkpoint(run.file("checkpoint.pt"), *method, probe ? classifier.ptr().get() : nullptr, optimizer, state);
+  // The final (or interrupted) state: checkpoint.pt, and LATEST points at it.
+  save_checkpoint(run.file("checkpoint.pt"), *method, classifier_ptr, optimizer, snapshot());
+  set_latest(run.path(), "checkpoint.pt");
 
   if (cfg.eval.enabled && !result.interrupted) {
     GPS_CHECK(train_set.has_labels(), "eval.enabled needs labels on the train split; set eval.enabled=false");

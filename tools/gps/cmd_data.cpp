@@ -96,7 +96,7 @@ Runner add_eval(CLI::App& app) {
     torch::Tensor train_x, test_x;
     if (!a->run.empty()) {
       Method method = make_method(cfg.method, cfg.model, train_set.channels());
-      load_checkpoint_weights((fs::path(a->run) / "checkpoint.pt").string(), *method);
+      load_checkpoint_weights(final_checkpoint(a->run), *method);
       train_x = extract_features(method->backbone(), train_set);
       test_x = extract_features(method->backbone(), test_set);
     } else {

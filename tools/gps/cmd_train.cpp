@@ -1,21 +1,47 @@
 #include "commands.h"
 
 #include "gps/config/config.h"
+#include "gps/core/check.h"
 #include "gps/train/compare.h"
 #include "gps/train/stop_signal.h"
 #include "gps/train/trainer.h"
 
 #include <cstdio>
+#include <filesystem>
 
 namespace gps::cli {
 
 Runner add_train(CLI::App& app, std::string& command_line) {
   auto args = std::make_shared<ConfigArgs>();
+  auto resume = std::make_shared<std::string>();
+  auto force = std::make_shared<bool>(false);
   add_config_args(&app, *args);
-  return [args, &command_line]() {
-    const Config cfg = load_config(args->config_path, args->overrides);
+  app.add_option("--resume", *resume,
+                 "continue a run: its directory, or 'auto' (the run named by train.name, else the newest unfinished "
+                 "run under train.out_dir with the same training config; a new run when there is none)");
+  app.add_flag("--force", *force, "with --resume: continue even when training keys of the config changed");
+  return [args, resume, force, &command_line]() {
+    ResumeOptions ro;
+    ro.force = *force;
+    std::string config_path = args->config_path;
+    if (!resume->empty() && *resume != "auto") {
+      ro.run_dir = *resume;
+      // Without -c, the run's own config (overrides still apply).
+      if (config_path.empty()) config_path = (std::filesystem::path(*resume) / "config.yaml").string();
+      GPS_CHECK(std::filesystem::exists(config_path), "--resume: ", *resume, " is not a run directory (no config.yaml)");
+    }
+    const Config cfg = load_config(config_path, args->overrides);
+    if (*resume == "auto") {
+      ro.run_dir = find_resumable_run(cfg);
+      std::fprintf(stderr, "[gps] --resume auto: %s\n",
+                   ro.run_dir.empty() ? "no unfinished run with this config; starting a new one" : ro.run_dir.c_str());
+    }
+    if (!ro.run_dir.empty() && is_finished_run(ro.run_dir)) {
+      std::printf("run: %s is already finished (summary.json); nothing to resume\n", ro.run_dir.c_str());
+      return 0;
+    }
     install_stop_handlers();
-    const TrainResult r = train(cfg, command_line);
+    const TrainResult r = train(cfg, command_line, ro);
     std::printf("run: %s\n", r.run_dir.c_str());
     if (r.interrupted) {
       std::printf("interrupted after %lld steps; checkpoint.pt and summary.json are in the run directory\n",

@@ -1,28 +1,73 @@
-// Checkpoints: one torch archive holding the method (backbone + heads), the
-// online classifier, the optimiser state and the step, written atomically.
+// Checkpoints: one torch archive holding everything a run needs to continue
+// exactly where it stopped: the method (backbone, heads, BYOL target, NNCLR
+// queue, batch-norm statistics), the online classifier, the optimiser state
+// (momentum buffers), the step, torch's global RNG state, the running probe
+// counters, the lr scale left by NaN rollbacks, the neighbour table when the
+// run refreshes it, and the resolved config.
+//
+// Files are written atomically: temporary file, fsync, rename. A run
+// directory keeps its periodic checkpoints in checkpoints/step-<N>.pt and a
+// LATEST file naming the newest complete one, written after the rename; a
+// crash at any point leaves LATEST pointing at a complete checkpoint.
 #pragma once
 
 #include "gps/methods/method.h"
+#include "gps/neighbors/neighbor_table.h"
 
 #include <torch/torch.h>
 
 #include <string>
+#include <vector>
 
 namespace gps {
 
 struct CheckpointState {
-  int64_t step = 0;
-  int64_t epoch = 0;
-  std::string config_yaml;
+  int64_t step = 0;             // optimiser steps done
+  int64_t epoch = 0;            // epoch of the next step
+  std::string config_yaml;      // the run's resolved config
+  double lr_scale = 1.0;        // product of the NaN-rollback lr factors so far
+  int64_t rollbacks = 0;        // NaN rollbacks so far
+  int64_t probe_correct = 0;    // online-probe counters of the current epoch
+  int64_t probe_seen = 0;
+  torch::Tensor rng_state;      // torch's default CPU generator (undefined: not saved)
+  NeighborTable table;          // the sampler's table when it was refreshed (ids undefined: none)
 };
 
-// Writes `path` via a temporary file and rename. `classifier` may be null.
+// Writes `path` atomically. `classifier` may be null.
 void save_checkpoint(const std::string& path, torch::nn::Module& method, torch::nn::Module* classifier,
                      torch::optim::Optimizer& optimizer, const CheckpointState& state);
 
-// Loads the method weights (and state) of a checkpoint written by
-// save_checkpoint into `method`, whose architecture must match. Throws
-// gps::Error naming the file when it is missing or does not match.
+// Restores everything save_checkpoint wrote into modules and optimiser of the
+// same architecture (classifier and optimizer may be null: weights only).
+// Throws gps::Error naming the file when it is missing, corrupt or does not
+// match (different model settings).
+CheckpointState load_checkpoint(const std::string& path, torch::nn::Module& method, torch::nn::Module* classifier,
+                                torch::optim::Optimizer* optimizer);
+
+// The method weights (and state) only.
 CheckpointState load_checkpoint_weights(const std::string& path, torch::nn::Module& method);
+
+// --- checkpoints inside a run directory ---
+
+// Writes run_dir/checkpoints/step-<step>.pt, then points run_dir/LATEST at
+// it, then deletes all but the newest `keep` periodic checkpoints (the
+// step-0 one, written for NaN rollback, is always kept). Returns the path.
+std::string save_run_checkpoint(const std::string& run_dir, int64_t keep, torch::nn::Module& method,
+                                torch::nn::Module* classifier, torch::optim::Optimizer& optimizer,
+                                const CheckpointState& state);
+
+// The periodic checkpoints of a run, oldest first.
+std::vector<std::string> list_run_checkpoints(const std::string& run_dir);
+
+// Points run_dir/LATEST at `relative` (a file inside run_dir), atomically.
+void set_latest(const std::string& run_dir, const std::string& relative);
+
+// The checkpoint LATEST names ("" when the run has none). Throws gps::Error
+// when LATEST names a file that does not exist.
+std::string latest_checkpoint(const std::string& run_dir);
+
+// The checkpoint a finished run is evaluated or embedded from: checkpoint.pt
+// when present, else the one LATEST names. Throws gps::Error when neither exists.
+std::string final_checkpoint(const std::string& run_dir);
 
 }  // namespace gps

@@ -12,6 +12,8 @@ class Progress {
   Progress(std::string label, int64_t total_steps, bool enabled, double min_interval_s = 0.5);
   // Redraws when min_interval_s has passed since the last draw (or at the last step).
   void update(int64_t step, int64_t epoch, double images_per_s, const std::string& values);
+  // Counts speed and ETA from `step` on (a resumed run starts mid-way).
+  void rebase(int64_t step);
   // Ends the line.
   void finish();
 
@@ -21,6 +23,7 @@ class Progress {
   bool enabled_;
   double min_interval_;
   std::chrono::steady_clock::time_point start_, last_;
+  int64_t first_ = 0;
   bool drawn_ = false;
 };
 

@@ -14,6 +14,11 @@ class RunDir {
   // Creates `parent/name` (or `parent/name-2`, ... when it exists).
   static RunDir create(const std::string& parent, const std::string& name);
 
+  // Reopens an existing run directory to continue it. metrics.jsonl keeps its
+  // records up to step `keep_until_step` (later ones were logged after the
+  // checkpoint being resumed and will be logged again).
+  static RunDir open(const std::string& path, int64_t keep_until_step);
+
   const std::string& path() const { return path_; }
   std::string file(const std::string& name) const;
   // Writes a whole file atomically (temporary file, then rename).
@@ -27,7 +32,7 @@ class RunDir {
   std::ofstream metrics_;
 };
 
-// Atomic write of a file: `path`.tmp, flush, rename.
+// Atomic write of a file: `path`.tmp, flush, fsync, rename.
 void write_file_atomic(const std::string& path, const std::string& content);
 
 }  // namespace gps

@@ -24,6 +24,17 @@ struct TrainResult {
   EvalResult eval;
 };
 
+// Continuing a run: `run_dir` names the run directory to continue (empty: a
+// new run). Its LATEST checkpoint is restored (model, optimiser, step, RNG,
+// table, probe counters) and training goes on to the configured end; the
+// result is bit-identical to an uninterrupted run on the CPU with the same
+// threads. A config whose training keys differ from the run's config.yaml is
+// refused unless `force`.
+struct ResumeOptions {
+  std::string run_dir;
+  bool force = false;
+};
+
 // Runs one training as configured: loads data, builds or reuses the
 // neighbour table (gps=true) or the self table (gps=false), trains, writes
 // the run directory (config.yaml, command.txt, metrics.jsonl, checkpoint.pt,
@@ -31,6 +42,19 @@ struct TrainResult {
 // (stop_signal.h) it finishes the current step, writes checkpoint and
 // summary, skips evaluation and returns with `interrupted` set. `command_line` is recorded.
 // Throws gps::Error for bad input.
-TrainResult train(const Config& cfg, const std::string& command_line);
+TrainResult train(const Config& cfg, const std::string& command_line, const ResumeOptions& resume = {});
+
+// `--resume auto`: the run directory to continue for `cfg`, or "" for a new
+// run. With train.name set: out_dir/name when it exists. Otherwise the newest
+// unfinished run directory under train.out_dir whose training keys equal cfg's.
+std::string find_resumable_run(const Config& cfg);
+
+// True when `run_dir` holds the summary of a run that ran to its end.
+bool is_finished_run(const std::string& run_dir);
+
+// Config keys whose values differ between `saved` and `now`, among those
+// that change what is trained (all but logging, threads, prefetch,
+// checkpoint cadence, evaluation and the run's location).
+std::vector<std::string> changed_training_keys(const Config& saved, const Config& now);
 
 }  // namespace gps

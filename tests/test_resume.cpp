@@ -1,0 +1,267 @@
+// Run lifecycle: a training killed with SIGKILL at random points and resumed
+// each time ends bit-identical to an uninterrupted run; changed configs are
+// refused; non-finite losses stop with a message or roll back.
+#include "test_util.h"
+
+#include "gps/methods/method.h"
+#include "gps/train/checkpoint.h"
+#include "gps/train/stop_signal.h"
+#include "gps/train/trainer.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <fcntl.h>
+#include <map>
+#include <random>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <thread>
+
+extern char** environ;
+
+namespace {
+
+using gps::test::TempDir;
+using ::testing::HasSubstr;
+
+// Starts `gps train -c config --resume auto [extra]` with output to `log`; returns the pid.
+pid_t spawn_train(const std::string& config, const std::string& log, const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> args = {std::string(GPS_BINARY_DIR) + "/gps", "train", "-c", config, "--resume", "auto"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  EXPECT_EQ(rc, 0) << "cannot start " << argv[0];
+  return pid;
+}
+
+int wait_exit(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream f(path);
+  return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+// step -> loss of every training record in metrics.jsonl; fails on a duplicate step.
+std::map<int64_t, double> losses(const std::string& run_dir) {
+  std::map<int64_t, double> out;
+  std::ifstream f(run_dir + "/metrics.jsonl");
+  std::string line;
+  while (std::getline(f, line)) {
+    const auto j = nlohmann::json::parse(line);
+    if (!j.contains("loss")) continue;
+    const int64_t s = j["step"].get<int64_t>();
+    EXPECT_EQ(out.count(s), 0u) << "step " << s << " logged twice in " << run_dir;
+    out[s] = j["loss"].get<double>();
+  }
+  return out;
+}
+
+// Every parameter and buffer of the final checkpoints, compared bit for bit.
+void expect_same_weights(const gps::Config& c, const std::string& run_a, const std::string& run_b) {
+  auto a = gps::make_method(c.method, c.model, 1), b = gps::make_method(c.method, c.model, 1);
+  gps::load_checkpoint_weights(run_a + "/checkpoint.pt", *a);
+  gps::load_checkpoint_weights(run_b + "/checkpoint.pt", *b);
+  auto pa = a->named_parameters(), pb = b->named_parameters();
+  ASSERT_EQ(pa.size(), pb.size());
+  for (const auto& item : pa) EXPECT_TRUE(torch::equal(item.value(), pb[item.key()])) << "parameter " << item.key();
+  auto ba = a->named_buffers(), bb = b->named_buffers();
+  ASSERT_EQ(ba.size(), bb.size());
+  for (const auto& item : ba) EXPECT_TRUE(torch::equal(item.value(), bb[item.key()])) << "buffer " << item.key();
+}
+
+struct ResumeCase {
+  std::string method, optim;
+  int64_t refresh_every;
+};
+
+class SigkillResume : public ::testing::TestWithParam<ResumeCase> {};
+
+TEST_P(SigkillResume, FinalWeightsEqualAnUninterruptedRun) {
+  TempDir tmp;
+  gps::test::write_tiny_mnist(tmp.file("fm"), 200, 20);
+  const ResumeCase& rc = GetParam();
+  gps::Config c = gps::test::tiny_train_config(tmp.file("fm"), tmp.file("runs"), 6);
+  c.method.name = rc.method;
+  c.optim.name = rc.optim;
+  c.method.queue_size = 40;
+  c.neighbors.k = 3;
+  c.neighbors.refresh_every = rc.refresh_every;
+  c.eval.enabled = false;
+  c.train.checkpoint_every_steps = 3;
+
+  // The uninterrupted reference.
+  c.train.name = "reference";
+  gps::test::write_bytes(tmp.file("ref.yaml"), c.to_yaml());
+  ASSERT_EQ(wait_exit(spawn_train(tmp.file("ref.yaml"), tmp.file("ref.log"))), 0) << read_file(tmp.file("ref.log"));
+
+  // The same run, killed three times at random steps (watched through its
+  // metrics, one record per step) and resumed each time.
+  c.train.name = "killed";
+  gps::test::write_bytes(tmp.file("killed.yaml"), c.to_yaml());
+  std::mt19937 rng(std::random_device{}());
+  std::vector<int64_t> targets;
+  for (int i = 0; i < 3; ++i) targets.push_back(std::uniform_int_distribution<int64_t>(2, 57)(rng));
+  std::sort(targets.begin(), targets.end());
+  int kills = 0;
+  for (int64_t target : targets) {
+    const pid_t pid = spawn_train(tmp.file("killed.yaml"), tmp.file("killed.log"));
+    bool exited = false;
+    for (int polls = 0; polls < 60000; ++polls) {
+      std::ifstream f(tmp.file("runs/killed/metrics.jsonl"));
+      const std::string text((std::istreambuf_iterator<char>(f)), {});
+      const std::string key = "\"step\":" + std::to_string(target);
+      if (text.find(key + ",") != std::string::npos || text.find(key + "}") != std::string::npos) break;
+      int status = 0;
+      if (waitpid(pid, &status, WNOHANG) == pid) {
+        exited = true;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ASSERT_FALSE(exited) << "training ended before step " << target << ": " << read_file(tmp.file("killed.log"));
+    kills += kill(pid, SIGKILL) == 0;
+    wait_exit(pid);
+  }
+  EXPECT_EQ(kills, 3);
+  ASSERT_EQ(wait_exit(spawn_train(tmp.file("killed.yaml"), tmp.file("killed.log"))), 0)
+      << read_file(tmp.file("killed.log"));
+
+  const std::string ref = tmp.file("runs/reference"), killed = tmp.file("runs/killed");
+  expect_same_weights(c, ref, killed);
+  const auto la = losses(ref), lb = losses(killed);
+  EXPECT_EQ(la.size(), size_t(60));
+  EXPECT_EQ(la, lb) << "loss trajectories differ";
+  EXPECT_THAT(read_file(tmp.file("killed.log")), HasSubstr("from " + tmp.file("runs/killed/checkpoints/step-")))
+      << "no resume started from a periodic checkpoint";
+}
+
+INSTANTIATE_TEST_SUITE_P(Methods, SigkillResume,
+                         ::testing::Values(ResumeCase{"simclr", "sgd", 0}, ResumeCase{"byol", "lars", 2},
+                                           ResumeCase{"nnclr", "sgd", 0}),
+                         [](const auto& info) { return info.param.method; });
+
+class Lifecycle : public ::testing::Test {
+ protected:
+  void SetUp() override { gps::test::write_tiny_mnist(tmp.file("fm"), 60, 20); }
+  gps::Config config() {
+    gps::Config c = gps::test::tiny_train_config(tmp.file("fm"), tmp.file("runs"), 2);
+    c.optim.batch_size = 10;
+    c.eval.enabled = false;
+    c.train.name = "run";
+    return c;
+  }
+  TempDir tmp;
+};
+
+TEST_F(Lifecycle, InterruptedLibraryRunResumesToTheSameWeights) {
+  gps::Config c = config();
+  const auto ref = gps::train(c, "test");
+  c.train.name = "stopped";
+  gps::request_stop(true);  // stops after the first step
+  const auto first = gps::train(c, "test");
+  gps::request_stop(false);
+  ASSERT_TRUE(first.interrupted);
+  EXPECT_EQ(gps::latest_checkpoint(first.run_dir), first.run_dir + "/checkpoint.pt");
+  gps::ResumeOptions ro;
+  ro.run_dir = first.run_dir;
+  const auto done = gps::train(c, "test", ro);
+  EXPECT_FALSE(done.interrupted);
+  EXPECT_EQ(done.steps, ref.steps);
+  expect_same_weights(c, ref.run_dir, done.run_dir);
+}
+
+TEST_F(Lifecycle, ChangedTrainingKeysAreRefusedUnlessForced) {
+  gps::Config c = config();
+  gps::request_stop(true);
+  const auto first = gps::train(c, "test");
+  gps::request_stop(false);
+  gps::ResumeOptions ro;
+  ro.run_dir = first.run_dir;
+  c.optim.lr = 0.01;
+  c.train.log_every = 5;  // not a training key
+  const std::string msg = gps::test::error_of([&] { gps::train(c, "test", ro); });
+  EXPECT_THAT(msg, HasSubstr("optim.lr"));
+  EXPECT_THAT(msg, HasSubstr("--force"));
+  EXPECT_THAT(msg, ::testing::Not(HasSubstr("train.log_every")));
+  ro.force = true;
+  EXPECT_FALSE(gps::train(c, "test", ro).interrupted);
+}
+
+TEST_F(Lifecycle, AutoResumeFindsTheUnfinishedRunWithTheSameConfig) {
+  gps::Config c = config();
+  c.train.name = "";
+  EXPECT_EQ(gps::find_resumable_run(c), "");
+  gps::request_stop(true);
+  const auto first = gps::train(c, "test");
+  gps::request_stop(false);
+  EXPECT_EQ(gps::find_resumable_run(c), first.run_dir);
+  gps::Config other = c;
+  other.method.temperature = 0.5;
+  EXPECT_EQ(gps::find_resumable_run(other), "") << "a different config must not pick it";
+  gps::ResumeOptions ro;
+  ro.run_dir = first.run_dir;
+  gps::train(c, "test", ro);
+  EXPECT_EQ(gps::find_resumable_run(c), "") << "a finished run is not resumed";
+}
+
+TEST_F(Lifecycle, PeriodicCheckpointsArePrunedAndLatestIsValid) {
+  gps::Config c = config();
+  c.train.checkpoint_every_steps = 1;
+  c.train.keep_checkpoints = 2;
+  const auto r = gps::train(c, "test");
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(r.run_dir + "/checkpoints")) n += e.path().extension() == ".pt";
+  EXPECT_EQ(n, 2);
+  EXPECT_EQ(gps::latest_checkpoint(r.run_dir), r.run_dir + "/checkpoint.pt");
+}
+
+TEST_F(Lifecycle, NonFiniteLossStopsNamingTheStep) {
+  gps::Config c = config();
+  c.optim.lr = 1e30;
+  c.optim.warmup_epochs = 0;
+  const std::string msg = gps::test::error_of([&] { gps::train(c, "test"); });
+  EXPECT_THAT(msg, HasSubstr("non-finite loss at step"));
+  EXPECT_THAT(msg, HasSubstr("train.nan_policy=rollback"));
+}
+
+TEST_F(Lifecycle, NonFiniteLossRollsBackWithALowerLr) {
+  gps::Config c = config();
+  c.optim.lr = 1e30;
+  c.optim.warmup_epochs = 0;
+  c.train.nan_policy = "rollback";
+  c.train.nan_lr_factor = 1e-6;
+  c.train.nan_max_rollbacks = 10;
+  c.train.checkpoint_every_steps = 1;
+  const auto r = gps::train(c, "test");
+  EXPECT_EQ(r.steps, 12);
+  EXPECT_TRUE(std::isfinite(r.final_loss));
+  EXPECT_THAT(read_file(r.run_dir + "/metrics.jsonl"), HasSubstr("nan_rollback"));
+}
+
+TEST_F(Lifecycle, CorruptLatestCheckpointIsReportedByName) {
+  gps::Config c = config();
+  const auto r = gps::train(c, "test");
+  gps::test::write_bytes(r.run_dir + "/checkpoint.pt", "garbage");
+  std::filesystem::remove(r.run_dir + "/summary.json");
+  gps::ResumeOptions ro;
+  ro.run_dir = r.run_dir;
+  EXPECT_THAT(gps::test::error_of([&] { gps::train(c, "test", ro); }), HasSubstr("checkpoint.pt"));
+}
+
+}  // namespace
