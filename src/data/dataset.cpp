@@ -78,11 +78,21 @@ Dataset stratified_subset(const Dataset& d, int64_t n, uint64_t seed) {
 }
 
 void compute_channel_stats(const torch::Tensor& images, std::vector<float>& mean, std::vector<float>& std) {
-  auto x = images.to(torch::kFloat64).div_(255.0);
-  auto m = x.mean({0, 2, 3});
-  auto s = x.std({0, 2, 3}, /*unbiased=*/false);
-  mean.assign(m.data_ptr<double>(), m.data_ptr<double>() + m.numel());
-  std.assign(s.data_ptr<double>(), s.data_ptr<double>() + s.numel());
+  // Sums in float64 over chunks of images, so memory stays small for large datasets.
+  const int64_t N = images.size(0), C = images.size(1);
+  const int64_t per_image = std::max<int64_t>(1, images[0].numel());
+  const int64_t chunk = std::max<int64_t>(1, (int64_t(1) << 24) / per_image);
+  auto sum = torch::zeros({C}, torch::kFloat64), sq = torch::zeros({C}, torch::kFloat64);
+  for (int64_t i = 0; i < N; i += chunk) {
+    auto x = images.narrow(0, i, std::min(chunk, N - i)).to(torch::kFloat64).div_(255.0);
+    sum += x.sum({0, 2, 3});
+    sq += x.mul_(x).sum({0, 2, 3});
+  }
+  const double count = double(N) * double(images.size(2)) * double(images.size(3));
+  auto m = sum / count;
+  auto s = (sq / count - m * m).clamp_min_(0.0).sqrt_();  // population std
+  mean.assign(m.data_ptr<double>(), m.data_ptr<double>() + C);
+  std.assign(s.data_ptr<double>(), s.data_ptr<double>() + C);
 }
 
 uint64_t fingerprint(const Dataset& d) {
