@@ -2,6 +2,7 @@
 
 #include "gps/core/check.h"
 
+#include <ATen/Parallel.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -16,7 +17,7 @@ namespace gps {
 
 namespace {
 
-constexpr char kMagic[8] = {'G', 'P', 'S', 'I', 'M', 'G', 'C', '1'};
+constexpr char kMagic[8] = {'G', 'P', 'S', 'I', 'M', 'G', 'C', '2'};
 
 // FNV-1a, 64-bit.
 struct Hasher {
@@ -32,14 +33,21 @@ struct Hasher {
   void u64(uint64_t v) { bytes(&v, sizeof(v)); }
 };
 
+// crc32(crc, p, n) for any n, in parallel over 4 MiB blocks joined with crc32_combine.
 uLong crc_update(uLong crc, const void* p, size_t n) {
+  constexpr size_t kBlock = size_t(4) << 20;
   const auto* b = static_cast<const Bytef*>(p);
-  while (n > 0) {
-    const uInt chunk = static_cast<uInt>(std::min<size_t>(n, 1u << 30));
-    crc = crc32(crc, b, chunk);
-    b += chunk;
-    n -= chunk;
-  }
+  const int64_t blocks = int64_t((n + kBlock - 1) / kBlock);
+  if (blocks <= 1) return n ? crc32(crc, b, uInt(n)) : crc;
+  std::vector<uLong> part(static_cast<size_t>(blocks));
+  at::parallel_for(0, blocks, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi; ++i) {
+      const size_t len = std::min(kBlock, n - size_t(i) * kBlock);
+      part[size_t(i)] = crc32(crc32(0L, Z_NULL, 0), b + size_t(i) * kBlock, uInt(len));
+    }
+  });
+  for (int64_t i = 0; i < blocks; ++i)
+    crc = crc32_combine(crc, part[size_t(i)], z_off_t(std::min(kBlock, n - size_t(i) * kBlock)));
   return crc;
 }
 
@@ -105,8 +113,14 @@ bool read_image_cache(const std::string& file, uint64_t key, int64_t listed, int
     return false;
   }
   const uint64_t pixels = uint64_t(rows) * uint64_t(C * S * S);
-  if (file_size < 56 + 8 * uint64_t(rows) + pixels + 4) {
+  if (file_size < 56 + 8 * uint64_t(C) + 8 * uint64_t(rows) + pixels + 4) {
     *why = "file too short for its header";
+    return false;
+  }
+  out.mean.resize(size_t(C));
+  out.std.resize(size_t(C));
+  if (!read_exact(f, out.mean.data(), 4 * size_t(C), crc) || !read_exact(f, out.std.data(), 4 * size_t(C), crc)) {
+    *why = "truncated statistics";
     return false;
   }
   out.kept.resize(size_t(rows));
@@ -162,8 +176,9 @@ void write_image_cache(const std::string& file, uint64_t key, int64_t listed, co
   fs::create_directories(fs::path(file).parent_path(), ec);
   GPS_CHECK(!ec, "data.cache_dir: cannot create folder ", fs::path(file).parent_path().string(), ": ", ec.message());
   const auto img = d.images.contiguous();
-  GPS_CHECK(img.dim() == 4 && img.scalar_type() == torch::kUInt8 && int64_t(d.kept.size()) == img.size(0),
-            "write_image_cache: images must be [rows, C, S, S] uint8 with one kept index per row");
+  GPS_CHECK(img.dim() == 4 && img.scalar_type() == torch::kUInt8 && int64_t(d.kept.size()) == img.size(0) &&
+                int64_t(d.mean.size()) == img.size(1) && int64_t(d.std.size()) == img.size(1),
+            "write_image_cache: images must be [rows, C, S, S] uint8 with one kept index per row and C means/stds");
   const std::string tmp = str_cat(file, ".tmp-", ::getpid());
   {
     std::ofstream f(tmp, std::ios::binary);
@@ -177,6 +192,8 @@ void write_image_cache(const std::string& file, uint64_t key, int64_t listed, co
     put(kMagic, 8);
     put(&key, 8);
     put(hdr, sizeof(hdr));
+    put(d.mean.data(), 4 * d.mean.size());
+    put(d.std.data(), 4 * d.std.size());
     put(d.kept.data(), 8 * d.kept.size());
     for (const auto& s : d.bad) {
       const std::string t = s.substr(0, 65536);

@@ -1,6 +1,7 @@
 #include "gps/data/image_files.h"
 
 #include "gps/core/check.h"
+#include "gps/data/dataset.h"
 #include "gps/data/image_cache.h"
 
 #include <ATen/Parallel.h>
@@ -148,6 +149,7 @@ DecodedImages load_image_files(const std::vector<std::string>& paths, const Imag
   GPS_CHECK(!d.kept.empty(), what, ": none of the ", n, " image files could be decoded:", list_bad(d.bad, 20));
   handle_bad(d, o, paths.size(), what);
   d.images = int64_t(d.kept.size()) == n ? all : all.index_select(0, torch::tensor(d.kept, torch::kInt64)).contiguous();
+  compute_channel_stats(d.images, d.mean, d.std);
   if (!cache_file.empty()) {
     try {
       write_image_cache(cache_file, key, n, d);

@@ -101,6 +101,8 @@ Dataset decode_file_list(const ImageFileList& files, int64_t num_classes, const 
     d.num_classes = num_classes;
   }
   d.source_size = d.size();
+  d.mean = dec.mean;
+  d.std = dec.std;
   return d;
 }
 
@@ -133,11 +135,10 @@ Dataset load_image_folder(const DataConfig& cfg, const std::string& split) {
   GPS_CHECK(files.labels.empty() == train_files.labels.empty(), "data.root: ", dir, " and ", train_dir,
             " must both have class subfolders or both be flat");
   Dataset d = decode_file_list(files, int64_t(classes.size()), o, "folder/" + split);
-  if (split == "train") {
-    compute_channel_stats(d.images, d.mean, d.std);
-  } else {
+  if (split != "train") {
     const Dataset train = decode_file_list(train_files, int64_t(classes.size()), o, "folder/train");
-    compute_channel_stats(train.images, d.mean, d.std);
+    d.mean = train.mean;
+    d.std = train.std;
   }
   for (auto& s : d.std) s = std::max(s, 1e-3f);  // a constant-colour dataset must not divide by 0
   d.split = split;

@@ -38,6 +38,7 @@ struct DecodedImages {
   torch::Tensor images;           // [M, C, S, S] uint8, contiguous: the files that decoded, in list order
   std::vector<int64_t> kept;      // [M] list index of each row
   std::vector<std::string> bad;   // "path: reason" of each file that did not decode
+  std::vector<float> mean, std;   // per-channel statistics of `images` in [0, 1] units (kept in the cache)
   bool from_cache = false;
   std::string cache_file;         // cache read or written ("" without a cache)
 };

@@ -47,8 +47,9 @@ ImageFileList scan_split_folder(const std::string& dir, const std::vector<std::s
                                 std::vector<std::string>* classes_out);
 
 // Decodes `files` (load_image_files) into a dataset named `name`: images,
-// labels of the files kept, num_classes, source_size. Mean/std and split
-// are left to the caller.
+// labels of the files kept, num_classes, source_size, and mean/std of its
+// own images (callers replace them with fixed constants or the train
+// split's). The split is left to the caller.
 Dataset decode_file_list(const ImageFileList& files, int64_t num_classes, const ImageDecodeOptions& o,
                          const std::string& name);
 
