@@ -447,6 +447,12 @@ TEST(ImageCache, SecondLoadComesFromCacheAndCorruptCacheIsRebuilt) {
   EXPECT_EQ(second.cache_file, first.cache_file);
   EXPECT_TRUE(torch::equal(first.images, second.images));
   EXPECT_EQ(second.kept, first.kept);
+  EXPECT_EQ(second.mean, first.mean);  // statistics travel with the cache
+  EXPECT_EQ(second.std, first.std);
+  std::vector<float> mean, stdev;
+  compute_channel_stats(first.images, mean, stdev);
+  EXPECT_EQ(first.mean, mean);
+  EXPECT_EQ(first.std, stdev);
 
   // Flip one pixel byte in the middle of the cache: the CRC catches it.
   {
@@ -645,4 +651,20 @@ TEST(DataConfigKeys, EveryShippedConfigLoads) {
     ++n;
   }
   EXPECT_GE(n, 10);
+}
+
+TEST(ChannelStats, MatchDirectComputation) {
+  torch::manual_seed(7);
+  for (int64_t c : {1, 3}) {
+    auto x = torch::randint(0, 256, {37, c, 5, 7}, torch::kInt64).to(torch::kUInt8);
+    std::vector<float> mean, stdev;
+    compute_channel_stats(x, mean, stdev);
+    auto f = x.to(torch::kFloat64).div(255.0);
+    auto m = f.mean({0, 2, 3}), s = f.std({0, 2, 3}, /*unbiased=*/false);
+    ASSERT_EQ(mean.size(), size_t(c));
+    for (int64_t i = 0; i < c; ++i) {
+      EXPECT_NEAR(mean[i], m[i].item<double>(), 1e-6);
+      EXPECT_NEAR(stdev[i], s[i].item<double>(), 1e-6);
+    }
+  }
 }
