@@ -13,6 +13,7 @@ PKGS=(
   libfaiss-dev                       # neighbour search
   libopencv-dev                      # image I/O, PNG grids
   libyaml-cpp-dev libcli11-dev nlohmann-json3-dev zlib1g-dev
+  libzip-dev                         # .npz archives (MedMNIST, weight export)
   libgtest-dev libgmock-dev libbenchmark-dev
   libopenblas0-openmp                # fast BLAS for LibTorch/FAISS (reference BLAS is ~10x slower)
   dataset-fashion-mnist              # the built-in dataset

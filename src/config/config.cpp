@@ -107,11 +107,32 @@ constexpr int64_t kBig = std::numeric_limits<int32_t>::max();
 
 const std::vector<Field>& fields() {
   static const std::vector<Field> f = {
-      str_field("data.name", REF(std::string, data.name), {"fashion-mnist", "mnist"}, "dataset"),
-      str_field("data.root", REF(std::string, data.root), {}, "folder holding the dataset files"),
+      str_field("data.name", REF(std::string, data.name),
+                {"fashion-mnist", "mnist", "cifar10", "cifar100", "medmnist", "folder", "aircraft", "rhid"},
+                "dataset (folder: one subfolder per class, or a flat unlabeled folder)"),
+      str_field("data.root", REF(std::string, data.root), {},
+                "folder holding the dataset files (medmnist: the .npz file, or its folder with data.medmnist_flag)"),
+      str_field("data.train_split", REF(std::string, data.train_split), {},
+                "split trained on (aircraft: train or trainval)"),
+      str_field("data.test_split", REF(std::string, data.test_split), {},
+                "split evaluated on (medmnist: val or test; aircraft: val or test; rhid: D_SS, D_SU, D_UU or D_?\?)"),
       int_field("data.subset", REF(int64_t, data.subset), 0, kBig, "stratified subset of train images (0 = all)"),
       int_field("data.test_subset", REF(int64_t, data.test_subset), 0, kBig, "stratified subset of test images (0 = all)"),
       int_field("data.seed", REF(int64_t, data.seed), 0, kBig, "seed of the subset draws"),
+      str_field("data.medmnist_flag", REF(std::string, data.medmnist_flag), {},
+                "medmnist: dataset file <data.root>/<flag>.npz (pathmnist, tissuemnist, pathmnist_64, ...)"),
+      str_field("data.cifar100_labels", REF(std::string, data.cifar100_labels), {"fine", "coarse"},
+                "cifar100: fine (100 classes) or coarse (20 superclasses) labels"),
+      int_field("data.image_size", REF(int64_t, data.image_size), 0, 4096,
+                "folder, aircraft, rhid: side of the decoded square images (0 = 224)"),
+      int_field("data.channels", REF(int64_t, data.channels), 0, 3, "folder, aircraft, rhid: 1 gray or 3 RGB (0 = 3)"),
+      str_field("data.resize", REF(std::string, data.resize), {"stretch", "center-crop", "pad"},
+                "folder, aircraft, rhid: stretch to the square; shorter side to image_size then centre crop; "
+                "longer side to image_size then black borders"),
+      str_field("data.on_bad_image", REF(std::string, data.on_bad_image), {"fail", "skip"},
+                "folder, aircraft, rhid: an undecodable image file stops the run, or is left out with a report"),
+      str_field("data.cache_dir", REF(std::string, data.cache_dir), {},
+                "folder, aircraft, rhid: where decoded images are cached for the next run (empty = no cache)"),
       bool_field("gps", REF(bool, gps), "true: GPS positives from the neighbour table; false: plain SSL (self table)"),
       str_field("prior.kind", REF(std::string, prior.kind), {"pixels", "npy", "torchscript", "run"},
                 "prior embedding g: normalised pixels, precomputed .npy, a TorchScript model, or an earlier run's backbone"),
@@ -290,6 +311,17 @@ void Config::apply_overrides(const std::vector<std::string>& overrides) {
 }
 
 void Config::validate() const {
+  if (!is_image_file_dataset(data.name)) {
+    GPS_CHECK(data.image_size == 0, "data.image_size only applies to data.name folder, aircraft or rhid, not '",
+              data.name, "' (leave it at 0)");
+    GPS_CHECK(data.channels == 0, "data.channels only applies to data.name folder, aircraft or rhid, not '",
+              data.name, "' (leave it at 0)");
+  }
+  GPS_CHECK(data.channels != 2, "data.channels: expected 1 (gray), 3 (RGB) or 0 (default 3), got 2");
+  GPS_CHECK(data.medmnist_flag.empty() || data.name == "medmnist", "data.medmnist_flag only applies to ",
+            "data.name=medmnist, not '", data.name, "'");
+  GPS_CHECK(data.cifar100_labels == "fine" || data.name == "cifar100", "data.cifar100_labels=",
+            data.cifar100_labels, " only applies to data.name=cifar100, not '", data.name, "'");
   GPS_CHECK(optim.warmup_epochs <= optim.epochs, "optim.warmup_epochs (", optim.warmup_epochs,
             ") must not exceed optim.epochs (", optim.epochs, ")");
   GPS_CHECK(optim.min_lr <= optim.lr, "optim.min_lr (", optim.min_lr, ") must not exceed optim.lr (", optim.lr, ")");

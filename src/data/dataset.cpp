@@ -3,9 +3,11 @@
 #include "gps/core/check.h"
 #include "gps/core/rng.h"
 
+#include <ATen/Parallel.h>
 #include <zlib.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 namespace gps {
@@ -78,11 +80,54 @@ Dataset stratified_subset(const Dataset& d, int64_t n, uint64_t seed) {
 }
 
 void compute_channel_stats(const torch::Tensor& images, std::vector<float>& mean, std::vector<float>& std) {
-  auto x = images.to(torch::kFloat64).div_(255.0);
-  auto m = x.mean({0, 2, 3});
-  auto s = x.std({0, 2, 3}, /*unbiased=*/false);
-  mean.assign(m.data_ptr<double>(), m.data_ptr<double>() + m.numel());
-  std.assign(s.data_ptr<double>(), s.data_ptr<double>() + s.numel());
+  GPS_CHECK(images.dim() == 4 && images.scalar_type() == torch::kUInt8,
+            "compute_channel_stats: images must be [N, C, H, W] uint8, got ", images.sizes(), " ",
+            images.scalar_type());
+  // A 256-bin histogram per channel: exact, one pass, no float copy of the images.
+  const auto x = images.contiguous();
+  const int64_t N = x.size(0), C = x.size(1), HW = x.size(2) * x.size(3);
+  // Images split over threads; 4 interleaved sub-histograms per channel keep
+  // neighbouring equal pixels from serialising on one counter.
+  const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), N));
+  std::vector<int64_t> hist(size_t(C) * 256, 0);
+  std::vector<std::vector<int64_t>> local(size_t(parts), std::vector<int64_t>(size_t(C) * 256 * 4, 0));
+  const uint8_t* base = x.data_ptr<uint8_t>();
+  at::parallel_for(0, parts, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t t = lo; t < hi; ++t) {
+      int64_t* h4 = local[size_t(t)].data();
+      for (int64_t i = N * t / parts; i < N * (t + 1) / parts; ++i)
+        for (int64_t c = 0; c < C; ++c) {
+          const uint8_t* p = base + (i * C + c) * HW;
+          int64_t* h = h4 + c * 1024;
+          int64_t j = 0;
+          for (; j + 4 <= HW; j += 4) {
+            ++h[p[j]];
+            ++h[256 + p[j + 1]];
+            ++h[512 + p[j + 2]];
+            ++h[768 + p[j + 3]];
+          }
+          for (; j < HW; ++j) ++h[p[j]];
+        }
+    }
+  });
+  for (const auto& l : local)
+    for (int64_t c = 0; c < C; ++c)
+      for (int k = 0; k < 4; ++k)
+        for (int v = 0; v < 256; ++v) hist[size_t(c * 256 + v)] += l[size_t(c * 1024 + k * 256 + v)];
+  mean.assign(size_t(C), 0.f);
+  std.assign(size_t(C), 0.f);
+  const double count = double(N) * double(HW);
+  for (int64_t c = 0; c < C; ++c) {
+    double s = 0, sq = 0;
+    for (int v = 0; v < 256; ++v) {
+      const double f = v / 255.0, n = double(hist[size_t(c * 256 + v)]);
+      s += n * f;
+      sq += n * f * f;
+    }
+    const double m = s / count;
+    mean[size_t(c)] = float(m);
+    std[size_t(c)] = float(std::sqrt(std::max(0.0, sq / count - m * m)));  // population std
+  }
 }
 
 uint64_t fingerprint(const Dataset& d) {

@@ -1,7 +1,12 @@
 #include "gps/data/registry.h"
 
 #include "gps/core/check.h"
+#include "gps/data/aircraft.h"
+#include "gps/data/cifar.h"
 #include "gps/data/idx.h"
+#include "gps/data/image_folder.h"
+#include "gps/data/medmnist.h"
+#include "gps/data/rhid.h"
 
 #include <filesystem>
 
@@ -55,14 +60,33 @@ Dataset load_mnist_like(const DataConfig& cfg, const std::string& split) {
 
 }  // namespace
 
+bool is_image_file_dataset(const std::string& name) {
+  return name == "folder" || name == "aircraft" || name == "rhid";
+}
+
 Dataset load_dataset(const DataConfig& cfg, const std::string& split) {
+  const bool train_role = split == "train";
+  const std::string actual = split == "train" ? cfg.train_split : split == "test" ? cfg.test_split : split;
+  GPS_CHECK(!actual.empty(), "data.", train_role ? "train_split" : "test_split", " is empty");
   Dataset d;
   if (cfg.name == "fashion-mnist" || cfg.name == "mnist") {
-    d = load_mnist_like(cfg, split);
+    d = load_mnist_like(cfg, actual);
+  } else if (cfg.name == "cifar10" || cfg.name == "cifar100") {
+    d = load_cifar(cfg, actual);
+  } else if (cfg.name == "medmnist") {
+    d = load_medmnist(cfg, actual);
+  } else if (cfg.name == "folder") {
+    d = load_image_folder(cfg, actual);
+  } else if (cfg.name == "aircraft") {
+    d = load_aircraft(cfg, actual);
+  } else if (cfg.name == "rhid") {
+    d = load_rhid(cfg, actual);
   } else {
-    GPS_FAIL("data.name: unknown dataset '", cfg.name, "' (expected one of: fashion-mnist, mnist)");
+    GPS_FAIL("data.name: unknown dataset '", cfg.name,
+             "' (expected one of: fashion-mnist, mnist, cifar10, cifar100, medmnist, folder, aircraft, rhid)");
   }
-  const int64_t n = split == "train" ? cfg.subset : cfg.test_subset;
+  d.split = train_role ? "train" : "test";
+  const int64_t n = train_role ? cfg.subset : cfg.test_subset;
   if (n > 0) d = stratified_subset(d, n, uint64_t(cfg.seed));
   return d;
 }

@@ -36,8 +36,7 @@ torch::ScalarType dtype_of(const std::string& d, const std::string& what) {
 
 }  // namespace
 
-void save_npy(const std::string& path, const torch::Tensor& t_in) {
-  auto t = t_in.to(torch::kCPU).contiguous();
+std::string npy_header(const torch::Tensor& t) {
   std::string shape = "(";
   for (int64_t i = 0; i < t.dim(); ++i) shape += std::to_string(t.size(i)) + (t.dim() == 1 ? "," : (i + 1 < t.dim() ? ", " : ""));
   shape += ")";
@@ -46,12 +45,18 @@ void save_npy(const std::string& path, const torch::Tensor& t_in) {
   const size_t total = 10 + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');
   header += '\n';
+  const uint16_t len = static_cast<uint16_t>(header.size());
+  std::string out("\x93NUMPY\x01\x00", 8);
+  out.push_back(static_cast<char>(len & 0xff));
+  out.push_back(static_cast<char>(len >> 8));
+  return out + header;
+}
+
+void save_npy(const std::string& path, const torch::Tensor& t_in) {
+  auto t = t_in.detach().to(torch::kCPU).contiguous();
+  const std::string header = npy_header(t);
   std::ofstream f(path, std::ios::binary);
   GPS_CHECK(f, "cannot write ", path);
-  f.write("\x93NUMPY\x01\x00", 8);
-  const uint16_t len = static_cast<uint16_t>(header.size());
-  const char len_bytes[2] = {static_cast<char>(len & 0xff), static_cast<char>(len >> 8)};
-  f.write(len_bytes, 2);
   f.write(header.data(), header.size());
   f.write(static_cast<const char*>(t.data_ptr()), t.numel() * t.element_size());
   GPS_CHECK(f.good(), "write failed: ", path);

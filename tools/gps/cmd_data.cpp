@@ -50,7 +50,10 @@ Runner add_embed(CLI::App& app) {
   auto split = std::make_shared<std::string>("train");
   add_config_args(&app, *args);
   app.add_option("-o,--out", *out, "output .npy file (float32 [N, D])")->required();
-  app.add_option("--split", *split, "dataset split")->check(CLI::IsMember({"train", "test"}));
+  app.add_option("--split", *split,
+                 "dataset split: train or test (data.train_split / data.test_split), or a split name of the "
+                 "dataset such as val, trainval, D_SU")
+      ->capture_default_str();
   return [args, out, split]() {
     const Config cfg = load_config(args->config_path, args->overrides);
     set_threads(int(cfg.train.threads));

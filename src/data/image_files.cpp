@@ -1,0 +1,164 @@
+#include "gps/data/image_files.h"
+
+#include "gps/core/check.h"
+#include "gps/data/dataset.h"
+#include "gps/data/image_cache.h"
+
+#include <ATen/Parallel.h>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+namespace gps {
+
+namespace {
+
+int interpolation(int from_h, int from_w, int to_h, int to_w) {
+  return (to_h <= from_h && to_w <= from_w) ? cv::INTER_AREA : cv::INTER_LINEAR;
+}
+
+cv::Mat resized(const cv::Mat& m, int h, int w) {
+  if (m.rows == h && m.cols == w) return m;
+  cv::Mat r;
+  cv::resize(m, r, cv::Size(w, h), 0, 0, interpolation(m.rows, m.cols, h, w));
+  return r;
+}
+
+// Scaled length of `len` when `from` becomes `to`, at least 1.
+int scaled(int len, int from, int to) { return std::max(1, int(std::lround(double(len) * to / from))); }
+
+std::string list_bad(const std::vector<std::string>& bad, size_t limit) {
+  std::string s;
+  for (size_t i = 0; i < bad.size() && i < limit; ++i) s += "\n  " + bad[i];
+  if (bad.size() > limit) s += str_cat("\n  ... and ", bad.size() - limit, " more");
+  return s;
+}
+
+// Applies the bad-image policy to a decoded (or cached) list.
+void handle_bad(const DecodedImages& d, const ImageDecodeOptions& o, size_t listed, const std::string& what) {
+  if (d.bad.empty()) return;
+  GPS_CHECK(o.skip_bad, what, ": cannot decode ", d.bad.size(), " of ", listed, " image files:", list_bad(d.bad, 20),
+            "\n---> HINT: remove or replace them, or set data.on_bad_image=skip to train without them");
+  std::fprintf(stderr, "[gps] %s: skipped %zu undecodable image file(s) (data.on_bad_image=skip):%s\n", what.c_str(),
+               d.bad.size(), list_bad(d.bad, d.bad.size()).c_str());
+}
+
+}  // namespace
+
+void validate(const ImageDecodeOptions& o) {
+  GPS_CHECK(o.size >= 1 && o.size <= 4096, "data.image_size: ", o.size, " out of range [1, 4096]");
+  GPS_CHECK(o.channels == 1 || o.channels == 3, "data.channels: expected 1 (gray) or 3 (RGB), got ", o.channels);
+  GPS_CHECK(o.resize == "stretch" || o.resize == "center-crop" || o.resize == "pad", "data.resize: '", o.resize,
+            "' is not one of: stretch|center-crop|pad");
+  GPS_CHECK(o.crop_bottom >= 0, "crop_bottom must be >= 0, got ", o.crop_bottom);
+}
+
+bool has_image_extension(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+  for (const char* e : {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pnm"})
+    if (ext == e) return true;
+  return false;
+}
+
+torch::Tensor decode_image(const std::string& path, const ImageDecodeOptions& o, std::string* why) {
+  cv::Mat m;
+  try {
+    m = cv::imread(path, o.channels == 1 ? cv::IMREAD_GRAYSCALE : cv::IMREAD_COLOR);
+  } catch (const cv::Exception& e) {
+    *why = str_cat("cannot decode (OpenCV: ", e.what(), ")");
+    return {};
+  }
+  if (m.empty()) {
+    *why = "cannot decode (not an image format OpenCV reads, or a damaged file)";
+    return {};
+  }
+  if (o.crop_bottom > 0) {
+    if (m.rows <= o.crop_bottom) {
+      *why = str_cat("image is ", m.rows, " rows high, not more than the ", o.crop_bottom, " bottom rows to cut");
+      return {};
+    }
+    m = m.rowRange(0, m.rows - int(o.crop_bottom));
+  }
+  const int S = int(o.size);
+  cv::Mat out;
+  if (o.resize == "stretch") {
+    out = resized(m, S, S);
+  } else if (o.resize == "center-crop") {
+    const int shorter = std::min(m.rows, m.cols);
+    const int h = std::max(S, scaled(m.rows, shorter, S)), w = std::max(S, scaled(m.cols, shorter, S));
+    cv::Mat r = resized(m, h, w);
+    out = r(cv::Rect((w - S) / 2, (h - S) / 2, S, S));
+  } else {  // pad
+    const int longer = std::max(m.rows, m.cols);
+    const int h = std::min(S, scaled(m.rows, longer, S)), w = std::min(S, scaled(m.cols, longer, S));
+    cv::Mat r = resized(m, h, w);
+    const int top = (S - h) / 2, left = (S - w) / 2;
+    cv::copyMakeBorder(r, out, top, S - h - top, left, S - w - left, cv::BORDER_CONSTANT, cv::Scalar::all(0));
+  }
+  if (o.channels == 3) cv::cvtColor(out, out, cv::COLOR_BGR2RGB);  // makes a continuous copy
+  if (!out.isContinuous()) out = out.clone();
+  const int C = int(o.channels);
+  return torch::from_blob(out.data, {S, S, C}, torch::kUInt8).permute({2, 0, 1}).contiguous();
+}
+
+DecodedImages load_image_files(const std::vector<std::string>& paths, const ImageDecodeOptions& o,
+                               const std::string& what) {
+  validate(o);
+  GPS_CHECK(!paths.empty(), what, ": no image files");
+  const int64_t n = int64_t(paths.size()), C = o.channels, S = o.size;
+  const uint64_t key = image_cache_key(paths, o, what);  // also checks that every file exists
+  std::string cache_file;
+  if (!o.cache_dir.empty()) {
+    cache_file = image_cache_file(o.cache_dir, key);
+    DecodedImages cached;
+    std::string why;
+    if (read_image_cache(cache_file, key, n, C, S, cached, &why)) {
+      handle_bad(cached, o, paths.size(), what);
+      return cached;
+    }
+    if (std::filesystem::exists(cache_file))
+      std::fprintf(stderr, "[gps] %s: ignoring the image cache %s (%s); rebuilding it\n", what.c_str(),
+                   cache_file.c_str(), why.c_str());
+  }
+
+  auto all = torch::empty({n, C, S, S}, torch::kUInt8);
+  std::vector<std::string> why(paths.size());
+  std::vector<char> ok(paths.size(), 0);
+  at::parallel_for(0, n, 8, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      auto t = decode_image(paths[i], o, &why[i]);
+      if (t.defined()) {
+        std::memcpy(all.data_ptr<uint8_t>() + i * C * S * S, t.data_ptr<uint8_t>(), size_t(C * S * S));
+        ok[i] = 1;
+      }
+    }
+  });
+  DecodedImages d;
+  for (int64_t i = 0; i < n; ++i) {
+    if (ok[i])
+      d.kept.push_back(i);
+    else
+      d.bad.push_back(paths[i] + ": " + why[i]);
+  }
+  GPS_CHECK(!d.kept.empty(), what, ": none of the ", n, " image files could be decoded:", list_bad(d.bad, 20));
+  handle_bad(d, o, paths.size(), what);
+  d.images = int64_t(d.kept.size()) == n ? all : all.index_select(0, torch::tensor(d.kept, torch::kInt64)).contiguous();
+  compute_channel_stats(d.images, d.mean, d.std);
+  if (!cache_file.empty()) {
+    try {
+      write_image_cache(cache_file, key, n, d);
+      d.cache_file = cache_file;
+    } catch (const Error& e) {
+      std::fprintf(stderr, "[gps] %s: not cached: %s\n", what.c_str(), e.what());
+    }
+  }
+  return d;
+}
+
+}  // namespace gps
