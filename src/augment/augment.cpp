@@ -125,6 +125,12 @@ std::unique_ptr<Augmentation> make_augmentation(const AugmentConfig& cfg, const 
     return make_pipeline_augmentation({resize, resize}, mean, std);
   }
   if (cfg.preset == "weak" && cfg.crop_size == 0) return std::make_unique<FlipAugmentation>(cfg.flip_p, mean, std);
+  if (cfg.preset == "custom") {
+    PipelineSpec v1 = parse_pipeline_spec(cfg.view1, "augment.view1");
+    PipelineSpec v2 = cfg.view2.empty() ? v1 : parse_pipeline_spec(cfg.view2, "augment.view2");
+    v1.size = v2.size = cfg.crop_size;
+    return make_pipeline_augmentation({v1, v2}, mean, std);
+  }
   return make_pipeline_augmentation(preset_views(cfg), mean, std);
 }
 

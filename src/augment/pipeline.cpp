@@ -1,5 +1,9 @@
 #include "gps/augment/pipeline.h"
 
+#include <cctype>
+#include <set>
+#include <sstream>
+
 #include "cv_image.h"
 #include "gps/core/check.h"
 
@@ -31,6 +35,91 @@ std::string PipelineSpec::describe() const {
   if (equalize_p > 0) s += str_cat(", equalize ", equalize_p);
   if (flip_p > 0) s += str_cat(", flip ", flip_p);
   return s + ")";
+}
+
+PipelineSpec parse_pipeline_spec(const std::string& text, const std::string& key) {
+  PipelineSpec spec;
+  spec.name = key;
+  std::set<std::string> seen;
+  size_t i = 0;
+  auto skip = [&] {
+    while (i < text.size() && (std::isspace(static_cast<unsigned char>(text[i])) || text[i] == ';')) ++i;
+  };
+  for (skip(); i < text.size(); skip()) {
+    size_t j = i;
+    while (j < text.size() && std::isalpha(static_cast<unsigned char>(text[j]))) ++j;
+    const std::string op = text.substr(i, j - i);
+    GPS_CHECK(!op.empty(), key, ": expected an op name at position ", i, " of \"", text, "\"");
+    std::vector<double> args;
+    i = j;
+    if (i < text.size() && text[i] == '(') {
+      const size_t close = text.find(')', i);
+      GPS_CHECK(close != std::string::npos, key, ": missing ')' after ", op, "(");
+      std::stringstream in(text.substr(i + 1, close - i - 1));
+      for (std::string item; std::getline(in, item, ',');) {
+        const size_t b = item.find_first_not_of(" \t"), e = item.find_last_not_of(" \t");
+        item = b == std::string::npos ? "" : item.substr(b, e - b + 1);
+        size_t used = 0;
+        double v = 0;
+        try {
+          v = std::stod(item, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        while (used < item.size() && std::isspace(static_cast<unsigned char>(item[used]))) ++used;
+        GPS_CHECK(used == item.size() && !item.empty(), key, ": ", op, "(...): '", item, "' is not a number");
+        args.push_back(v);
+      }
+      i = close + 1;
+    }
+    GPS_CHECK(seen.insert(op).second, key, ": op ", op, " appears twice");
+    auto arg = [&](size_t n, double def) { return n < args.size() ? args[n] : def; };
+    auto max_args = [&](size_t n) {
+      GPS_CHECK(args.size() <= n, key, ": ", op, " takes at most ", n, " arguments, got ", args.size());
+    };
+    if (op == "crop") {
+      max_args(4);
+      spec.random_crop = true;
+      spec.min_scale = arg(0, 0.08), spec.max_scale = arg(1, 1.0);
+      spec.min_ratio = arg(2, 3.0 / 4.0), spec.max_ratio = arg(3, 4.0 / 3.0);
+      GPS_CHECK(spec.min_ratio > 0 && spec.min_ratio <= spec.max_ratio, key, ": crop ratios must satisfy 0 < ",
+                spec.min_ratio, " <= ", spec.max_ratio);
+    } else if (op == "jitter") {
+      max_args(5);
+      spec.jitter_p = arg(0, 0.8);
+      spec.jitter = {arg(1, 0.4), arg(2, 0.4), arg(3, 0.2), arg(4, 0.1)};
+      GPS_CHECK(spec.jitter.brightness >= 0 && spec.jitter.contrast >= 0 && spec.jitter.saturation >= 0 &&
+                    spec.jitter.hue >= 0 && spec.jitter.hue <= 0.5,
+                key, ": jitter strengths must be >= 0 and hue <= 0.5");
+    } else if (op == "gray") {
+      max_args(1);
+      spec.gray_p = arg(0, 0.2);
+    } else if (op == "blur") {
+      max_args(3);
+      spec.blur_p = arg(0, 0.5), spec.blur_sigma_min = arg(1, 0.1), spec.blur_sigma_max = arg(2, 2.0);
+    } else if (op == "solarize") {
+      max_args(2);
+      spec.solarize_p = arg(0, 0.2);
+      spec.solarize_threshold = int(arg(1, 128));
+      GPS_CHECK(spec.solarize_threshold >= 0 && spec.solarize_threshold <= 256, key,
+                ": solarize threshold must lie in [0, 256]");
+    } else if (op == "equalize") {
+      max_args(1);
+      spec.equalize_p = arg(0, 0.5);
+    } else if (op == "flip") {
+      max_args(1);
+      spec.flip_p = arg(0, 0.5);
+    } else {
+      GPS_FAIL(key, ": unknown op '", op, "' (expected crop, jitter, gray, blur, solarize, equalize, flip)");
+    }
+  }
+  GPS_CHECK(!seen.empty(), key, ": no ops in \"", text, "\"");
+  try {
+    spec.validate();
+  } catch (const Error& e) {
+    GPS_FAIL(key, ": ", e.what());
+  }
+  return spec;
 }
 
 SampleParams sample_params(const PipelineSpec& spec, int64_t H, int64_t W, Rng& rng) {

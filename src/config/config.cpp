@@ -153,9 +153,14 @@ const std::vector<Field>& fields() {
       str_field("neighbors.refresh_features", REF(std::string, neighbors.refresh_features), {"backbone", "projector"},
                 "features of refreshed tables"),
       str_field("augment.preset", REF(std::string, augment.preset),
-                {"none", "weak", "weak-rrc", "strong", "asymmetric", "vicreg"},
+                {"none", "weak", "weak-rrc", "strong", "asymmetric", "vicreg", "custom"},
                 "augmentation preset: weak = flip only (GPS runs); weak-rrc = crop 0.08-1 + flip; "
-                "strong = SimCLR-style symmetric; asymmetric = BYOL-style views; vicreg"),
+                "strong = SimCLR-style symmetric; asymmetric = BYOL-style views; vicreg; custom = augment.view1/view2"),
+      str_field("augment.view1", REF(std::string, augment.view1), {},
+                "custom preset, view 1: ops among crop(min_scale,max_scale,min_ratio,max_ratio) "
+                "jitter(p,brightness,contrast,saturation,hue) gray(p) blur(p,sigma_min,sigma_max) "
+                "solarize(p,threshold) equalize(p) flip(p); applied in that order"),
+      str_field("augment.view2", REF(std::string, augment.view2), {}, "custom preset, view 2 (empty = as view 1)"),
       num_field("augment.flip_p", REF(double, augment.flip_p), 0, 1, "horizontal-flip probability (all but none)"),
       int_field("augment.crop_size", REF(int64_t, augment.crop_size), 0, 4096,
                 "output size of the views in pixels (0 = the input size)"),
@@ -167,6 +172,8 @@ const std::vector<Field>& fields() {
       int_field("model.width", REF(int64_t, model.width), 1, 1024, "channels of the first stage (64 = torchvision)"),
       bool_field("model.small_stem", REF(bool, model.small_stem), "3x3 stride-1 stem without max-pool"),
       int_field("model.stem_padding", REF(int64_t, model.stem_padding), 0, 3, "padding of the small stem"),
+      str_field("model.init_from", REF(std::string, model.init_from), {},
+                "start from torchvision-named backbone weights (.npz, e.g. from gps export or a converted torchvision model)"),
       str_field("method.name", REF(std::string, method.name), {"simclr", "byol", "nnclr", "barlow_twins", "vicreg"},
                 "SSL method"),
       num_field("method.temperature", REF(double, method.temperature), 1e-4, 100, "NT-Xent temperature (simclr, nnclr)"),
@@ -333,7 +340,14 @@ void Config::validate() const {
   if (method.name == "nnclr")
     GPS_CHECK(method.queue_size % optim.batch_size == 0, "method.queue_size (", method.queue_size,
               ") must be a multiple of optim.batch_size (", optim.batch_size, ")");
-  const bool rrc_preset = augment.preset != "none" && augment.preset != "weak";
+  const std::string& ap = augment.preset;
+  const bool rrc_preset = ap == "weak-rrc" || ap == "strong" || ap == "asymmetric" || ap == "vicreg";
+  if (ap == "custom") {
+    GPS_CHECK(!augment.view1.empty(), "augment.preset=custom needs augment.view1, e.g. \"crop(0.2) flip(0.5)\"");
+  } else {
+    GPS_CHECK(augment.view1.empty() && augment.view2.empty(),
+              "augment.view1/view2 only apply to augment.preset=custom, not '", ap, "'");
+  }
   if (!rrc_preset)
     GPS_CHECK(augment.min_scale == 0 && augment.max_scale == 0, "augment.min_scale/max_scale only apply to presets "
               "with a random resized crop (weak-rrc, strong, asymmetric, vicreg), not '", augment.preset, "'");

@@ -75,4 +75,11 @@ void BYOLImpl::after_step(double progress) {
   tau_.fill_(byol_tau(tau_base_, progress));
 }
 
+void BYOLImpl::on_backbone_loaded() {
+  torch::NoGradGuard no_grad;
+  init_target(*backbone_, *target_backbone);
+  auto src = backbone_->buffers(), dst = target_backbone->buffers();
+  for (size_t i = 0; i < src.size() && i < dst.size(); ++i) dst[i].copy_(src[i]);
+}
+
 }  // namespace gps

@@ -6,7 +6,9 @@
 #include "gps/core/threads.h"
 #include "gps/data/registry.h"
 #include "gps/eval/features.h"
+#include "gps/io/npz.h"
 #include "gps/methods/method.h"
+#include "gps/models/export.h"
 #include "gps/optim/lars.h"
 #include "gps/optim/schedule.h"
 #include "gps/prior/prior.h"
@@ -193,6 +195,8 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
 
   // Data.
   Dataset train_set = load_dataset(cfg.data, "train");
+  GPS_CHECK(!cfg.eval.enabled || train_set.has_labels(), "eval.enabled needs labels, and ", train_set.name,
+            " has none: set eval.enabled=false to train on unlabeled data (then evaluate the run elsewhere)");
   GPS_CHECK(cfg.optim.batch_size <= train_set.size(), "optim.batch_size = ", cfg.optim.batch_size,
             " is larger than the training set (", train_set.size(), " images); lower it or raise data.subset");
 
@@ -257,6 +261,13 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
 
   // Model, online probe, optimiser.
   Method method = make_method(cfg.method, cfg.model, train_set.channels());
+  if (!cfg.model.init_from.empty()) {
+    auto backbone = method->backbone();
+    const std::string note =
+        load_backbone_state(backbone, load_npz(cfg.model.init_from), "model.init_from: " + cfg.model.init_from);
+    method->on_backbone_loaded();
+    std::fprintf(stderr, "[gps] %s\n", note.c_str());
+  }
   const bool probe = cfg.train.online_probe && train_set.has_labels();
   torch::nn::Linear classifier{nullptr};
   if (probe) classifier = torch::nn::Linear(method->backbone()->feature_dim(), train_set.num_classes);

@@ -29,6 +29,8 @@ int main(int argc, char** argv) {
       [&](CLI::App& s) { return gps::cli::add_embed(s); });
   add("eval", "evaluate a run's backbone or an embeddings file: linear probe, kNN, Recall@k",
       [&](CLI::App& s) { return gps::cli::add_eval(s); });
+  add("export", "write a run's backbone as TorchScript + torchvision-named .npz + JSON sidecar (and embeddings)",
+      [&](CLI::App& s) { return gps::cli::add_export(s); });
   add("augment-grid", "write a PNG of dataset images next to augmented views (see what a preset does)",
       [&](CLI::App& s) { return gps::cli::add_augment_grid(s); });
 

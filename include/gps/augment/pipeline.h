@@ -37,6 +37,19 @@ struct PipelineSpec {
   std::string describe() const;
 };
 
+// Parses a pipeline written as ops, e.g.
+//   "crop(0.2, 1) jitter(0.8, 0.4, 0.4, 0.2, 0.1) gray(0.2) blur(0.5) solarize(0.1) flip(0.5)"
+// Ops (arguments optional from the right; defaults as torchvision / the reference):
+//   crop(min_scale=0.08, max_scale=1, min_ratio=3/4, max_ratio=4/3)   RandomResizedCrop
+//   jitter(p=0.8, brightness=0.4, contrast=0.4, saturation=0.2, hue=0.1)
+//   gray(p=0.2)   blur(p=0.5, sigma_min=0.1, sigma_max=2)   solarize(p=0.2, threshold=128)
+//   equalize(p=0.5)   flip(p=0.5)
+// separated by spaces or ';'. They run in the pipeline's fixed order (see the
+// top of this file) whatever order they are written in; each may appear once.
+// `key` names the config key in errors (unknown op, bad number, too many
+// arguments, repeated op, out-of-range value).
+PipelineSpec parse_pipeline_spec(const std::string& text, const std::string& key);
+
 // One sample's draws (identity where an op is not applied).
 struct SampleParams {
   CropBox box;                      // the whole image for a plain resize

@@ -34,11 +34,13 @@ struct NeighborConfig {
 };
 
 struct AugmentConfig {
-  std::string preset = "weak";  // none | weak (RHFlipAug) | weak-rrc | strong | asymmetric | vicreg
+  std::string preset = "weak";  // none | weak (RHFlipAug) | weak-rrc | strong | asymmetric | vicreg | custom
   double flip_p = 0.5;          // horizontal flip probability (every preset but none)
   int64_t crop_size = 0;        // output height = width; 0 = the input size
   double min_scale = 0;         // random-resized-crop area fraction; 0 = the preset's (0.08, vicreg 0.2)
   double max_scale = 0;         // 0 = the preset's (1.0)
+  std::string view1;            // preset custom: ops of view 1, e.g. "crop(0.2) jitter(0.8,0.4,0.4,0.2,0.1) flip(0.5)"
+  std::string view2;            // preset custom: ops of view 2 ("" = as view 1)
 };
 
 struct ModelConfig {
@@ -46,6 +48,7 @@ struct ModelConfig {
   int64_t width = 64;           // channels of the first stage (64 = torchvision)
   bool small_stem = true;       // 3x3 stride-1 conv stem, no max-pool (28/32 px images)
   int64_t stem_padding = 2;     // padding of the small stem (2 as in solo-learn)
+  std::string init_from;        // .npz of torchvision-named backbone weights to start from ("" = random init)
 };
 
 struct MethodConfig {

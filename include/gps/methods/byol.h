@@ -22,6 +22,7 @@ class BYOLImpl : public MethodImpl {
   BYOLImpl(const MethodConfig& cfg, const ModelConfig& model, int64_t in_channels);
   StepOutput training_step(const torch::Tensor& x1, const torch::Tensor& x2) override;
   // EMA update with the current tau, then tau advances to byol_tau(progress).
+  void on_backbone_loaded() override;
   void after_step(double progress) override;
   ResNet backbone() override { return backbone_; }
   torch::nn::Sequential projector_head() override { return projector; }

@@ -26,6 +26,9 @@ class MethodImpl : public torch::nn::Module {
   virtual StepOutput training_step(const torch::Tensor& x1, const torch::Tensor& x2) = 0;
   // Called after every optimiser step (EMA targets, queues); progress in [0, 1].
   virtual void after_step(double progress) {}
+  // Called after backbone weights were set from outside (model.init_from):
+  // methods with a target network copy them into it.
+  virtual void on_backbone_loaded() {}
   virtual ResNet backbone() = 0;
   // The projector applied to backbone features (table refresh from projector space).
   virtual torch::nn::Sequential projector_head() = 0;
