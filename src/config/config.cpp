@@ -141,7 +141,7 @@ const std::vector<Field>& fields() {
       int_field("neighbors.nprobe", REF(int64_t, neighbors.nprobe), 1, kBig,
                 "ivf: lists visited per query (more = higher recall, slower)"),
       int_field("neighbors.ivf_train_size", REF(int64_t, neighbors.ivf_train_size), 0, kBig,
-                "ivf: images in the k-means training sample (0 = min(N, 64 nlist))"),
+                "ivf: images in the k-means training sample (0 = min(N, 40 nlist))"),
       int_field("neighbors.hnsw_m", REF(int64_t, neighbors.hnsw_m), 2, 256, "hnsw: links per node"),
       int_field("neighbors.ef_construction", REF(int64_t, neighbors.ef_construction), 1, 100000,
                 "hnsw: beam width while building"),

@@ -12,7 +12,11 @@ namespace gps::detail {
 // Results as FAISS IndexIVFFlat with the same centroids: exact squared L2
 // inside the nprobe nearest lists of each query; -1 / FLT_MAX where fewer
 // than k vectors lie in those lists.
+// self_join (queries are the base rows, as for a neighbour table): lists are
+// probed per list, not per query -- the members of list A search the nprobe
+// lists nearest to A's centroid (A first), one dense matmul per list.
 KnnResult ivf_search(const torch::Tensor& base, const torch::Tensor& queries, int64_t k, int64_t nlist,
-                     int64_t nprobe, const torch::Tensor& train_rows, int64_t seed, int64_t batch_size);
+                     int64_t nprobe, const torch::Tensor& train_rows, int64_t seed, int64_t batch_size,
+                     bool self_join);
 
 }  // namespace gps::detail

@@ -39,7 +39,7 @@ IvfParams ivf_params(const SearchOptions& o, int64_t n) {
   p.nprobe = o.nlist > 0 ? o.nprobe : std::min(o.nprobe, p.nlist);
   GPS_CHECK(p.nprobe >= 1 && p.nprobe <= p.nlist, "neighbors.nprobe = ", o.nprobe, " must lie in [1, neighbors.nlist = ",
             p.nlist, "]");
-  p.train = o.ivf_train_size > 0 ? std::min(o.ivf_train_size, n) : std::min(n, 64 * p.nlist);
+  p.train = o.ivf_train_size > 0 ? std::min(o.ivf_train_size, n) : std::min(n, 40 * p.nlist);
   GPS_CHECK(p.train >= p.nlist, "neighbors.ivf_train_size = ", o.ivf_train_size, " is smaller than neighbors.nlist (",
             p.nlist, "): k-means needs at least one point per list");
   return p;
@@ -128,6 +128,7 @@ KnnResult knn_search(const torch::Tensor& base_in, const torch::Tensor& queries_
   check_options(o);
   if (o.backend == "torch") return knn_search_torch(base_in, queries_in, k, o.metric, std::min<int64_t>(o.batch_size, 4096));
 
+  const bool self_join = base_in.is_same(queries_in);  // a table build: every row queries the others
   const auto base = prepare(base_in, o.metric);
   const auto queries = prepare(queries_in, o.metric);
   const int64_t d = base.size(1), n = base.size(0), nq = queries.size(0);
@@ -143,7 +144,7 @@ KnnResult knn_search(const torch::Tensor& base_in, const torch::Tensor& queries_
     const auto p = ivf_params(o, n);
     auto picked = sample_rows(n, p.train, uint64_t(o.seed));
     const auto rows = torch::from_blob(picked.data(), {p.train}, torch::kInt64).clone();
-    return detail::ivf_search(base, queries, k, p.nlist, p.nprobe, rows, o.seed, o.batch_size);
+    return detail::ivf_search(base, queries, k, p.nlist, p.nprobe, rows, o.seed, o.batch_size, self_join);
   } else {  // hnsw
     faiss::IndexHNSWFlat index(int(d), int(o.hnsw_m), faiss::METRIC_L2);
     index.hnsw.efConstruction = int(o.ef_construction);

@@ -36,8 +36,8 @@ struct NeighborConfig {
   std::string index = "auto";     // exact | ivf | hnsw | auto (exact below approx_threshold images, else ivf)
   int64_t approx_threshold = 200000;
   int64_t nlist = 0;              // ivf: inverted lists (0 = 4 sqrt(N))
-  int64_t nprobe = 32;            // ivf: lists visited per query
-  int64_t ivf_train_size = 0;     // ivf: k-means training sample (0 = min(N, 64 nlist))
+  int64_t nprobe = 16;            // ivf: lists visited per query
+  int64_t ivf_train_size = 0;     // ivf: k-means training sample (0 = min(N, 40 nlist))
   int64_t hnsw_m = 32;            // hnsw: links per node
   int64_t ef_construction = 80;   // hnsw: beam width while building
   int64_t ef_search = 128;        // hnsw: beam width while searching

@@ -26,8 +26,8 @@ struct SearchOptions {
   std::string index = "exact";    // exact | ivf | hnsw | auto (backend faiss only)
   int64_t approx_threshold = 200000;  // auto: exact below this many base vectors, else kAutoApproxIndex
   int64_t nlist = 0;              // ivf: inverted lists (0 = 4 sqrt(N), at least 1)
-  int64_t nprobe = 32;            // ivf: lists visited per query (clamped to nlist when nlist is automatic)
-  int64_t ivf_train_size = 0;     // ivf: k-means sample (0 = min(N, 64 nlist))
+  int64_t nprobe = 16;            // ivf: lists visited per query (clamped to nlist when nlist is automatic)
+  int64_t ivf_train_size = 0;     // ivf: k-means sample (0 = min(N, 40 nlist))
   int64_t hnsw_m = 32;            // hnsw: links per node
   int64_t ef_construction = 80;   // hnsw: beam width while adding
   int64_t ef_search = 128;        // hnsw: beam width while searching (raised to k when smaller)
