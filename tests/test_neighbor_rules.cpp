@@ -89,7 +89,15 @@ TEST(NeighborRulesSearch, IvfRecallOnUnstructuredGaussian) {
   ivf.nlist = 64;  // unstructured data needs a large share of the lists
   ivf.nprobe = 32;
   const auto q = x.slice(0, 0, 1000);
-  EXPECT_GE(recall(knn_search(x, q, 10, ivf), knn_search(x, q, 10, exact)), 0.95);
+  const auto truth = knn_search(x, q, 10, exact);
+  EXPECT_GE(recall(knn_search(x, q, 10, ivf), truth), 0.95);
+  // The table build probes per list (the lists nearest to the query's own
+  // list's centroid): on data without cluster structure it loses recall
+  // against per-query probes (measured 0.78 here; 0.33 vs 0.55 with 566
+  // lists and nprobe 16). Clustered data (the tests above, the benchmark)
+  // shows no gap. Guard the known level so a regression shows.
+  const auto self = knn_search(x, x, 10, ivf).ids.slice(0, 0, 1000);
+  EXPECT_GE(recall(KnnResult{self, {}}, truth), 0.7);
 }
 
 TEST(NeighborRulesSearch, HnswRecallWithDefaults) {

@@ -14,7 +14,9 @@ namespace gps::detail {
 // than k vectors lie in those lists.
 // self_join (queries are the base rows, as for a neighbour table): lists are
 // probed per list, not per query -- the members of list A search the nprobe
-// lists nearest to A's centroid (A first), one dense matmul per list.
+// lists nearest to A's centroid (A first), one dense matmul per list. Same
+// recall as per-query probes on clustered data; lower on structureless data
+// (20k x 32 Gaussian noise, 566 lists, nprobe 16: 0.33 vs 0.55).
 KnnResult ivf_search(const torch::Tensor& base, const torch::Tensor& queries, int64_t k, int64_t nlist,
                      int64_t nprobe, const torch::Tensor& train_rows, int64_t seed, int64_t batch_size,
                      bool self_join);

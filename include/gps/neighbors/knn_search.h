@@ -53,7 +53,10 @@ std::string describe_search(const SearchOptions& opts, int64_t n);
 // Searches `queries` [Q, D] against `base` [N, D] (float, same device; the
 // faiss backend copies to CPU float32). Ties are broken by the backend (FAISS
 // exact: lower id first in practice; torch: unspecified). Approximate indexes
-// may miss true neighbours and return -1 for unfilled slots. Queries are
+// may miss true neighbours and return -1 for unfilled slots. With ivf and
+// queries the same tensor as base (a table build), lists are probed per list
+// (see src/neighbors/knn_ivf.h): fast, and as good as per-query probes on
+// clustered embeddings, worse on structureless data (use hnsw or exact there). Queries are
 // processed in batches of opts.batch_size. Throws gps::Error on shape
 // mismatch, k < 1 or a bad option (the message names the neighbors.* key).
 KnnResult knn_search(const torch::Tensor& base, const torch::Tensor& queries, int64_t k, const SearchOptions& opts);
