@@ -7,7 +7,9 @@
 //   build/bench/bench_table_scale n=1000000 d=128 neighbors.index=ivf
 //
 // Arguments: key=value. Bench keys: n, d, clusters (1000), latent (16),
-// queries (1000, rows checked against exact search), threads (2), seed (0).
+// queries (1000, rows checked against exact search), threads (2), seed (0),
+// separation (100: percent scale of the component centres; lower = components
+// overlap more = a harder search).
 // Any other key is a config key (neighbors.k, neighbors.index, ...).
 #include "gps/config/config.h"
 #include "gps/core/check.h"
@@ -36,9 +38,9 @@ double status_mib(const std::string& field) {
 
 // n points in d dims: centre of one of `clusters` components + a point of a
 // `latent`-dim Gaussian mapped by the component's random linear map + noise.
-torch::Tensor mixture(int64_t n, int64_t d, int64_t clusters, int64_t latent, uint64_t seed) {
+torch::Tensor mixture(int64_t n, int64_t d, int64_t clusters, int64_t latent, double separation, uint64_t seed) {
   torch::manual_seed(seed);
-  const auto centres = torch::randn({clusters, d}) * 1.0;
+  const auto centres = torch::randn({clusters, d}) * separation;
   const auto maps = torch::randn({clusters, latent, d}) / std::sqrt(double(latent));
   auto x = torch::empty({n, d});
   const int64_t chunk = 4096;  // bounds the per-point maps gathered for bmm
@@ -58,7 +60,7 @@ torch::Tensor mixture(int64_t n, int64_t d, int64_t clusters, int64_t latent, ui
 int main(int argc, char** argv) {
   try {
     std::map<std::string, int64_t> b = {{"n", 60000}, {"d", 784},    {"clusters", 1000}, {"latent", 16},
-                                        {"queries", 1000}, {"threads", 2}, {"seed", 0}};
+                                        {"queries", 1000}, {"threads", 2}, {"seed", 0}, {"separation", 100}};
     gps::Config cfg;
     cfg.neighbors.k = 10;
     cfg.neighbors.exclude_self = true;
@@ -78,7 +80,7 @@ int main(int argc, char** argv) {
     const int64_t n = b["n"], d = b["d"];
 
     auto t0 = std::chrono::steady_clock::now();
-    const auto x = mixture(n, d, b["clusters"], b["latent"], uint64_t(b["seed"]));
+    const auto x = mixture(n, d, b["clusters"], b["latent"], double(b["separation"]) / 100.0, uint64_t(b["seed"]));
     const double gen_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const double data_rss = status_mib("VmRSS");
 
@@ -110,8 +112,9 @@ int main(int argc, char** argv) {
     }
     const double recall = double(hits) / double(total);
 
-    std::printf("n=%lld d=%lld k=%lld threads=%lld search=%s\n", static_cast<long long>(n), static_cast<long long>(d),
-                static_cast<long long>(k), static_cast<long long>(b["threads"]),
+    std::printf("n=%lld d=%lld separation=%lld%% k=%lld threads=%lld search=%s\n", static_cast<long long>(n),
+                static_cast<long long>(d), static_cast<long long>(b["separation"]), static_cast<long long>(k),
+                static_cast<long long>(b["threads"]),
                 gps::describe_search(search, n).c_str());
     std::printf("data: %.1f s to generate, %.0f MiB resident\n", gen_s, data_rss);
     std::printf("table build: %.1f s, peak RSS (VmHWM) %.0f MiB\n", build_s, peak);
