@@ -152,6 +152,40 @@ const std::vector<Field>& fields() {
                 "rebuild the table from the model being trained every R epochs (reference reload_freq; 0 = never)"),
       str_field("neighbors.refresh_features", REF(std::string, neighbors.refresh_features), {"backbone", "projector"},
                 "features of refreshed tables"),
+      str_field("neighbors.backend", REF(std::string, neighbors.backend), {"faiss", "torch"},
+                "search backend: FAISS, or an exact LibTorch matmul + top-k on the embeddings' device"),
+      str_field("neighbors.index", REF(std::string, neighbors.index), {"exact", "ivf", "hnsw", "auto"},
+                "FAISS index: exact, IVF-Flat, HNSW-Flat, or auto (exact below neighbors.approx_threshold images, else ivf)"),
+      int_field("neighbors.approx_threshold", REF(int64_t, neighbors.approx_threshold), 0, kBig,
+                "index=auto: images from which the approximate index is used"),
+      int_field("neighbors.nlist", REF(int64_t, neighbors.nlist), 0, kBig, "ivf: inverted lists (0 = 4 sqrt(N))"),
+      int_field("neighbors.nprobe", REF(int64_t, neighbors.nprobe), 1, kBig,
+                "ivf: lists visited per query (more = higher recall, slower)"),
+      int_field("neighbors.ivf_train_size", REF(int64_t, neighbors.ivf_train_size), 0, kBig,
+                "ivf: images in the k-means training sample (0 = min(N, 40 nlist))"),
+      int_field("neighbors.hnsw_m", REF(int64_t, neighbors.hnsw_m), 2, 256, "hnsw: links per node"),
+      int_field("neighbors.ef_construction", REF(int64_t, neighbors.ef_construction), 1, 100000,
+                "hnsw: beam width while building"),
+      int_field("neighbors.ef_search", REF(int64_t, neighbors.ef_search), 1, 100000,
+                "hnsw: beam width while searching (raised to the search width when smaller)"),
+      int_field("neighbors.search_batch", REF(int64_t, neighbors.search_batch), 1, kBig,
+                "queries per search call (bounds temporary memory)"),
+      int_field("neighbors.seed", REF(int64_t, neighbors.seed), 0, kBig, "ivf: seed of the training sample and k-means"),
+      str_field("neighbors.tau_mode", REF(std::string, neighbors.tau_mode), {"fixed", "adaptive", "adaptive_row"},
+                "distance ball: fixed neighbors.tau; adaptive = one tau from all rows' first tau_window distances "
+                "(reference); adaptive_row = a tau per row"),
+      num_field("neighbors.tau", REF(double, neighbors.tau), -1, 1e30,
+                "tau_mode=fixed: keep candidates with squared distance <= tau (< 0 = no ball); empty ball = self"),
+      num_field("neighbors.tau_std", REF(double, neighbors.tau_std), -100, 100,
+                "adaptive: tau = mean + tau_std * std (reference mean+std = 1, mean = 0, mean-std = -1)"),
+      int_field("neighbors.tau_window", REF(int64_t, neighbors.tau_window), 1, 100000,
+                "adaptive: nearest other images whose distances give mean and std (reference threshold_k)"),
+      bool_field("neighbors.mutual", REF(bool, neighbors.mutual),
+                 "keep j among i's candidates only when i is among j's (mutual kNN)"),
+      str_field("neighbors.combine", REF(std::string, neighbors.combine), {"none", "intersection", "union"},
+                "combine the candidates of the main prior with neighbors.extra_priors"),
+      str_field("neighbors.extra_priors", REF(std::string, neighbors.extra_priors), {},
+                "comma-separated .npy train embeddings [N, D] float32 combined with the main prior"),
       str_field("augment.preset", REF(std::string, augment.preset),
                 {"none", "weak", "weak-rrc", "strong", "asymmetric", "vicreg", "custom"},
                 "augmentation preset: weak = flip only (GPS runs); weak-rrc = crop 0.08-1 + flip; "
@@ -355,6 +389,26 @@ void Config::validate() const {
     const double lo = augment.min_scale > 0 ? augment.min_scale : (augment.preset == "vicreg" ? 0.2 : 0.08);
     const double hi = augment.max_scale > 0 ? augment.max_scale : 1.0;
     GPS_CHECK(!rrc_preset || lo <= hi, "augment.min_scale (", lo, ") must not exceed augment.max_scale (", hi, ")");
+  }
+  {
+    const auto& nb = neighbors;
+    if (nb.nlist > 0)
+      GPS_CHECK(nb.nprobe <= nb.nlist, "neighbors.nprobe (", nb.nprobe, ") must not exceed neighbors.nlist (", nb.nlist, ")");
+    if (nb.nlist > 0 && nb.ivf_train_size > 0)
+      GPS_CHECK(nb.ivf_train_size >= nb.nlist, "neighbors.ivf_train_size (", nb.ivf_train_size,
+                ") must be at least neighbors.nlist (", nb.nlist, ")");
+    GPS_CHECK(nb.backend == "faiss" || nb.index == "exact" || nb.index == "auto", "neighbors.index=", nb.index,
+              " needs neighbors.backend=faiss (the torch backend is exact only)");
+    GPS_CHECK(nb.tau_mode == "fixed" || nb.tau < 0, "neighbors.tau (", nb.tau, ") only applies to tau_mode=fixed; "
+              "tau_mode=", nb.tau_mode, " computes tau from neighbors.tau_std and tau_window");
+    const bool rules = nb.tau >= 0 || nb.tau_mode != "fixed" || nb.mutual || nb.combine != "none";
+    GPS_CHECK(!rules || nb.exclude_self || nb.k > 1, "neighbors.tau/tau_mode/mutual/combine have no effect with "
+              "neighbors.k=1 and exclude_self=false: the only candidate is the image itself");
+    GPS_CHECK((nb.combine == "none") == nb.extra_priors.empty(), nb.combine == "none"
+              ? "neighbors.extra_priors is set but neighbors.combine=none; choose intersection or union"
+              : "neighbors.combine needs neighbors.extra_priors (comma-separated .npy train embeddings)");
+    GPS_CHECK(nb.combine == "none" || nb.refresh_every == 0, "neighbors.combine does not apply to refreshed tables "
+              "(neighbors.refresh_every > 0 rebuilds from the model alone)");
   }
   // k = 1 without exclude_self is allowed: GPS then degenerates to plain SSL (Proposition 1).
 }

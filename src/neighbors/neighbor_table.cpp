@@ -2,7 +2,7 @@
 
 #include "gps/core/check.h"
 #include "gps/io/npy.h"
-#include "gps/neighbors/knn_search.h"
+#include "gps/neighbors/candidate_rules.h"
 
 #include <nlohmann/json.hpp>
 
@@ -44,41 +44,12 @@ NeighborTable self_table(int64_t n) {
 }
 
 NeighborTable build_table(const torch::Tensor& emb, int64_t k, bool exclude_self, const std::string& metric) {
-  GPS_CHECK(emb.dim() == 2, "build_table: embeddings must be [N, D], got ", emb.sizes());
-  const int64_t n = emb.size(0);
-  const int64_t others = exclude_self ? k : k - 1;  // neighbours other than i per row
-  GPS_CHECK(k >= 1 && others < n, "neighbors.k = ", k, " is too large for ", n, " images (need k ",
-            exclude_self ? "< N with exclude_self" : "<= N", ")");
-  NeighborTable t;
-  t.ids = torch::empty({n, k}, torch::kInt64);
-  t.dists = torch::empty({n, k}, torch::kFloat32);
-  t.counts = torch::full({n}, k, torch::kInt64);
-  if (others == 0) {
-    return self_table(n);
-  }
-  // One extra result so that dropping i still leaves `others` entries.
-  const auto r = knn_search(emb, emb, others + 1, metric);
-  auto rid = r.ids.accessor<int64_t, 2>();
-  auto rd = r.dists.accessor<float, 2>();
-  auto id = t.ids.accessor<int64_t, 2>();
-  auto dd = t.dists.accessor<float, 2>();
-  for (int64_t i = 0; i < n; ++i) {
-    int64_t col = 0;
-    if (!exclude_self) {
-      id[i][0] = i;
-      dd[i][0] = 0.0f;
-      col = 1;
-    }
-    for (int64_t j = 0; j <= others && col < k; ++j) {
-      const int64_t c = rid[i][j];
-      if (c == i || c < 0) continue;
-      id[i][col] = c;
-      dd[i][col] = std::max(0.0f, rd[i][j]);
-      ++col;
-    }
-    GPS_CHECK(col == k, "build_table: search returned too few neighbours for row ", i);
-  }
-  return t;
+  CandidateRules rules;
+  rules.k = k;
+  rules.exclude_self = exclude_self;
+  SearchOptions search;
+  search.metric = metric;
+  return build_table(emb, rules, search);
 }
 
 void save_table(const std::string& dir, const NeighborTable& t, const std::string& fingerprint) {

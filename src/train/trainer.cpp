@@ -9,6 +9,7 @@
 #include "gps/io/npz.h"
 #include "gps/methods/method.h"
 #include "gps/models/export.h"
+#include "gps/neighbors/candidate_rules.h"
 #include "gps/optim/lars.h"
 #include "gps/optim/schedule.h"
 #include "gps/prior/prior.h"
@@ -94,7 +95,7 @@ void refresh_table(const Config& cfg, MethodImpl& method, const Dataset& train_s
     feats = head->forward(feats);
     head->train(was_training);
   }
-  NeighborTable t = build_table(feats, cfg.neighbors.k, cfg.neighbors.exclude_self, cfg.neighbors.metric);
+  NeighborTable t = build_table(feats, candidate_rules(cfg.neighbors), search_options(cfg.neighbors));
   nlohmann::json rec = {{"event", "table_refresh"}, {"epoch", epoch}, {"features", cfg.neighbors.refresh_features},
                         {"seconds", std::chrono::duration<double>(Clock::now() - t0).count()}};
   if (train_set.has_labels()) rec["label_purity"] = candidate_label_purity(t, train_set.labels);

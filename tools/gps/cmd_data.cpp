@@ -35,8 +35,9 @@ Runner add_neighbors(CLI::App& app) {
                                          (std::filesystem::path(cfg.train.out_dir) / "cache").string(), &info);
     std::printf("table: %s (%s in %.1f s)\n", info.dir.c_str(), info.reused ? "reused" : "built", info.seconds);
     std::printf("fingerprint: %s\n", info.fingerprint.c_str());
-    std::printf("rows %lld, candidates per row %lld\n", static_cast<long long>(t.size()),
-                static_cast<long long>(t.width()));
+    std::printf("rows %lld, candidates per row %lld (valid: mean %.2f, min %lld)\n", static_cast<long long>(t.size()),
+                static_cast<long long>(t.width()), t.counts.to(torch::kFloat64).mean().item<double>(),
+                static_cast<long long>(t.counts.min().item<int64_t>()));
     if (d.has_labels())
       std::printf("label purity of candidates other than the image itself: %.2f%%\n",
                   100.0 * candidate_label_purity(t, d.labels));

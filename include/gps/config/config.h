@@ -31,6 +31,26 @@ struct NeighborConfig {
   bool cache = true;            // reuse a saved table whose fingerprint matches
   int64_t refresh_every = 0;    // rebuild the table from the model being trained every R epochs (0 = never)
   std::string refresh_features = "backbone";  // backbone | projector: the space of refreshed tables
+  // Search (see gps/neighbors/knn_search.h).
+  std::string backend = "faiss";  // faiss | torch (exact brute force on the tensors' device)
+  std::string index = "auto";     // exact | ivf | hnsw | auto (exact below approx_threshold images, else ivf)
+  int64_t approx_threshold = 200000;
+  int64_t nlist = 0;              // ivf: inverted lists (0 = 4 sqrt(N))
+  int64_t nprobe = 16;            // ivf: lists visited per query
+  int64_t ivf_train_size = 0;     // ivf: k-means training sample (0 = min(N, 40 nlist))
+  int64_t hnsw_m = 32;            // hnsw: links per node
+  int64_t ef_construction = 80;   // hnsw: beam width while building
+  int64_t ef_search = 128;        // hnsw: beam width while searching
+  int64_t search_batch = 65536;   // queries per search call
+  int64_t seed = 0;               // ivf: training sample and k-means seed
+  // Candidate rules (see gps/neighbors/candidate_rules.h; reference semantics section 1).
+  std::string tau_mode = "fixed";  // fixed | adaptive (one tau for all rows, as the reference) | adaptive_row
+  double tau = -1;                 // fixed: squared-distance ball radius; < 0 = no ball (reference nn_threshold)
+  double tau_std = 1;              // adaptive: tau = mean + tau_std * std of the first tau_window distances
+  int64_t tau_window = 20;         // adaptive: nearest other images the statistics use (reference threshold_k)
+  bool mutual = false;             // keep j in row i only when i is among j's candidates
+  std::string combine = "none";    // none | intersection | union of the candidates of several priors
+  std::string extra_priors;        // comma-separated .npy train embeddings combined with the main prior
 };
 
 struct AugmentConfig {

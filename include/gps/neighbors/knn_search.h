@@ -1,5 +1,9 @@
-// Exact k-nearest-neighbour search (FAISS flat index).
+// k-nearest-neighbour search: FAISS exact (flat), approximate (IVF-Flat:
+// FAISS k-means lists scanned by matmul; FAISS HNSW-Flat), or a LibTorch
+// brute force that runs on the tensors' device.
 #pragma once
+
+#include "gps/config/config.h"
 
 #include <torch/torch.h>
 
@@ -8,14 +12,62 @@
 namespace gps {
 
 struct KnnResult {
-  torch::Tensor ids;    // [Q, k] int64, nearest first; -1 where fewer than k exist
+  torch::Tensor ids;    // [Q, k] int64, nearest first; -1 where fewer than k were found
   torch::Tensor dists;  // [Q, k] float32: squared L2 (metric l2), or squared L2
-                        // between L2-normalised vectors = 2 - 2 cos (metric cosine)
+                        // between L2-normalised vectors = 2 - 2 cos (metric cosine);
+                        // FLT_MAX where the id is -1
 };
 
-// Searches `queries` [Q, D] against `base` [N, D] (float32, CPU). metric is
-// "l2" or "cosine". Ties are broken by FAISS (lower id first in practice).
-// Throws gps::Error on shape mismatch or k < 1.
+// How to search. Every path returns the same distances (squared L2 after the
+// cosine normalisation), so tables built by any of them mean the same thing.
+struct SearchOptions {
+  std::string metric = "l2";      // l2 | cosine (normalise, then squared L2)
+  std::string backend = "faiss";  // faiss | torch (exact blocked matmul, any device)
+  std::string index = "exact";    // exact | ivf | hnsw | auto (backend faiss only)
+  int64_t approx_threshold = 200000;  // auto: exact below this many base vectors, else kAutoApproxIndex
+  int64_t nlist = 0;              // ivf: inverted lists (0 = 4 sqrt(N), at least 1)
+  int64_t nprobe = 16;            // ivf: lists visited per query (clamped to nlist when nlist is automatic)
+  int64_t ivf_train_size = 0;     // ivf: k-means sample (0 = min(N, 40 nlist))
+  int64_t hnsw_m = 32;            // hnsw: links per node
+  int64_t ef_construction = 80;   // hnsw: beam width while adding
+  int64_t ef_search = 128;        // hnsw: beam width while searching (raised to k when smaller)
+  int64_t batch_size = 65536;     // queries per search call (bounds the temporary memory)
+  int64_t seed = 0;               // ivf: training sample and k-means initialisation
+};
+
+// The approximate index `index: auto` picks at scale; chosen from
+// bench/bench_table_scale on 2 cores (see README, neighbour search).
+inline constexpr const char* kAutoApproxIndex = "ivf";
+
+// The search options of `neighbors.*`.
+SearchOptions search_options(const NeighborConfig& cfg);
+
+// The index `opts` resolves to for n base vectors: "exact", "ivf" or "hnsw".
+std::string resolved_index(const SearchOptions& opts, int64_t n);
+
+// Text that changes whenever the search would return different neighbours
+// for n base vectors (resolved index and its parameters); part of the table
+// fingerprint.
+std::string describe_search(const SearchOptions& opts, int64_t n);
+
+// Searches `queries` [Q, D] against `base` [N, D] (float, same device; the
+// faiss backend copies to CPU float32). Ties are broken by the backend (FAISS
+// exact: lower id first in practice; torch: unspecified). Approximate indexes
+// may miss true neighbours and return -1 for unfilled slots. With ivf and
+// queries the same tensor as base (a table build), lists are probed per list
+// (see src/neighbors/knn_ivf.h): fast, and as good as per-query probes on
+// clustered embeddings, worse on structureless data (use hnsw or exact there). Queries are
+// processed in batches of opts.batch_size. Throws gps::Error on shape
+// mismatch, k < 1 or a bad option (the message names the neighbors.* key).
+KnnResult knn_search(const torch::Tensor& base, const torch::Tensor& queries, int64_t k, const SearchOptions& opts);
+
+// Exact FAISS search with the given metric (the options' defaults).
 KnnResult knn_search(const torch::Tensor& base, const torch::Tensor& queries, int64_t k, const std::string& metric);
+
+// The LibTorch brute force: blocked ||q||^2 + ||b||^2 - 2 q.b^T with a running
+// top-k, on the device of `base`; results on that device. Temporary memory is
+// about batch_size x 16384 floats per block.
+KnnResult knn_search_torch(const torch::Tensor& base, const torch::Tensor& queries, int64_t k,
+                           const std::string& metric, int64_t batch_size = 4096);
 
 }  // namespace gps

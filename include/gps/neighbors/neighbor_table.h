@@ -29,6 +29,7 @@ NeighborTable self_table(int64_t n);
 // "Other" is by index: exact duplicates of i are kept as neighbours, and i is
 // placed/removed correctly even when duplicates displace it from the top of
 // the search results. Requires 1 <= k < N (exclude_self) or k <= N.
+// Exact FAISS search, no further rules; candidate_rules.h has the general form.
 NeighborTable build_table(const torch::Tensor& emb, int64_t k, bool exclude_self, const std::string& metric);
 
 // Writes ids.npy, dists.npy, counts.npy and meta.json (holding `fingerprint`)
