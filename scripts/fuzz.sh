@@ -20,22 +20,24 @@ TARGETS=("$@")
 OUT=build-fuzz
 mkdir -p "$OUT"
 
-TORCH_INC="-isystem /usr/include/torch/csrc/api/include -isystem /usr/include"
+TORCH_INC="-isystem /usr/include/torch/csrc/api/include"
 FLAGS="-std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Iinclude $TORCH_INC"
-LIBS="-ltorch -ltorch_cpu -lc10 -lz -lzip -lyaml-cpp -lpthread"
+# The rest of the library (uninstrumented) fills in what the readers reference.
+[ -f build/libgps_core.a ] || { echo "build/libgps_core.a missing: run GPS_TARGETS=all bash scripts/setup.sh first" >&2; exit 1; }
+LIBS="build/libgps_core.a -ltorch -ltorch_cpu -lc10 -lz -lzip -lyaml-cpp -lfaiss -lopencv_core -lopencv_imgproc -lopencv_imgcodecs -lgomp -lpthread"
 # The sources each harness needs: the reader under test, built instrumented.
 declare -A SOURCES=(
   [idx]="src/data/idx.cpp"
   [npy]="src/io/npy.cpp"
   [npz]="src/io/npz.cpp src/io/npy.cpp"
-  [cifar]="src/data/cifar.cpp src/data/dataset.cpp src/core/threads.cpp"
+  [cifar]="src/data/cifar.cpp"
   [config]="src/config/config.cpp"
 )
 
 for t in "${TARGETS[@]}"; do
   src=${SOURCES[$t]:?unknown fuzz target $t (expected: idx npy npz cifar config)}
   bin=$OUT/fuzz_$t
-  if [ ! -x "$bin" ] || [ -n "$(find fuzz/fuzz_$t.cpp fuzz/fuzz_common.h $src include -newer "$bin" -print -quit)" ]; then
+  if [ ! -x "$bin" ] || [ -n "$(find fuzz/fuzz_$t.cpp fuzz/fuzz_common.h $src include build/libgps_core.a -newer "$bin" -print -quit)" ]; then
     echo "[fuzz] building $bin"
     # shellcheck disable=SC2086
     clang++ $FLAGS -o "$bin" fuzz/fuzz_$t.cpp $src $LIBS
