@@ -283,7 +283,10 @@ void flatten(const YAML::Node& node, const std::string& prefix, std::vector<std:
              const std::string& what) {
   GPS_CHECK(node.IsMap(), what, ": expected a mapping of keys", prefix.empty() ? "" : " under '" + prefix + "'");
   for (auto it = node.begin(); it != node.end(); ++it) {
-    const std::string k = it->first.as<std::string>();
+    // A key that is itself a list or mapping ("[a, b]: 1") is not a config key (found by fuzzing).
+    GPS_CHECK(it->first.IsScalar(), what, ": expected plain key names", prefix.empty() ? "" : " under '" + prefix + "'",
+              ", got a ", it->first.IsMap() ? "mapping" : it->first.IsSequence() ? "list" : "null", " as a key");
+    const std::string k = it->first.Scalar();
     const std::string key = prefix.empty() ? k : prefix + "." + k;
     if (it->second.IsMap() && !find_field(key))
       flatten(it->second, key, out, what);

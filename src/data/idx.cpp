@@ -72,8 +72,10 @@ torch::Tensor parse_idx(const std::string& bytes, const std::string& what) {
   for (int i = 0; i < rank; ++i) {
     const uint32_t d = be32(p + 4 + 4 * i);
     GPS_CHECK(d > 0, what, ": IDX dimension ", i, " is 0", kHint);
+    // Checked before multiplying, so the product cannot wrap around (a fuzzer found that).
+    GPS_CHECK(uint64_t(d) <= (uint64_t(1) << 40) / count, what, ": IDX dimensions too large (more than 2^40 bytes)",
+              kHint);
     count *= d;
-    GPS_CHECK(count <= (uint64_t(1) << 40), what, ": IDX dimensions too large", kHint);
     dims.push_back(d);
   }
   const uint64_t payload = bytes.size() - header;
