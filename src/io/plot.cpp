@@ -69,7 +69,7 @@ cv::Mat canvas(const PlotOptions& opt) { return cv::Mat(int(opt.height), int(opt
 
 // Value axis (y): grid lines, ticks and labels; title and axis labels.
 void draw_frame(cv::Mat& img, const Frame& f, const PlotOptions& opt) {
-  for (double t : nice_ticks(f.y0, f.y1, 6)) {
+  for (double t : nice_ticks(f.y0, f.y1, 8)) {
     if (t < f.y0 || t > f.y1) continue;
     const int y = f.py(t);
     cv::line(img, {f.area.x, y}, {f.area.x + f.area.width, y}, kGrid, 1);
@@ -122,6 +122,20 @@ torch::Tensor to_tensor(const cv::Mat& bgr) {
   return t.permute({2, 0, 1}).contiguous().clone();
 }
 
+// Pixels the legend box takes at the top of the plotting area (0 without labels).
+int legend_band(const std::vector<std::string>& labels) {
+  int n = 0;
+  for (const auto& l : labels) n += !l.empty();
+  return n ? n * 18 + 16 : 0;
+}
+
+// Raises hi so that the top `band` pixels of the plotting area stay free of data.
+double raise_for_legend(double lo, double hi, int band, const PlotOptions& opt) {
+  const int h = int(opt.height) - kTop - kBottom;
+  if (band <= 0 || band >= h) return hi;
+  return hi + (hi - lo) * double(band) / double(h - band);
+}
+
 // [lo, hi] widened by 5% each side (or by 1 when empty) so nothing sits on the frame.
 std::pair<double, double> padded(double lo, double hi) {
   if (!(hi > lo)) {
@@ -171,7 +185,10 @@ torch::Tensor render_line_plot(const std::vector<PlotSeries>& series, const Plot
   }
   GPS_CHECK(std::isfinite(x0), "plot '", opt.title, "': no finite point to draw");
   const auto [px0, px1] = padded(x0, x1);
-  const auto [py0, py1] = padded(y0, y1);
+  auto [py0, py1] = padded(y0, y1);
+  std::vector<std::string> labels;
+  for (const auto& s : series) labels.push_back(s.label);
+  py1 = raise_for_legend(py0, py1, legend_band(labels), opt);
   cv::Mat img = canvas(opt);
   const Frame f = make_frame(opt, px0, px1, py0, py1);
   draw_frame(img, f, opt);
@@ -188,10 +205,8 @@ torch::Tensor render_line_plot(const std::vector<PlotSeries>& series, const Plot
     for (double d = std::ceil(px0); d <= px1; d += 1) draw_x_tick(img, f, f.px(d), fmt(std::pow(10.0, d)));
   }
   cv::Mat plot_area = img(f.area);
-  std::vector<std::string> labels;
   for (size_t si = 0; si < series.size(); ++si) {
     const auto& s = series[si];
-    labels.push_back(s.label);
     const bool markers = s.x.size() <= 40;
     cv::Point prev;
     bool have_prev = false;
@@ -236,6 +251,7 @@ torch::Tensor render_bar_chart(const BarChart& chart, const PlotOptions& opt) {
   GPS_CHECK(std::isfinite(hi), "bar chart '", opt.title, "': no finite value to draw");
   if (hi <= lo) hi = lo + 1;
   hi += 0.12 * (hi - lo);  // room for the value labels
+  hi = raise_for_legend(lo, hi, legend_band(chart.series), opt);
   cv::Mat img = canvas(opt);
   const Frame f = make_frame(opt, 0, double(G), lo, hi);
   draw_frame(img, f, opt);
