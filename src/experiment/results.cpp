@@ -210,12 +210,14 @@ std::string settings_line(const ResultTables& t, const ExperimentSpec& spec) {
   std::string avg = "one run per entry";
   const size_t A = key_index(t, spec.average);
   if (A < t.keys.size())
-    avg = str_cat("mean ± sample std (n - 1) over ", t.orders[A].size(), " values of ", spec.average);
+    avg = t.orders[A].size() == 1 ? str_cat("one run (", spec.average, " = ", t.orders[A][0], ")")
+                                   : str_cat("mean ± sample std (n - 1) over ", t.orders[A].size(), " values of ",
+                                             spec.average);
   return str_cat("Base settings: ", c.data.name, " (train subset ", c.data.subset == 0 ? std::string("all") : std::to_string(c.data.subset),
                  "), ", c.model.arch, " width ", c.model.width, ", ", c.optim.epochs, " epochs, batch ",
                  c.optim.batch_size, ", prior ", c.prior.kind, ", k = ", c.neighbors.k, " (grid values and per-method "
                  "settings override these). Entries: ", avg, ". **Bold**: best in its column. –: no finished cell. ",
-                 "Finished cells: ", finished_count(t), " of ", t.cells.size(), ".\n");
+                 "Finished cells: ", finished_count(t), " of ", t.cells.size(), ".\n\n");
 }
 
 std::vector<size_t> row_keys(const ResultTables& t, const ExperimentSpec& spec, size_t A) {
@@ -241,7 +243,6 @@ std::string display_label(const std::string& key, const std::string& label) {
     return it == names.end() ? label : it->second;
   }
   if (key == "train.seed") return "seed " + label;
-  if (key == "optim.lr") return "lr " + label;
   return label;
 }
 
@@ -372,9 +373,9 @@ std::string results_markdown(const ResultTables& t, const ExperimentSpec& spec) 
   const Config c = shown_config(spec);
   std::string md = "# " + spec.name + ": accuracy on the test split (Table 2 layout)\n\n";
   md += settings_line(t, spec);
-  md += "Augmentation presets: weak = RHFlipAug (horizontal flip only), strong = StrongAug (crop, flip, colour "
-        "jitter, grey, blur, solarise). GPS = positives from the prior's nearest neighbours; plain = the usual two "
-        "views of one image.\n\n";
+  md += "Augmentation presets (augment.preset): weak = RHFlipAug (horizontal flip only); strong = SimCLR-style "
+        "random resized crop, flip, colour jitter, grey and blur (`gps augment-grid` shows any preset). GPS = "
+        "positives drawn from the prior's nearest neighbours; plain = two views of the same image.\n\n";
   md += "## Linear probe top-1 (%)\n\n" + pivot(t, R, C, A, "linear_top1", 2);
   md += str_cat("## Weighted kNN top-1 (%) (k = ", c.eval.knn_k, ", ", c.eval.knn_metric, ")\n\n") +
         pivot(t, R, C, A, "knn_top1", 2);
@@ -441,7 +442,7 @@ std::string lr_markdown(const ResultTables& t, const ExperimentSpec& spec) {
   const size_t G = key_index(t, "gps");
   if (G < t.keys.size() && std::find(C.begin(), C.end(), G) == C.end()) C.push_back(G);
   std::string md = "# " + spec.name + ": sensitivity to the learning rate (Table 1, right)\n\n";
-  md += settings_line(t, spec) + "\n";
+  md += settings_line(t, spec);
   md += "## Linear probe top-1 (%)\n\n" + pivot(t, {L}, C, A, "linear_top1", 2);
   md += "## Weighted kNN top-1 (%)\n\n" + pivot(t, {L}, C, A, "knn_top1", 2);
   return md;
