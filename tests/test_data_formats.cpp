@@ -10,6 +10,7 @@
 #include "gps/data/image_files.h"
 #include "gps/data/image_folder.h"
 #include "gps/data/registry.h"
+#include "gps/experiment/grid.h"
 #include "gps/io/npz.h"
 #include "test_util.h"
 
@@ -19,6 +20,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 
 using namespace gps;
 using ::testing::HasSubstr;
@@ -647,7 +649,12 @@ TEST(DataConfigKeys, EveryShippedConfigLoads) {
   int n = 0;
   for (const auto& e : fs::directory_iterator(std::string(GPS_SOURCE_DIR) + "/configs")) {
     if (e.path().extension() != ".yaml") continue;
-    EXPECT_NO_THROW(load_config(e.path().string(), {})) << e.path();
+    std::ifstream f(e.path());
+    const std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    if (text.find("\ngrid:") != std::string::npos)  // an experiment grid: every cell's config must load
+      EXPECT_NO_THROW(expand_grid(load_experiment(e.path().string(), {}))) << e.path();
+    else
+      EXPECT_NO_THROW(load_config(e.path().string(), {})) << e.path();
     ++n;
   }
   EXPECT_GE(n, 10);

@@ -267,6 +267,19 @@ const std::vector<Field>& fields() {
       num_field("eval.linear_lr", REF(double, eval.linear_lr), 0, 100, "linear probe lr (Adam)"),
       num_field("eval.linear_weight_decay", REF(double, eval.linear_weight_decay), 0, 1, "linear probe weight decay"),
       int_field("eval.linear_batch_size", REF(int64_t, eval.linear_batch_size), 1, 1 << 20, "linear probe batch"),
+      str_field("eval.linear_select", REF(std::string, eval.linear_select), {"none", "val"},
+                "linear probe hyperparameters: none = eval.linear_lr / linear_weight_decay; val = the best pair of "
+                "linear_lr_grid x linear_wd_grid on a validation split of train, then refit on all train"),
+      num_field("eval.val_fraction", REF(double, eval.val_fraction), 1e-6, 0.999999,
+                "linear_select=val: share of each train class held out for validation"),
+      str_field("eval.linear_lr_grid", REF(std::string, eval.linear_lr_grid), {},
+                "linear_select=val: candidate lrs, comma-separated"),
+      str_field("eval.linear_wd_grid", REF(std::string, eval.linear_wd_grid), {},
+                "linear_select=val: candidate weight decays, comma-separated"),
+      str_field("eval.knn_metric", REF(std::string, eval.knn_metric), {"cosine", "l2"},
+                "similarity of the kNN classifier and of Recall@k"),
+      int_field("eval.knn_every", REF(int64_t, eval.knn_every), 0, kBig,
+                "kNN accuracy on the test split every N epochs during training, logged to metrics.jsonl (0 = off)"),
   };
   return f;
 }
@@ -413,6 +426,10 @@ void Config::validate() const {
     GPS_CHECK(nb.combine == "none" || nb.refresh_every == 0, "neighbors.combine does not apply to refreshed tables "
               "(neighbors.refresh_every > 0 rebuilds from the model alone)");
   }
+  if (eval.linear_select == "val") {
+    parse_number_list("eval.linear_lr_grid", eval.linear_lr_grid);
+    parse_number_list("eval.linear_wd_grid", eval.linear_wd_grid);
+  }
   // k = 1 without exclude_self is allowed: GPS then degenerates to plain SSL (Proposition 1).
 }
 
@@ -445,6 +462,24 @@ std::vector<ConfigKeyInfo> config_schema() {
   Config defaults;
   std::vector<ConfigKeyInfo> out;
   for (auto& f : fields()) out.push_back({f.key, f.type, f.get(defaults), f.help});
+  return out;
+}
+
+std::vector<double> parse_number_list(const std::string& key, const std::string& text) {
+  std::vector<double> out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    const auto b = item.find_first_not_of(" \t"), e = item.find_last_not_of(" \t");
+    GPS_CHECK(b != std::string::npos, key, ": empty entry in '", text, "' (expected numbers separated by commas)");
+    item = item.substr(b, e - b + 1);
+    char* end = nullptr;
+    const double v = std::strtod(item.c_str(), &end);
+    GPS_CHECK(end == item.c_str() + item.size() && std::isfinite(v) && v >= 0, key, ": '", item,
+              "' is not a non-negative number (expected e.g. 1e-3,0.01,0.1)");
+    out.push_back(v);
+  }
+  GPS_CHECK(!out.empty(), key, ": expected at least one number, got '", text, "'");
   return out;
 }
 

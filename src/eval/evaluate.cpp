@@ -3,6 +3,7 @@
 #include "gps/core/check.h"
 #include "gps/eval/knn.h"
 #include "gps/eval/linear_probe.h"
+#include "gps/eval/linear_select.h"
 #include "gps/eval/retrieval.h"
 
 #include <chrono>
@@ -12,6 +13,8 @@ namespace gps {
 nlohmann::json EvalResult::to_json() const {
   return {{"linear_top1", linear_top1}, {"linear_train_top1", linear_train_top1}, {"knn_top1", knn_top1},
           {"recall_at_1", recall_at_1}, {"recall_at_5", recall_at_5}, {"linear_per_class", linear_per_class},
+          {"linear_select", linear_select}, {"linear_lr", linear_lr}, {"linear_weight_decay", linear_weight_decay},
+          {"linear_val_top1", linear_val_top1}, {"knn_metric", knn_metric},
           {"train_images", train_images}, {"test_images", test_images}, {"feature_dim", feature_dim},
           {"seconds", seconds}};
 }
@@ -29,12 +32,32 @@ EvalResult evaluate_features(const torch::Tensor& train_x, const Dataset& train,
   lp.weight_decay = cfg.linear_weight_decay;
   lp.batch_size = cfg.linear_batch_size;
   lp.seed = seed;
-  const auto probe = linear_probe(train_x, train.labels, test_x, test.labels, C, lp);
+  LinearProbeResult probe;
+  r.linear_select = cfg.linear_select;
+  if (cfg.linear_select == "val") {
+    LinearSelectOptions so;
+    so.base = lp;
+    so.lrs = parse_number_list("eval.linear_lr_grid", cfg.linear_lr_grid);
+    so.weight_decays = parse_number_list("eval.linear_wd_grid", cfg.linear_wd_grid);
+    so.val_fraction = cfg.val_fraction;
+    auto sel = linear_probe_select(train_x, train.labels, test_x, test.labels, C, so);
+    probe = std::move(sel.refit);
+    r.linear_lr = sel.lr;
+    r.linear_weight_decay = sel.weight_decay;
+    r.linear_val_top1 = 100.0 * sel.val_accuracy;
+  } else {
+    GPS_CHECK(cfg.linear_select == "none", "eval.linear_select must be none or val, got '", cfg.linear_select, "'");
+    probe = linear_probe(train_x, train.labels, test_x, test.labels, C, lp);
+    r.linear_lr = lp.lr;
+    r.linear_weight_decay = lp.weight_decay;
+  }
   r.linear_top1 = 100.0 * probe.test_accuracy;
   r.linear_train_top1 = 100.0 * probe.train_accuracy;
-  r.knn_top1 = 100.0 * knn_accuracy(train_x, train.labels, test_x, test.labels, cfg.knn_k, cfg.knn_temperature, C);
+  r.knn_metric = cfg.knn_metric;
+  r.knn_top1 = 100.0 * knn_accuracy(train_x, train.labels, test_x, test.labels, cfg.knn_k, cfg.knn_temperature, C,
+                                    cfg.knn_metric);
   for (double a : per_class_accuracy(probe.test_pred, test.labels, C)) r.linear_per_class.push_back(100.0 * a);
-  const auto recall = recall_at_k(test_x, test.labels, {1, 5});
+  const auto recall = recall_at_k(test_x, test.labels, {1, 5}, cfg.knn_metric);
   r.recall_at_1 = 100.0 * recall.at(1);
   r.recall_at_5 = 100.0 * recall.at(5);
   r.train_images = train.size();

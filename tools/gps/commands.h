@@ -23,6 +23,7 @@ std::string config_help();
 
 Runner add_train(CLI::App& app, std::string& command_line);
 Runner add_compare(CLI::App& app, std::string& command_line);
+Runner add_experiment(CLI::App& app, std::string& command_line);
 Runner add_neighbors(CLI::App& app);
 Runner add_embed(CLI::App& app);
 Runner add_eval(CLI::App& app);

@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
       [&](CLI::App& s) { return gps::cli::add_train(s, command_line); });
   add("compare", "train a method plain and with GPS, print a side-by-side table (the main job)",
       [&](CLI::App& s) { return gps::cli::add_compare(s, command_line); });
+  add("experiment", "run a grid of runs (methods x plain/GPS x presets x seeds ...) and write the paper's tables",
+      [&](CLI::App& s) { return gps::cli::add_experiment(s, command_line); });
   add("neighbors", "build (or reuse) the neighbour table of a prior and report its label purity",
       [&](CLI::App& s) { return gps::cli::add_neighbors(s); });
   add("embed", "write the prior's embeddings of a dataset split as .npy",

@@ -127,6 +127,12 @@ struct EvalConfig {
   double linear_lr = 1e-2;
   double linear_weight_decay = 1e-5;
   int64_t linear_batch_size = 256;
+  std::string linear_select = "none";  // none: linear_lr / linear_weight_decay as given; val: chosen on a validation split
+  double val_fraction = 0.1;           // linear_select=val: share of each train class held out
+  std::string linear_lr_grid = "0.001,0.01,0.1";   // linear_select=val: candidate lrs
+  std::string linear_wd_grid = "0,1e-5,1e-4";      // linear_select=val: candidate weight decays
+  std::string knn_metric = "cosine";   // cosine | l2: kNN classifier and Recall@k
+  int64_t knn_every = 0;               // kNN accuracy on the test split every N epochs during training (0 = off)
 };
 
 struct Config {
@@ -157,6 +163,10 @@ struct Config {
   // Value of a key as text.
   std::string get(const std::string& key) const;
 };
+
+// Parses a comma-separated list of non-negative numbers ("1e-3,0.01,0.1");
+// errors name `key`.
+std::vector<double> parse_number_list(const std::string& key, const std::string& text);
 
 // One row of the schema, for --help and docs.
 struct ConfigKeyInfo {

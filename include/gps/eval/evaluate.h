@@ -13,17 +13,24 @@ struct EvalResult {
   bool done = false;
   double linear_top1 = 0;        // offline linear probe, test split, in %
   double linear_train_top1 = 0;  // same probe on its training features, in %
-  double knn_top1 = 0;           // weighted kNN (cosine, exp(s/T)), test split, in %
-  double recall_at_1 = 0;        // leave-one-out retrieval inside the test split (cosine), in %
+  double knn_top1 = 0;           // weighted kNN (eval.knn_metric, exp(s/T)), test split, in %
+  double recall_at_1 = 0;        // leave-one-out retrieval inside the test split (eval.knn_metric), in %
   double recall_at_5 = 0;
   std::vector<double> linear_per_class;  // linear-probe test accuracy per class, in %
+  std::string linear_select = "none";    // how the probe's lr / weight decay were chosen (eval.linear_select)
+  double linear_lr = 0, linear_weight_decay = 0;  // the pair used for the reported probe
+  double linear_val_top1 = -1;   // linear_select=val: validation accuracy of that pair, in % (-1: no selection)
+  std::string knn_metric = "cosine";
   int64_t train_images = 0, test_images = 0, feature_dim = 0;
   double seconds = 0;
   nlohmann::json to_json() const;
 };
 
 // train_x: [N, D] features of `train` (labels required), test_x: [M, D]
-// features of `test`. Throws gps::Error when either split lacks labels.
+// features of `test`. With cfg.linear_select = "val" the probe's lr and
+// weight decay are chosen on a validation split of train (linear_select.h)
+// and the probe is refit on all of train. Deterministic for a seed and a
+// thread count. Throws gps::Error when either split lacks labels.
 EvalResult evaluate_features(const torch::Tensor& train_x, const Dataset& train, const torch::Tensor& test_x,
                              const Dataset& test, const EvalConfig& cfg, uint64_t seed);
 

@@ -1,0 +1,39 @@
+// kNN accuracy of the backbone while it trains: every eval.knn_every epochs
+// the test split is classified from the train split's features, giving a
+// learning curve of the representation in metrics.jsonl.
+#pragma once
+
+#include "gps/config/config.h"
+#include "gps/data/dataset.h"
+#include "gps/models/resnet.h"
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+
+namespace gps {
+
+// One kNN evaluation of `backbone` (eval mode, no gradients, no random
+// numbers drawn; its train/eval mode is restored): features of every image of
+// train and test, then knn_accuracy with cfg.knn_k / knn_temperature /
+// knn_metric. Returns {"event": "knn", "knn_top1": % , "knn_k", "knn_metric",
+// "seconds"}. Throws gps::Error when a split lacks labels.
+nlohmann::json periodic_knn(ResNet backbone, const Dataset& train, const Dataset& test, const EvalConfig& cfg);
+
+// The trainer's side: decides when an evaluation is due and loads the test
+// split once, on first use.
+class PeriodicKnn {
+ public:
+  PeriodicKnn(const DataConfig& data, const EvalConfig& eval) : data_(data), eval_(eval) {}
+  // True after the last step of every eval.knn_every-th epoch (`step` steps done).
+  bool due(int64_t step, int64_t steps_per_epoch) const;
+  // periodic_knn() plus "step" and "epoch" (epochs done), ready for RunDir::log_metrics.
+  nlohmann::json run(ResNet backbone, const Dataset& train, int64_t step, int64_t steps_per_epoch);
+
+ private:
+  DataConfig data_;
+  EvalConfig eval_;
+  std::optional<Dataset> test_;
+};
+
+}  // namespace gps

@@ -1,0 +1,39 @@
+#include "gps/eval/periodic_knn.h"
+
+#include "gps/core/check.h"
+#include "gps/data/registry.h"
+#include "gps/eval/features.h"
+#include "gps/eval/knn.h"
+
+#include <chrono>
+
+namespace gps {
+
+nlohmann::json periodic_knn(ResNet backbone, const Dataset& train, const Dataset& test, const EvalConfig& cfg) {
+  GPS_CHECK(train.has_labels() && test.has_labels(), "eval.knn_every needs labels on the train and test splits (",
+            train.name, ", ", test.name, "); set eval.knn_every=0");
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto train_x = extract_features(backbone, train);
+  const auto test_x = extract_features(backbone, test);
+  const int64_t classes = std::max(train.num_classes, test.num_classes);
+  const double acc = knn_accuracy(train_x, train.labels, test_x, test.labels, cfg.knn_k, cfg.knn_temperature, classes,
+                                  cfg.knn_metric);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return {{"event", "knn"}, {"knn_top1", 100.0 * acc}, {"knn_k", cfg.knn_k}, {"knn_metric", cfg.knn_metric},
+          {"seconds", seconds}};
+}
+
+bool PeriodicKnn::due(int64_t step, int64_t steps_per_epoch) const {
+  if (eval_.knn_every <= 0 || steps_per_epoch <= 0 || step <= 0 || step % steps_per_epoch != 0) return false;
+  return (step / steps_per_epoch) % eval_.knn_every == 0;
+}
+
+nlohmann::json PeriodicKnn::run(ResNet backbone, const Dataset& train, int64_t step, int64_t steps_per_epoch) {
+  if (!test_) test_ = load_dataset(data_, "test");
+  auto rec = periodic_knn(backbone, train, *test_, eval_);
+  rec["step"] = step;
+  rec["epoch"] = steps_per_epoch > 0 ? step / steps_per_epoch : 0;
+  return rec;
+}
+
+}  // namespace gps
