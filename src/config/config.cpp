@@ -139,10 +139,17 @@ const std::vector<Field>& fields() {
       int_field("prior.pca_dim", REF(int64_t, prior.pca_dim), 0, 100000, "PCA of the prior's embeddings, fitted on train (0 = none)"),
       str_field("prior.path", REF(std::string, prior.path), {}, "npy: train embeddings [N, D] float32; torchscript: model file; run: run directory"),
       str_field("prior.test_path", REF(std::string, prior.test_path), {}, "npy: test embeddings (optional, for the prior's own evaluation)"),
-      int_field("prior.input_size", REF(int64_t, prior.input_size), 0, 4096, "torchscript: resize images to this size (0 = keep)"),
-      int_field("prior.in_channels", REF(int64_t, prior.in_channels), 0, 3, "torchscript: input channels (0 = as data; 3 replicates gray)"),
-      str_field("prior.normalize", REF(std::string, prior.normalize), {"dataset", "imagenet", "none"}, "torchscript: input normalisation"),
+      str_field("prior.sidecar", REF(std::string, prior.sidecar), {},
+                "torchscript: JSON with input size, channels, mean/std (empty = <prior.path>.json when present; none = ignore)"),
+      int_field("prior.input_size", REF(int64_t, prior.input_size), 0, 4096,
+                "torchscript: resize images to this size (0 = the sidecar's, else keep)"),
+      int_field("prior.in_channels", REF(int64_t, prior.in_channels), 0, 3,
+                "torchscript: input channels (0 = the sidecar's, else as data; 3 replicates gray)"),
+      str_field("prior.normalize", REF(std::string, prior.normalize), {"auto", "dataset", "imagenet", "none"},
+                "torchscript: input normalisation (auto = the sidecar's mean/std, else dataset)"),
       int_field("prior.batch_size", REF(int64_t, prior.batch_size), 1, 1 << 20, "images per forward pass when embedding"),
+      bool_field("prior.cache", REF(bool, prior.cache),
+                 "torchscript, run: reuse embeddings saved under <train.out_dir>/cache (keyed by model file, data, preprocessing)"),
       int_field("neighbors.k", REF(int64_t, neighbors.k), 1, 100000, "candidates per image"),
       bool_field("neighbors.exclude_self", REF(bool, neighbors.exclude_self),
                  "false: candidates are the image and its k-1 nearest; true: its k nearest others"),
@@ -386,6 +393,7 @@ void Config::validate() const {
     GPS_CHECK(!prior.path.empty(), "prior.kind=", prior.kind, " needs prior.path (",
               prior.kind == "npy" ? "a .npy file of train embeddings" : prior.kind == "run" ? "a run directory" : "a TorchScript file", ")");
   GPS_CHECK(prior.test_path.empty() || prior.kind == "npy", "prior.test_path only applies to prior.kind=npy");
+  GPS_CHECK(prior.sidecar.empty() || prior.kind == "torchscript", "prior.sidecar only applies to prior.kind=torchscript");
   GPS_CHECK(gps || neighbors.refresh_every == 0, "neighbors.refresh_every needs gps=true (plain SSL has no table)");
   if (method.name == "nnclr")
     GPS_CHECK(method.queue_size % optim.batch_size == 0, "method.queue_size (", method.queue_size,

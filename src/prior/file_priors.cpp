@@ -1,4 +1,5 @@
 #include "gps/prior/file_priors.h"
+#include "gps/prior/sidecar.h"
 
 #include "gps/augment/augment.h"
 #include "gps/core/check.h"
@@ -47,66 +48,80 @@ std::string NpyPrior::describe() const {
 
 struct TorchScriptPrior::Impl {
   torch::jit::script::Module module;
+  TorchScriptInput input;
 };
 
 TorchScriptPrior::TorchScriptPrior(const PriorConfig& cfg) : cfg_(cfg), impl_(std::make_shared<Impl>()) {
   GPS_CHECK(fs::exists(cfg.path), "prior.path: TorchScript file ", cfg.path, " does not exist");
+  impl_->input = resolve_torchscript_input(cfg);
   try {
     impl_->module = torch::jit::load(cfg.path, torch::kCPU);
   } catch (const std::exception& e) {
     GPS_FAIL("prior.path: ", cfg.path, " is not a loadable TorchScript file (export with torch.jit.script or "
-             "torch.jit.trace, then .save()): ", e.what());
+             "torch.jit.trace, then .save(); scripts/export_prior.py does both): ", e.what());
   }
   impl_->module.eval();
 }
 
+const TorchScriptInput& TorchScriptPrior::input() const { return impl_->input; }
+
 torch::Tensor TorchScriptPrior::embed(const Dataset& d) const {
   torch::NoGradGuard no_grad;
+  const TorchScriptInput& in = impl_->input;
   const int64_t C = d.channels();
-  const int64_t want = cfg_.in_channels > 0 ? cfg_.in_channels : C;
-  GPS_CHECK(want == C || (C == 1 && want == 3), "prior.in_channels=", want, " cannot be made from ", C,
+  const int64_t want = in.in_channels > 0 ? in.in_channels : C;
+  const std::string from = in.sidecar.empty() ? "prior.in_channels" : "prior.in_channels (or the sidecar " + in.sidecar + ")";
+  GPS_CHECK(want == C || (C == 1 && want == 3), from, " = ", want, " cannot be made from ", C,
             "-channel images (only gray -> 3 is supported)");
   std::vector<float> mean, std;
-  if (cfg_.normalize == "dataset") {
+  if (in.normalize == "sidecar") {
+    mean = in.mean, std = in.std;
+  } else if (in.normalize == "dataset") {
     mean = std::vector<float>(want, d.mean[0]);
     std = std::vector<float>(want, d.std[0]);
     if (want == C) mean = d.mean, std = d.std;
-  } else if (cfg_.normalize == "imagenet") {
+  } else if (in.normalize == "imagenet") {
     mean = want == 3 ? std::vector<float>{0.485f, 0.456f, 0.406f} : std::vector<float>{0.449f};
     std = want == 3 ? std::vector<float>{0.229f, 0.224f, 0.225f} : std::vector<float>{0.226f};
   } else {
     mean = std::vector<float>(want, 0.0f);
     std = std::vector<float>(want, 1.0f);
   }
+  const auto mean_t = torch::tensor(mean).view({1, want, 1, 1});
+  const auto std_t = torch::tensor(std).view({1, want, 1, 1});
   std::vector<torch::Tensor> parts;
   for (int64_t s = 0; s < d.size(); s += cfg_.batch_size) {
     auto x = d.images.narrow(0, s, std::min(cfg_.batch_size, d.size() - s));
     if (want != C) x = x.expand({-1, want, -1, -1});
+    if (in.bgr && want == 3) x = x.flip({1});
     auto f = x.to(torch::kFloat32);
-    if (cfg_.input_size > 0 && (f.size(2) != cfg_.input_size || f.size(3) != cfg_.input_size))
+    if (in.input_size > 0 && (f.size(2) != in.input_size || f.size(3) != in.input_size))
       f = torch::nn::functional::interpolate(f, torch::nn::functional::InterpolateFuncOptions()
-                                                   .size(std::vector<int64_t>{cfg_.input_size, cfg_.input_size})
+                                                   .size(std::vector<int64_t>{in.input_size, in.input_size})
                                                    .mode(torch::kBilinear)
                                                    .align_corners(false));
     f = f.div_(255.0f);
-    f = (f - torch::tensor(mean).view({1, want, 1, 1})) / torch::tensor(std).view({1, want, 1, 1});
+    f = (f - mean_t) / std_t;
     torch::jit::IValue out;
     try {
       out = impl_->module.forward({f});
     } catch (const std::exception& e) {
       GPS_FAIL("prior.path: ", cfg_.path, " failed on input [", f.size(0), ", ", want, ", ", f.size(2), ", ",
-               f.size(3), "] (check prior.input_size / prior.in_channels): ", e.what());
+               f.size(3), "] (check prior.input_size / prior.in_channels", in.sidecar.empty() ? "" : " / the sidecar ",
+               in.sidecar, "): ", e.what());
     }
     GPS_CHECK(out.isTensor(), "prior.path: ", cfg_.path, " must return one tensor");
     auto e = out.toTensor().to(torch::kFloat32).flatten(1);
+    GPS_CHECK(in.output_dim == 0 || e.size(1) == in.output_dim, "prior.path: ", cfg_.path, " returned ", e.size(1),
+              " features per image but its sidecar ", in.sidecar, " says output_dim ", in.output_dim,
+              " (re-export the model, or fix the sidecar)");
     parts.push_back(e.contiguous());
   }
   return torch::cat(parts, 0);
 }
 
 std::string TorchScriptPrior::describe() const {
-  return str_cat("torchscript(", file_identity(cfg_.path, "prior.path"), ",size=", cfg_.input_size,
-                 ",channels=", cfg_.in_channels, ",norm=", cfg_.normalize, ")");
+  return str_cat("torchscript(", file_identity(cfg_.path, "prior.path"), ",", impl_->input.describe(), ")");
 }
 
 // ---- RunPrior ----

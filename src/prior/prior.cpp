@@ -1,13 +1,14 @@
 #include "gps/prior/prior.h"
 
 #include "gps/core/check.h"
+#include "gps/prior/embedding_cache.h"
 #include "gps/prior/file_priors.h"
 #include "gps/prior/pca.h"
 #include "gps/prior/pixel_prior.h"
 
 namespace gps {
 
-std::unique_ptr<Prior> make_prior(const PriorConfig& cfg) {
+std::unique_ptr<Prior> make_prior(const PriorConfig& cfg, const std::string& cache_dir) {
   std::unique_ptr<Prior> p;
   if (cfg.kind == "pixels")
     p = std::make_unique<PixelPrior>();
@@ -19,6 +20,8 @@ std::unique_ptr<Prior> make_prior(const PriorConfig& cfg) {
     p = std::make_unique<RunPrior>(cfg.path);
   else
     GPS_FAIL("prior.kind: unknown prior '", cfg.kind, "' (expected: pixels | npy | torchscript | run)");
+  const bool expensive = cfg.kind == "torchscript" || cfg.kind == "run";
+  if (expensive && cfg.cache && !cache_dir.empty()) p = std::make_unique<CachedPrior>(std::move(p), cache_dir);
   if (cfg.pca_dim > 0) p = std::make_unique<PcaPrior>(std::move(p), cfg.pca_dim);
   return p;
 }

@@ -42,7 +42,7 @@ CompareResult run_compare(const Config& base, const std::string& command_line) {
   set_threads(int(base.train.threads));
   Dataset train_set = load_dataset(base.data, "train");
   Dataset test_set = load_dataset(base.data, "test");
-  auto prior = make_prior(base.prior);
+  auto prior = make_prior(base.prior, (std::filesystem::path(base.train.out_dir) / "cache").string());
   r.prior_name = prior->describe();
   try {
     r.prior = evaluate_features(prior->embed(train_set), train_set, prior->embed(test_set), test_set, base.eval,

@@ -248,8 +248,9 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
   result.gps = cfg.gps;
   NeighborTable table;
   if (cfg.gps) {
-    auto prior = make_prior(cfg.prior);
-    table = obtain_table(*prior, train_set, cfg.neighbors, (fs::path(cfg.train.out_dir) / "cache").string(),
+    const std::string cache_dir = (fs::path(cfg.train.out_dir) / "cache").string();
+    auto prior = make_prior(cfg.prior, cache_dir);
+    table = obtain_table(*prior, train_set, cfg.neighbors, cache_dir,
                          &result.table);
     std::fprintf(stderr, "[gps] neighbour table %s %s (%.1fs): %s\n", result.table.reused ? "reused" : "built",
                  result.table.dir.c_str(), result.table.seconds, result.table.fingerprint.c_str());

@@ -17,6 +17,7 @@
 #include "gps/train/checkpoint.h"
 #include "gps/train/run_dir.h"
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 
@@ -29,10 +30,10 @@ Runner add_neighbors(CLI::App& app) {
     const Config cfg = load_config(args->config_path, args->overrides);
     set_threads(int(cfg.train.threads));
     const Dataset d = load_dataset(cfg.data, "train");
-    auto prior = make_prior(cfg.prior);
+    const std::string cache_dir = (std::filesystem::path(cfg.train.out_dir) / "cache").string();
+    auto prior = make_prior(cfg.prior, cache_dir);
     TableInfo info;
-    const NeighborTable t = obtain_table(*prior, d, cfg.neighbors,
-                                         (std::filesystem::path(cfg.train.out_dir) / "cache").string(), &info);
+    const NeighborTable t = obtain_table(*prior, d, cfg.neighbors, cache_dir, &info);
     std::printf("table: %s (%s in %.1f s)\n", info.dir.c_str(), info.reused ? "reused" : "built", info.seconds);
     std::printf("fingerprint: %s\n", info.fingerprint.c_str());
     std::printf("rows %lld, candidates per row %lld (valid: mean %.2f, min %lld)\n", static_cast<long long>(t.size()),
@@ -59,11 +60,14 @@ Runner add_embed(CLI::App& app) {
     const Config cfg = load_config(args->config_path, args->overrides);
     set_threads(int(cfg.train.threads));
     const Dataset d = load_dataset(cfg.data, *split);
-    auto prior = make_prior(cfg.prior);
+    auto prior = make_prior(cfg.prior, (std::filesystem::path(cfg.train.out_dir) / "cache").string());
+    const auto t0 = std::chrono::steady_clock::now();
     const auto e = prior->embed(d);
+    const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     save_npy(*out, e);
-    std::printf("wrote %s: [%lld, %lld] float32 (%s of %s)\n", out->c_str(), static_cast<long long>(e.size(0)),
-                static_cast<long long>(e.size(1)), prior->describe().c_str(), d.name.c_str());
+    std::printf("wrote %s: [%lld, %lld] float32 (%s of %s) in %.1f s, %.1f images/s\n", out->c_str(),
+                static_cast<long long>(e.size(0)), static_cast<long long>(e.size(1)), prior->describe().c_str(),
+                d.name.c_str(), sec, sec > 0 ? double(e.size(0)) / sec : 0.0);
     return 0;
   };
 }

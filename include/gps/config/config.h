@@ -18,10 +18,14 @@ struct PriorConfig {
   int64_t pca_dim = 0;          // PCA of the embeddings to this many dimensions, fitted on train (0 = none)
   std::string path;             // npy: train embeddings; torchscript: model file; run: run directory
   std::string test_path;        // npy: test embeddings (optional; for the prior's own evaluation)
-  int64_t input_size = 0;       // torchscript: resize images to this square size (0 = keep)
-  int64_t in_channels = 0;      // torchscript: channels the model expects (0 = as the data; 3 replicates gray)
-  std::string normalize = "dataset";  // torchscript: dataset | imagenet | none (after scaling to [0, 1])
+  // torchscript: settings left at 0/auto come from the sidecar <path>.json
+  // written by scripts/export_prior.py; explicit values win over it.
+  std::string sidecar;          // torchscript: "" = <path>.json when present; none = ignore; or a file
+  int64_t input_size = 0;       // torchscript: resize images to this square size (0 = sidecar's, else keep)
+  int64_t in_channels = 0;      // torchscript: channels the model expects (0 = sidecar's, else as the data; 3 replicates gray)
+  std::string normalize = "auto";  // torchscript: auto (sidecar mean/std, else dataset) | dataset | imagenet | none
   int64_t batch_size = 256;     // images per forward pass when embedding
+  bool cache = true;            // torchscript, run: reuse embeddings saved under <train.out_dir>/cache
 };
 
 struct NeighborConfig {

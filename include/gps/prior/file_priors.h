@@ -4,6 +4,7 @@
 #pragma once
 
 #include "gps/prior/prior.h"
+#include "gps/prior/sidecar.h"
 
 namespace gps {
 
@@ -24,11 +25,17 @@ class NpyPrior : public Prior {
 // A TorchScript module mapping [B, C, S, S] float32 images to [B, D] (or
 // [B, D, 1, 1]) embeddings. Images are scaled to [0, 1], gray replicated to
 // `in_channels` when asked, resized bilinearly to input_size, normalised.
+// Settings not given in `cfg` come from the model's JSON sidecar (see
+// gps/prior/sidecar.h). Throws gps::Error for a missing/unloadable file or
+// a bad sidecar (construction) and for a model that rejects the input or
+// returns another feature size than its sidecar states (embed).
 class TorchScriptPrior : public Prior {
  public:
   explicit TorchScriptPrior(const PriorConfig& cfg);
   torch::Tensor embed(const Dataset& d) const override;
   std::string describe() const override;
+  // The resolved preprocessing (config, then sidecar, then defaults).
+  const TorchScriptInput& input() const;
 
  private:
   PriorConfig cfg_;

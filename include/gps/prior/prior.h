@@ -21,7 +21,9 @@ class Prior {
   virtual std::string describe() const = 0;
 };
 
-// The prior selected by `prior.*`. Throws gps::Error for an unknown kind.
-std::unique_ptr<Prior> make_prior(const PriorConfig& cfg);
+// The prior selected by `prior.*`. With a `cache_dir` and cfg.cache, the
+// embeddings of torchscript and run priors are cached there (CachedPrior,
+// before any PCA). Throws gps::Error for an unknown kind.
+std::unique_ptr<Prior> make_prior(const PriorConfig& cfg, const std::string& cache_dir = "");
 
 }  // namespace gps

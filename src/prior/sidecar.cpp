@@ -1,0 +1,110 @@
+#include "gps/prior/sidecar.h"
+
+#include "gps/core/check.h"
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+namespace gps {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kHint = " (write it with scripts/export_prior.py, or set prior.sidecar=none to ignore it)";
+
+int64_t int_field(const nlohmann::json& j, const std::string& path, const char* key, bool required) {
+  if (!j.contains(key)) {
+    GPS_CHECK(!required, "prior sidecar ", path, ": missing \"", key, "\"", kHint);
+    return 0;
+  }
+  GPS_CHECK(j[key].is_number_integer() && j[key].get<int64_t>() > 0, "prior sidecar ", path, ": \"", key,
+            "\" must be a positive integer, got ", j[key].dump());
+  return j[key].get<int64_t>();
+}
+
+std::vector<float> float_list(const nlohmann::json& j, const std::string& path, const char* key, int64_t n) {
+  GPS_CHECK(j.contains(key), "prior sidecar ", path, ": missing \"", key, "\"", kHint);
+  const auto& v = j[key];
+  GPS_CHECK(v.is_array() && int64_t(v.size()) == n, "prior sidecar ", path, ": \"", key, "\" must be a list of ", n,
+            " numbers (one per input channel), got ", v.dump());
+  std::vector<float> out;
+  for (const auto& x : v) {
+    GPS_CHECK(x.is_number(), "prior sidecar ", path, ": \"", key, "\" must hold numbers, got ", v.dump());
+    out.push_back(x.get<float>());
+  }
+  return out;
+}
+
+}  // namespace
+
+PriorSidecar read_prior_sidecar(const std::string& path) {
+  std::ifstream f(path);
+  GPS_CHECK(f, "prior sidecar ", path, ": cannot open");
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(f);
+  } catch (const std::exception& e) {
+    GPS_FAIL("prior sidecar ", path, ": not valid JSON: ", e.what(), kHint);
+  }
+  GPS_CHECK(j.is_object(), "prior sidecar ", path, ": expected a JSON object", kHint);
+  const std::string format = j.value("format", "");
+  GPS_CHECK(format.rfind("gps-prior/1", 0) == 0, "prior sidecar ", path,
+            ": \"format\" must be \"gps-prior/1\", got \"", format, "\"", kHint);
+  PriorSidecar s;
+  s.path = path;
+  s.source = j.value("source", "");
+  s.input_size = int_field(j, path, "input_size", true);
+  s.in_channels = j.contains("in_channels") ? int_field(j, path, "in_channels", true) : 3;
+  GPS_CHECK(s.in_channels == 1 || s.in_channels == 3, "prior sidecar ", path, ": \"in_channels\" must be 1 or 3, got ",
+            s.in_channels);
+  s.channel_order = j.value("channel_order", "RGB");
+  GPS_CHECK(s.channel_order == "RGB" || s.channel_order == "BGR", "prior sidecar ", path,
+            ": \"channel_order\" must be \"RGB\" or \"BGR\", got \"", s.channel_order, "\"");
+  s.mean = float_list(j, path, "mean", s.in_channels);
+  s.std = float_list(j, path, "std", s.in_channels);
+  for (float v : s.std) GPS_CHECK(v > 0, "prior sidecar ", path, ": \"std\" entries must be > 0, got ", j["std"].dump());
+  s.output_dim = int_field(j, path, "output_dim", false);
+  return s;
+}
+
+std::string find_prior_sidecar(const PriorConfig& cfg) {
+  if (cfg.sidecar == "none") return "";
+  if (!cfg.sidecar.empty()) {
+    GPS_CHECK(fs::exists(cfg.sidecar), "prior.sidecar: ", cfg.sidecar, " does not exist");
+    return cfg.sidecar;
+  }
+  const std::string beside = cfg.path + ".json";
+  return !cfg.path.empty() && fs::exists(beside) ? beside : "";
+}
+
+TorchScriptInput resolve_torchscript_input(const PriorConfig& cfg) {
+  TorchScriptInput in;
+  in.sidecar = find_prior_sidecar(cfg);
+  PriorSidecar s;
+  if (!in.sidecar.empty()) s = read_prior_sidecar(in.sidecar);
+  const bool have = !in.sidecar.empty();
+  in.input_size = cfg.input_size > 0 ? cfg.input_size : s.input_size;
+  in.in_channels = cfg.in_channels > 0 ? cfg.in_channels : (have ? s.in_channels : 0);
+  in.normalize = cfg.normalize != "auto" ? cfg.normalize : (have ? "sidecar" : "dataset");
+  if (in.normalize == "sidecar") {
+    GPS_CHECK(in.in_channels == s.in_channels, "prior.in_channels=", in.in_channels, " contradicts the sidecar ",
+              in.sidecar, " (in_channels ", s.in_channels, ", whose mean/std are used with prior.normalize=auto)");
+    in.mean = s.mean;
+    in.std = s.std;
+  }
+  in.bgr = have && s.channel_order == "BGR";
+  in.output_dim = s.output_dim;
+  return in;
+}
+
+std::string TorchScriptInput::describe() const {
+  std::string ms;
+  for (size_t i = 0; i < mean.size(); ++i) ms += str_cat(i ? "," : "", mean[i], "/", std[i]);
+  return str_cat("size=", input_size, ",channels=", in_channels, ",norm=", normalize,
+                 normalize == "sidecar" ? "(" + ms + ")" : std::string(), bgr ? ",bgr" : "");
+}
+
+}  // namespace gps
