@@ -6,6 +6,7 @@
 #include "gps/core/threads.h"
 #include "gps/data/registry.h"
 #include "gps/eval/features.h"
+#include "gps/eval/periodic_knn.h"
 #include "gps/io/npz.h"
 #include "gps/methods/method.h"
 #include "gps/models/export.h"
@@ -347,6 +348,7 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
 
   Progress progress(str_cat(cfg.method.name, cfg.gps ? "+gps" : ""), total_steps, cfg.train.progress);
   progress.rebase(step);
+  PeriodicKnn periodic_knn(cfg.data, cfg.eval);  // eval.knn_every
   auto t_start = Clock::now();
   int64_t timed_from = step;
   double last_loss = 0;
@@ -439,6 +441,12 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
         rec["probe_acc"] = 100.0 * double(probe_correct) / double(std::max<int64_t>(1, probe_seen));
       }
       run.log_metrics(rec);
+    }
+    if (periodic_knn.due(step, steps_per_epoch)) {
+      // Eval mode, no gradients, no random draws: training and resume stay bit-identical.
+      auto rec = periodic_knn.run(method->backbone(), train_set, step, steps_per_epoch);
+      run.log_metrics(rec);
+      t_start += std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(rec["seconds"].get<double>()));
     }
     char values[128];
     std::snprintf(values, sizeof(values), "loss %.4f lr %.4f%s", last_loss, step_lr,
