@@ -6,6 +6,7 @@
 #include <zip.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <cstring>
 #include <fstream>
 #include <memory>
@@ -58,7 +59,7 @@ std::vector<std::pair<zip_uint64_t, std::string>> npy_members(zip_t* z) {
   return out;
 }
 
-std::string read_member(zip_t* z, zip_uint64_t index, const std::string& what) {
+std::string read_member(zip_t* z, zip_uint64_t index, const std::string& what, zip_uint64_t archive_size) {
   zip_stat_t st;
   zip_stat_init(&st);
   GPS_CHECK(zip_stat_index(z, index, 0, &st) == 0 && (st.valid & ZIP_STAT_SIZE), what, ": cannot stat the member: ",
@@ -67,6 +68,8 @@ std::string read_member(zip_t* z, zip_uint64_t index, const std::string& what) {
   // is allocated: deflate expands at most ~1032:1, stored members not at all
   // (a fuzzer found a 204-byte file claiming a 3.2 GB member).
   if (st.valid & ZIP_STAT_COMP_SIZE) {
+    GPS_CHECK(st.comp_size <= archive_size, what, ": member claims ", st.comp_size, " compressed bytes in a ",
+              archive_size, "-byte archive (corrupt size field)", kHint);
     const bool stored = (st.valid & ZIP_STAT_COMP_METHOD) && st.comp_method == ZIP_CM_STORE;
     const zip_uint64_t limit = stored ? st.comp_size : st.comp_size * 1100 + 1024;
     GPS_CHECK(st.size <= limit, what, ": member claims ", st.size, " bytes from ", st.comp_size,
@@ -111,6 +114,8 @@ std::vector<std::string> list_npz(const std::string& path) {
 
 std::map<std::string, torch::Tensor> load_npz(const std::string& path, const std::vector<std::string>& only) {
   auto z = open_for_reading(path);
+  std::error_code ec;
+  const zip_uint64_t archive_size = std::filesystem::file_size(path, ec);
   const auto members = npy_members(z.get());
   for (const auto& want : only) {
     const bool present =
@@ -121,7 +126,7 @@ std::map<std::string, torch::Tensor> load_npz(const std::string& path, const std
   for (const auto& [index, name] : members) {
     if (!only.empty() && std::find(only.begin(), only.end(), name) == only.end()) continue;
     const std::string what = path + ":" + name + ".npy";
-    out[name] = parse_npy(read_member(z.get(), index, what), what);
+    out[name] = parse_npy(read_member(z.get(), index, what, archive_size), what);
   }
   return out;
 }
