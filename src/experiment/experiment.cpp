@@ -21,7 +21,7 @@ std::string cell_dir(const GridCell& c) { return (fs::path(c.config.train.out_di
 
 // A cell folder that a crash left before the trainer wrote its config holds
 // at most these files; anything else means the folder is not ours to remove.
-void remove_stub_dir(const std::string& dir) {
+void remove_unstarted_cell_dir(const std::string& dir) {
   for (const auto& e : fs::directory_iterator(dir)) {
     const std::string n = e.path().filename().string();
     GPS_CHECK(e.is_regular_file() && (n == "metrics.jsonl" || n == "command.txt"), "cell folder ", dir,
@@ -131,7 +131,7 @@ ExperimentResult run_experiment(const ExperimentSpec& spec, const std::string& c
     if (fs::exists(fs::path(dir) / "config.yaml"))
       ro.run_dir = dir;
     else if (fs::exists(dir))
-      remove_stub_dir(dir);
+      remove_unstarted_cell_dir(dir);
     std::printf("[experiment] cell %zu/%zu %s: %s\n", i + 1, n, cell.id.c_str(),
                 ro.run_dir.empty() ? "training" : "continuing from its checkpoint");
     std::fflush(stdout);
