@@ -27,6 +27,15 @@ double mean_plus_std(double sum, double sum_sq, int64_t count, double c) {
   return mean + c * std::sqrt(var);
 }
 
+// A table of n rows and `width` columns to fill: ids -1, distances 0, counts unset.
+NeighborTable unfilled_table(int64_t n, int64_t width) {
+  NeighborTable t;
+  t.ids = torch::full({n, width}, -1, torch::kInt64);
+  t.dists = torch::zeros({n, width}, torch::kFloat32);
+  t.counts = torch::empty({n}, torch::kInt64);
+  return t;
+}
+
 }  // namespace
 
 CandidateRules candidate_rules(const NeighborConfig& c) {
@@ -113,10 +122,7 @@ NeighborTable build_table(const torch::Tensor& emb, const CandidateRules& rules,
     return std::binary_search(b, e, i);
   };
 
-  NeighborTable t;
-  t.ids = torch::full({n, k}, -1, torch::kInt64);
-  t.dists = torch::zeros({n, k}, torch::kFloat32);
-  t.counts = torch::empty({n}, torch::kInt64);
+  NeighborTable t = unfilled_table(n, k);
   auto id = t.ids.accessor<int64_t, 2>();
   auto dd = t.dists.accessor<float, 2>();
   auto cnt = t.counts.accessor<int64_t, 1>();
@@ -193,10 +199,7 @@ NeighborTable combine_tables(const std::vector<NeighborTable>& tables, const std
   }
   int64_t width = 1;
   for (const auto& r : rows) width = std::max<int64_t>(width, int64_t(r.size()));
-  NeighborTable t;
-  t.ids = torch::full({n, width}, -1, torch::kInt64);
-  t.dists = torch::zeros({n, width}, torch::kFloat32);
-  t.counts = torch::empty({n}, torch::kInt64);
+  NeighborTable t = unfilled_table(n, width);
   auto id = t.ids.accessor<int64_t, 2>();
   auto dd = t.dists.accessor<float, 2>();
   auto cnt = t.counts.accessor<int64_t, 1>();
