@@ -87,3 +87,28 @@ TEST_F(Cli, SigintStopsCleanlyWithACheckpoint) {
   EXPECT_TRUE(std::filesystem::exists(tmp.file("runs/sig/checkpoint.pt")));
   EXPECT_TRUE(std::filesystem::exists(tmp.file("runs/sig/summary.json")));
 }
+
+TEST_F(Cli, PriorReportWritesTablesAndPictureForALearnedPrior) {
+  const std::string data = " data.root=" + tmp.file("fm") + " train.out_dir=" + tmp.file("runs") +
+                           " eval.linear_epochs=2 prior.kind=vae prior.latent_dim=8 prior.epochs=2 prior.input_size=16";
+  auto r = run_gps("prior-report" + data + " --ks 1,4 --rows 3 --neighbors 4 -o " + tmp.file("report"));
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("k=1"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("prior embeddings: linear probe"), std::string::npos) << r.output;
+  for (const char* f : {"report.json", "report.md", "neighbours.png"})
+    EXPECT_TRUE(std::filesystem::exists(tmp.path / "report" / f)) << f;
+  // The test split embeds after the model was fitted on train (reused from the cache).
+  r = run_gps("embed" + data + " --split test -o " + tmp.file("test.npy"));
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("[20, 8]"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("model reused"), std::string::npos) << r.output;
+  // GPS training with it.
+  r = run_gps(base() + " gps=true neighbors.k=3 prior.kind=vae prior.latent_dim=8 prior.epochs=2 prior.input_size=16");
+  EXPECT_EQ(r.code, 0) << r.output;
+  expect_failure(run_gps("prior-report" + data + " --ks 60"), "must be in [1, 59]");
+  expect_failure(run_gps("prior-report" + data + " prior.kind=onnx"), "needs prior.path (an .onnx file)");
+}
+
+TEST_F(Cli, PriorReportRejectsABadKList) {
+  expect_failure(run_gps("prior-report data.root=" + tmp.file("fm") + " --ks 1,x"), "--ks: expected comma-separated");
+}

@@ -134,22 +134,29 @@ const std::vector<Field>& fields() {
       str_field("data.cache_dir", REF(std::string, data.cache_dir), {},
                 "folder, aircraft, rhid: where decoded images are cached for the next run (empty = no cache)"),
       bool_field("gps", REF(bool, gps), "true: GPS positives from the neighbour table; false: plain SSL (self table)"),
-      str_field("prior.kind", REF(std::string, prior.kind), {"pixels", "npy", "torchscript", "run"},
-                "prior embedding g: normalised pixels, precomputed .npy, a TorchScript model, or an earlier run's backbone"),
+      str_field("prior.kind", REF(std::string, prior.kind), {"pixels", "npy", "torchscript", "onnx", "run", "autoencoder", "vae"},
+                "prior embedding g: normalised pixels, precomputed .npy, a TorchScript or ONNX model, an earlier run's "
+                "backbone, or an autoencoder / VAE trained on the train images"),
       int_field("prior.pca_dim", REF(int64_t, prior.pca_dim), 0, 100000, "PCA of the prior's embeddings, fitted on train (0 = none)"),
-      str_field("prior.path", REF(std::string, prior.path), {}, "npy: train embeddings [N, D] float32; torchscript: model file; run: run directory"),
+      str_field("prior.path", REF(std::string, prior.path), {}, "npy: train embeddings [N, D] float32; torchscript, onnx: model file; run: run directory"),
       str_field("prior.test_path", REF(std::string, prior.test_path), {}, "npy: test embeddings (optional, for the prior's own evaluation)"),
       str_field("prior.sidecar", REF(std::string, prior.sidecar), {},
-                "torchscript: JSON with input size, channels, mean/std (empty = <prior.path>.json when present; none = ignore)"),
+                "torchscript, onnx: JSON with input size, channels, mean/std (empty = <prior.path>.json when present; none = ignore)"),
       int_field("prior.input_size", REF(int64_t, prior.input_size), 0, 4096,
-                "torchscript: resize images to this size (0 = the sidecar's, else keep)"),
+                "torchscript, onnx: resize images to this size (0 = the sidecar's, else keep); autoencoder, vae: input size (0 = 32)"),
       int_field("prior.in_channels", REF(int64_t, prior.in_channels), 0, 3,
-                "torchscript: input channels (0 = the sidecar's, else as data; 3 replicates gray)"),
+                "torchscript, onnx: input channels (0 = the sidecar's, else as data; 3 replicates gray)"),
       str_field("prior.normalize", REF(std::string, prior.normalize), {"auto", "dataset", "imagenet", "none"},
-                "torchscript: input normalisation (auto = the sidecar's mean/std, else dataset)"),
+                "torchscript, onnx: input normalisation (auto = the sidecar's mean/std, else dataset)"),
       int_field("prior.batch_size", REF(int64_t, prior.batch_size), 1, 1 << 20, "images per forward pass when embedding"),
       bool_field("prior.cache", REF(bool, prior.cache),
-                 "torchscript, run: reuse embeddings saved under <train.out_dir>/cache (keyed by model file, data, preprocessing)"),
+                 "torchscript, onnx, run: reuse embeddings saved under <train.out_dir>/cache (keyed by model file, data, "
+                 "preprocessing); autoencoder, vae: reuse the model trained on the same data and settings"),
+      int_field("prior.latent_dim", REF(int64_t, prior.latent_dim), 1, 65536, "autoencoder, vae: embedding size"),
+      int_field("prior.epochs", REF(int64_t, prior.epochs), 1, 100000, "autoencoder, vae: training epochs"),
+      num_field("prior.lr", REF(double, prior.lr), 1e-8, 10, "autoencoder, vae: Adam learning rate"),
+      num_field("prior.beta", REF(double, prior.beta), 0, 1e6, "vae: weight of the KL term"),
+      int_field("prior.seed", REF(int64_t, prior.seed), 0, kBig, "autoencoder, vae: initialisation and shuffling seed"),
       int_field("neighbors.k", REF(int64_t, neighbors.k), 1, 100000, "candidates per image"),
       bool_field("neighbors.exclude_self", REF(bool, neighbors.exclude_self),
                  "false: candidates are the image and its k-1 nearest; true: its k nearest others"),
@@ -389,11 +396,26 @@ void Config::validate() const {
   GPS_CHECK(optim.warmup_epochs <= optim.epochs, "optim.warmup_epochs (", optim.warmup_epochs,
             ") must not exceed optim.epochs (", optim.epochs, ")");
   GPS_CHECK(optim.min_lr <= optim.lr, "optim.min_lr (", optim.min_lr, ") must not exceed optim.lr (", optim.lr, ")");
-  if (prior.kind != "pixels")
-    GPS_CHECK(!prior.path.empty(), "prior.kind=", prior.kind, " needs prior.path (",
-              prior.kind == "npy" ? "a .npy file of train embeddings" : prior.kind == "run" ? "a run directory" : "a TorchScript file", ")");
-  GPS_CHECK(prior.test_path.empty() || prior.kind == "npy", "prior.test_path only applies to prior.kind=npy");
-  GPS_CHECK(prior.sidecar.empty() || prior.kind == "torchscript", "prior.sidecar only applies to prior.kind=torchscript");
+  {
+    const std::string& pk = prior.kind;
+    const bool learned = pk == "autoencoder" || pk == "vae";
+    const bool model_file = pk == "torchscript" || pk == "onnx";
+    if (pk != "pixels" && !learned)
+      GPS_CHECK(!prior.path.empty(), "prior.kind=", pk, " needs prior.path (",
+                pk == "npy" ? "a .npy file of train embeddings" : pk == "run" ? "a run directory"
+                : pk == "onnx" ? "an .onnx file" : "a TorchScript file", ")");
+    if (learned) {
+      GPS_CHECK(prior.path.empty(), "prior.path does not apply to prior.kind=", pk,
+                " (the tool trains it on the train images; got prior.path=", prior.path, ")");
+      GPS_CHECK(prior.input_size == 0 || (prior.input_size >= 16 && prior.input_size % 8 == 0), "prior.input_size=",
+                prior.input_size, ": the ", pk, " needs a multiple of 8 that is at least 16 (0 = 32)");
+      GPS_CHECK(prior.in_channels == 0 && prior.normalize == "auto", "prior.in_channels / prior.normalize do not apply "
+                "to prior.kind=", pk, " (it reads the data's channels, normalised with the dataset statistics)");
+    }
+    GPS_CHECK(prior.beta == 1.0 || pk == "vae", "prior.beta only applies to prior.kind=vae, not '", pk, "'");
+    GPS_CHECK(prior.test_path.empty() || pk == "npy", "prior.test_path only applies to prior.kind=npy");
+    GPS_CHECK(prior.sidecar.empty() || model_file, "prior.sidecar only applies to prior.kind=torchscript or onnx");
+  }
   GPS_CHECK(gps || neighbors.refresh_every == 0, "neighbors.refresh_every needs gps=true (plain SSL has no table)");
   if (method.name == "nnclr")
     GPS_CHECK(method.queue_size % optim.batch_size == 0, "method.queue_size (", method.queue_size,

@@ -68,40 +68,10 @@ const TorchScriptInput& TorchScriptPrior::input() const { return impl_->input; }
 torch::Tensor TorchScriptPrior::embed(const Dataset& d) const {
   torch::NoGradGuard no_grad;
   const TorchScriptInput& in = impl_->input;
-  const int64_t C = d.channels();
-  const int64_t want = in.in_channels > 0 ? in.in_channels : C;
-  const std::string from = in.sidecar.empty() ? "prior.in_channels" : "prior.in_channels (or the sidecar " + in.sidecar + ")";
-  GPS_CHECK(want == C || (C == 1 && want == 3), from, " = ", want, " cannot be made from ", C,
-            "-channel images (only gray -> 3 is supported)");
-  std::vector<float> mean, std;
-  if (in.normalize == "sidecar") {
-    mean = in.mean, std = in.std;
-  } else if (in.normalize == "dataset") {
-    mean = std::vector<float>(want, d.mean[0]);
-    std = std::vector<float>(want, d.std[0]);
-    if (want == C) mean = d.mean, std = d.std;
-  } else if (in.normalize == "imagenet") {
-    mean = want == 3 ? std::vector<float>{0.485f, 0.456f, 0.406f} : std::vector<float>{0.449f};
-    std = want == 3 ? std::vector<float>{0.229f, 0.224f, 0.225f} : std::vector<float>{0.226f};
-  } else {
-    mean = std::vector<float>(want, 0.0f);
-    std = std::vector<float>(want, 1.0f);
-  }
-  const auto mean_t = torch::tensor(mean).view({1, want, 1, 1});
-  const auto std_t = torch::tensor(std).view({1, want, 1, 1});
   std::vector<torch::Tensor> parts;
   for (int64_t s = 0; s < d.size(); s += cfg_.batch_size) {
-    auto x = d.images.narrow(0, s, std::min(cfg_.batch_size, d.size() - s));
-    if (want != C) x = x.expand({-1, want, -1, -1});
-    if (in.bgr && want == 3) x = x.flip({1});
-    auto f = x.to(torch::kFloat32);
-    if (in.input_size > 0 && (f.size(2) != in.input_size || f.size(3) != in.input_size))
-      f = torch::nn::functional::interpolate(f, torch::nn::functional::InterpolateFuncOptions()
-                                                   .size(std::vector<int64_t>{in.input_size, in.input_size})
-                                                   .mode(torch::kBilinear)
-                                                   .align_corners(false));
-    f = f.div_(255.0f);
-    f = (f - mean_t) / std_t;
+    const auto f = model_input_batch(in, d, s, std::min(cfg_.batch_size, d.size() - s), cfg_.path);
+    const int64_t want = f.size(1);
     torch::jit::IValue out;
     try {
       out = impl_->module.forward({f});

@@ -37,6 +37,11 @@ torch::Tensor PcaPrior::embed(const Dataset& d) const {
   return apply_pca(*pca_, e);
 }
 
+void PcaPrior::fit(const Dataset& train) {
+  base_->fit(train);
+  if (!pca_) pca_ = std::make_shared<Pca>(fit_pca(base_->embed(train), dim_));
+}
+
 std::string PcaPrior::describe() const { return str_cat(base_->describe(), "+pca(", dim_, ")"); }
 
 }  // namespace gps

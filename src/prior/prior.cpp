@@ -1,6 +1,7 @@
 #include "gps/prior/prior.h"
 
 #include "gps/core/check.h"
+#include "gps/prior/autoencoder.h"
 #include "gps/prior/embedding_cache.h"
 #include "gps/prior/file_priors.h"
 #include "gps/prior/pca.h"
@@ -16,11 +17,16 @@ std::unique_ptr<Prior> make_prior(const PriorConfig& cfg, const std::string& cac
     p = std::make_unique<NpyPrior>(cfg.path, cfg.test_path);
   else if (cfg.kind == "torchscript")
     p = std::make_unique<TorchScriptPrior>(cfg);
+  else if (cfg.kind == "onnx")
+    p = std::make_unique<OnnxPrior>(cfg);
   else if (cfg.kind == "run")
     p = std::make_unique<RunPrior>(cfg.path);
+  else if (cfg.kind == "autoencoder" || cfg.kind == "vae")
+    p = std::make_unique<AutoencoderPrior>(autoencoder_options(cfg), cfg.cache ? cache_dir : std::string());
   else
-    GPS_FAIL("prior.kind: unknown prior '", cfg.kind, "' (expected: pixels | npy | torchscript | run)");
-  const bool expensive = cfg.kind == "torchscript" || cfg.kind == "run";
+    GPS_FAIL("prior.kind: unknown prior '", cfg.kind,
+             "' (expected: pixels | npy | torchscript | onnx | run | autoencoder | vae)");
+  const bool expensive = cfg.kind == "torchscript" || cfg.kind == "onnx" || cfg.kind == "run";
   if (expensive && cfg.cache && !cache_dir.empty()) p = std::make_unique<CachedPrior>(std::move(p), cache_dir);
   if (cfg.pca_dim > 0) p = std::make_unique<PcaPrior>(std::move(p), cfg.pca_dim);
   return p;

@@ -10,16 +10,19 @@
 #include "gps/data/registry.h"
 #include "gps/eval/evaluate.h"
 #include "gps/eval/features.h"
+#include "gps/eval/prior_report.h"
 #include "gps/io/npy.h"
 #include "gps/methods/method.h"
 #include "gps/neighbors/table_cache.h"
 #include "gps/prior/file_priors.h"
+#include "gps/prior/prior.h"
 #include "gps/train/checkpoint.h"
 #include "gps/train/run_dir.h"
 
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <sstream>
 
 namespace gps::cli {
 
@@ -62,6 +65,8 @@ Runner add_embed(CLI::App& app) {
     const Dataset d = load_dataset(cfg.data, *split);
     auto prior = make_prior(cfg.prior, (std::filesystem::path(cfg.train.out_dir) / "cache").string());
     const auto t0 = std::chrono::steady_clock::now();
+    // Learned priors (PCA, autoencoder, vae) fit on the train split first.
+    if (d.split != "train") prior->fit(load_dataset(cfg.data, "train"));
     const auto e = prior->embed(d);
     const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     save_npy(*out, e);
@@ -116,6 +121,78 @@ Runner add_eval(CLI::App& app) {
     write_file_atomic(out, r.to_json().dump(2) + "\n");
     std::printf("linear probe %.2f%%, kNN %.2f%%, Recall@1 %.2f%% (written to %s)\n", r.linear_top1, r.knn_top1,
                 r.recall_at_1, out.c_str());
+    return 0;
+  };
+}
+
+Runner add_prior_report(CLI::App& app) {
+  struct Args {
+    ConfigArgs cfg;
+    std::string out;
+    std::string ks_text = "1,4,9,16,32,64";
+    int64_t rows = 10, neighbors = 8;
+    bool no_eval = false;
+  };
+  auto a = std::make_shared<Args>();
+  add_config_args(&app, a->cfg);
+  app.add_option("-o,--out", a->out, "report folder (default: <train.out_dir>/prior-report-<prior>)");
+  app.add_option("--ks", a->ks_text, "k values of the purity table, comma-separated")->capture_default_str();
+  app.add_option("--rows", a->rows, "images (rows) in neighbours.png")->capture_default_str()->check(CLI::Range(1, 1000));
+  app.add_option("--neighbors", a->neighbors, "neighbours per row in neighbours.png")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100));
+  app.add_flag("--no-eval", a->no_eval, "skip the linear probe and kNN of the prior's embeddings");
+  return [a]() {
+    namespace fs = std::filesystem;
+    const Config cfg = load_config(a->cfg.config_path, a->cfg.overrides);
+    set_threads(int(cfg.train.threads));
+    const Dataset train = load_dataset(cfg.data, "train");
+    Dataset test;
+    const bool evaluate = !a->no_eval && cfg.eval.enabled && train.has_labels();
+    if (evaluate) test = load_dataset(cfg.data, "test");
+    const std::string cache_dir = (fs::path(cfg.train.out_dir) / "cache").string();
+    auto prior = make_prior(cfg.prior, cache_dir);
+    std::string out = a->out;
+    if (out.empty()) {
+      std::string tag = cfg.prior.kind;
+      if (!cfg.prior.path.empty()) tag += "-" + fs::path(cfg.prior.path).filename().replace_extension().string();
+      if (cfg.prior.pca_dim > 0) tag += str_cat("-pca", cfg.prior.pca_dim);
+      out = (fs::path(cfg.train.out_dir) / ("prior-report-" + tag)).string();
+    }
+    PriorReportOptions opts;
+    opts.ks.clear();
+    std::stringstream ks(a->ks_text);
+    for (std::string item; std::getline(ks, item, ',');) {
+      size_t used = 0;
+      int64_t k = 0;
+      try {
+        k = std::stoll(item, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      GPS_CHECK(used > 0 && used == item.size(), "--ks: expected comma-separated integers such as 1,4,9, got '",
+                a->ks_text, "'");
+      opts.ks.push_back(k);
+    }
+    opts.grid_rows = a->rows;
+    opts.grid_neighbors = a->neighbors;
+    opts.evaluate = evaluate;
+    opts.seed = uint64_t(cfg.train.seed);
+    const PriorReport r = make_prior_report(*prior, train, evaluate ? &test : nullptr, cfg, cache_dir, opts);
+    write_prior_report(out, r);
+    std::printf("prior %s on %s: %lld x %lld embeddings (%.1f s)\n", r.prior.c_str(), r.data.c_str(),
+                static_cast<long long>(r.images), static_cast<long long>(r.dim), r.embed_seconds);
+    if (!r.purity.empty()) {
+      std::printf("label purity of the k nearest others:");
+      for (size_t q = 0; q < r.ks.size(); ++q) std::printf("  k=%lld %.2f%%", static_cast<long long>(r.ks[q]), r.purity[q]);
+      std::printf("\n");
+    }
+    std::printf("candidate sets (neighbors.k=%lld): mean %.2f, min %lld, max %lld", static_cast<long long>(r.table_k),
+                r.candidates_mean, static_cast<long long>(r.candidates_min), static_cast<long long>(r.candidates_max));
+    if (r.candidate_purity >= 0) std::printf(", purity %.2f%%", r.candidate_purity);
+    std::printf("\n");
+    if (r.eval.done) std::printf("prior embeddings: linear probe %.2f%%, kNN %.2f%%\n", r.eval.linear_top1, r.eval.knn_top1);
+    std::printf("report: %s/report.md (report.json, neighbours.png)\n", out.c_str());
     return 0;
   };
 }

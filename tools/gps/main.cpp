@@ -27,6 +27,9 @@ int main(int argc, char** argv) {
       [&](CLI::App& s) { return gps::cli::add_experiment(s, command_line); });
   add("neighbors", "build (or reuse) the neighbour table of a prior and report its label purity",
       [&](CLI::App& s) { return gps::cli::add_neighbors(s); });
+  add("prior-report", "how good is a prior: neighbour label purity at several k, candidate sets, its own "
+      "linear-probe / kNN accuracy, a PNG of images next to their neighbours",
+      [&](CLI::App& s) { return gps::cli::add_prior_report(s); });
   add("embed", "write the prior's embeddings of a dataset split as .npy",
       [&](CLI::App& s) { return gps::cli::add_embed(s); });
   add("eval", "evaluate a run's backbone or an embeddings file: linear probe, kNN, Recall@k",

@@ -14,7 +14,7 @@
 namespace gps {
 
 struct PriorConfig {
-  std::string kind = "pixels";  // pixels | npy | torchscript | run
+  std::string kind = "pixels";  // pixels | npy | torchscript | onnx | run | autoencoder | vae
   int64_t pca_dim = 0;          // PCA of the embeddings to this many dimensions, fitted on train (0 = none)
   std::string path;             // npy: train embeddings; torchscript: model file; run: run directory
   std::string test_path;        // npy: test embeddings (optional; for the prior's own evaluation)
@@ -25,7 +25,15 @@ struct PriorConfig {
   int64_t in_channels = 0;      // torchscript: channels the model expects (0 = sidecar's, else as the data; 3 replicates gray)
   std::string normalize = "auto";  // torchscript: auto (sidecar mean/std, else dataset) | dataset | imagenet | none
   int64_t batch_size = 256;     // images per forward pass when embedding
-  bool cache = true;            // torchscript, run: reuse embeddings saved under <train.out_dir>/cache
+  bool cache = true;            // torchscript, onnx, run: reuse embeddings saved under <train.out_dir>/cache;
+                                // autoencoder, vae: reuse the trained model saved there
+  // autoencoder | vae: a convolutional (variational) autoencoder trained on
+  // the unlabeled train images (input resized to input_size, 0 = 32).
+  int64_t latent_dim = 64;      // embedding size (the VAE's posterior mean)
+  int64_t epochs = 20;          // training epochs
+  double lr = 1e-3;             // Adam learning rate
+  double beta = 1.0;            // vae: weight of the KL term
+  int64_t seed = 0;             // initialisation and shuffling
 };
 
 struct NeighborConfig {

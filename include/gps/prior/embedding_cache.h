@@ -21,6 +21,7 @@ class CachedPrior : public Prior {
   CachedPrior(std::unique_ptr<Prior> inner, std::string cache_dir);
   torch::Tensor embed(const Dataset& d) const override;
   std::string describe() const override { return inner_->describe(); }
+  void fit(const Dataset& train) override { inner_->fit(train); }
 
   // The cache key text and the .npy file of `d`'s embeddings.
   std::string key(const Dataset& d) const;

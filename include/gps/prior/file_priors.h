@@ -1,6 +1,6 @@
 // Priors read from files the user supplies: precomputed embeddings (.npy), a
-// TorchScript image model (e.g. an exported CLIP or ImageNet ResNet), or the
-// backbone of an earlier gps run (bootstrap).
+// TorchScript or ONNX image model (e.g. an exported CLIP or ImageNet ResNet),
+// or the backbone of an earlier gps run (bootstrap).
 #pragma once
 
 #include "gps/prior/prior.h"
@@ -35,6 +35,24 @@ class TorchScriptPrior : public Prior {
   torch::Tensor embed(const Dataset& d) const override;
   std::string describe() const override;
   // The resolved preprocessing (config, then sidecar, then defaults).
+  const TorchScriptInput& input() const;
+
+ private:
+  PriorConfig cfg_;
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+// An ONNX model run by OpenCV's dnn module, with the same preprocessing keys
+// and sidecar as TorchScriptPrior (the input is one float32 NCHW tensor,
+// the first output [B, D] or [B, D, 1, 1]). Throws gps::Error for a missing
+// or unreadable file (construction) and for a model that rejects the input
+// or contradicts its sidecar's output_dim (embed).
+class OnnxPrior : public Prior {
+ public:
+  explicit OnnxPrior(const PriorConfig& cfg);
+  torch::Tensor embed(const Dataset& d) const override;
+  std::string describe() const override;
   const TorchScriptInput& input() const;
 
  private:

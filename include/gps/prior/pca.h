@@ -28,6 +28,7 @@ class PcaPrior : public Prior {
   PcaPrior(std::unique_ptr<Prior> base, int64_t dim) : base_(std::move(base)), dim_(dim) {}
   torch::Tensor embed(const Dataset& d) const override;
   std::string describe() const override;
+  void fit(const Dataset& train) override;
 
  private:
   std::unique_ptr<Prior> base_;

@@ -1,8 +1,10 @@
-// The JSON sidecar of a TorchScript prior (written by scripts/export_prior.py
-// as <model>.json) and the preprocessing a TorchScriptPrior resolves from it.
+// The JSON sidecar of a model prior (TorchScript or ONNX; written by
+// scripts/export_prior.py as <model>.json) and the preprocessing the prior
+// resolves from it.
 #pragma once
 
 #include "gps/config/config.h"
+#include "gps/data/dataset.h"
 
 #include <string>
 #include <vector>
@@ -26,12 +28,12 @@ struct PriorSidecar {
 // Reads and checks a sidecar; throws gps::Error naming the file and field.
 PriorSidecar read_prior_sidecar(const std::string& path);
 
-// The sidecar that applies to `cfg` (kind torchscript): cfg.sidecar when set
+// The sidecar that applies to `cfg` (kind torchscript or onnx): cfg.sidecar when set
 // (must exist), none for "none", else <cfg.path>.json when that file exists.
 // Returns "" for no sidecar.
 std::string find_prior_sidecar(const PriorConfig& cfg);
 
-// The preprocessing of a TorchScript prior. Each setting is the explicit
+// The preprocessing of a model prior (TorchScript or ONNX). Each setting is the explicit
 // config value when given (input_size > 0, in_channels > 0, normalize other
 // than auto), else the sidecar's, else the old default (keep size, data's
 // channels, dataset normalisation).
@@ -46,5 +48,12 @@ struct TorchScriptInput {
   std::string describe() const;    // every setting, for fingerprints
 };
 TorchScriptInput resolve_torchscript_input(const PriorConfig& cfg);
+
+// Images [start, start + n) of `d` as the model's float32 input
+// [n, C', S, S]: gray replicated to 3 channels when asked, RGB -> BGR when
+// asked, resized bilinearly to input_size, scaled to [0, 1], normalised.
+// Throws gps::Error naming `model_path` when the channels cannot be made.
+torch::Tensor model_input_batch(const TorchScriptInput& in, const Dataset& d, int64_t start, int64_t n,
+                                const std::string& model_path);
 
 }  // namespace gps
