@@ -8,15 +8,18 @@
 # (see docs/pretrained-prior.md).
 set -euo pipefail
 GPS=${GPS:-build/gps}
+EXTRA=${EXTRA:-}   # overrides added to every command, e.g. EXTRA=train.threads=1
 CFG=configs/fmnist-simclr-weak.yaml
 OUT=${OUT:-docs/priors}
 
 # The bootstrap prior: plain SimCLR with strong augmentation, same budget.
-$GPS train -c $CFG gps=false augment.preset=strong train.name=fmnist-bootstrap-strong --resume auto
+$GPS train -c $CFG gps=false augment.preset=strong train.name=fmnist-bootstrap-strong $EXTRA --resume auto
 
+# The reports keep their cache (trained autoencoder / VAE, neighbour tables)
+# where the experiment's cells look for it, so each model is trained once.
 report() {  # report <name> <overrides...>
   local name=$1; shift
-  $GPS prior-report -c $CFG "$@" -o "$OUT/$name"
+  $GPS prior-report -c $CFG "$@" train.out_dir=runs/fmnist-priors/cells $EXTRA -o "$OUT/$name"
 }
 report pixels prior.kind=pixels
 report pixels-pca32 prior.kind=pixels prior.pca_dim=32
@@ -27,4 +30,4 @@ if [ -f priors/effnet-lite0-112.pt ]; then
   report effnet-lite0 prior.kind=torchscript prior.path=priors/effnet-lite0-112.pt
 fi
 
-$GPS experiment -c configs/fmnist-priors.yaml
+$GPS experiment -c configs/fmnist-priors.yaml $EXTRA
