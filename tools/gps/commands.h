@@ -29,5 +29,6 @@ Runner add_embed(CLI::App& app);
 Runner add_eval(CLI::App& app);
 Runner add_augment_grid(CLI::App& app);
 Runner add_export(CLI::App& app);
+Runner add_launch(CLI::App& app);
 
 }  // namespace gps::cli
