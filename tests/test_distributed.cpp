@@ -20,6 +20,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <functional>
 #include <map>
@@ -225,7 +227,8 @@ TEST(Distributed, GatheredVicregEqualsOneProcess) {
 
 namespace {
 
-int run_gps(const std::vector<std::string>& args, const std::string& log) {
+// Starts build/gps with `args`, stdout and stderr appended to `log`; the pid, or -1.
+pid_t spawn_gps(const std::vector<std::string>& args, const std::string& log) {
   std::vector<std::string> all = {std::string(GPS_BINARY_DIR) + "/gps"};
   all.insert(all.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -238,11 +241,17 @@ int run_gps(const std::vector<std::string>& args, const std::string& log) {
   pid_t pid = -1;
   const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) return -1;
+  return rc == 0 ? pid : -1;
+}
+
+int wait_exit(pid_t pid) {
+  if (pid < 0) return -1;
   int status = 0;
   waitpid(pid, &status, 0);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
+
+int run_gps(const std::vector<std::string>& args, const std::string& log) { return wait_exit(spawn_gps(args, log)); }
 
 std::string read_text(const std::string& path) {
   std::ifstream f(path);
@@ -350,4 +359,65 @@ TEST(DistributedTraining, OtherCommandsRefuseSeveralProcesses) {
   ScopedEnv env({{"WORLD_SIZE", "2"}, {"RANK", "0"}});
   EXPECT_EQ(run_gps({"eval", "--run", tmp.file("nowhere")}, log), 2);
   EXPECT_THAT(read_text(log), HasSubstr("gps eval runs in one process, but WORLD_SIZE=2 is set"));
+}
+
+// Ctrl-C reaches the launcher, which forwards it once to every rank: they
+// agree on the step to stop after, rank 0 writes checkpoint and summary,
+// and the launcher exits with the ranks' 130.
+TEST(DistributedTraining, InterruptStopsEveryRankAtTheSameStep) {
+  test::TempDir tmp;
+  test::write_tiny_mnist(tmp.file("fm"), 64, 20);
+  Config c = test::tiny_train_config(tmp.file("fm"), tmp.file("runs"), /*epochs=*/500);
+  c.optim.batch_size = 16;
+  c.eval.enabled = false;
+  c.train.name = "run";
+  const std::string cfg_path = tmp.file("cfg.yaml");
+  test::write_bytes(cfg_path, c.to_yaml());
+  const std::string log = tmp.file("log.txt");
+  const pid_t pid = spawn_gps({"launch", "--nproc", "2", "--", "train", "-c", cfg_path}, log);
+  ASSERT_GT(pid, 0);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (step_records(tmp.file("runs/run")).size() < 2 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ::kill(pid, SIGINT);
+  EXPECT_EQ(wait_exit(pid), 130) << read_text(log);
+  const auto summary = nlohmann::json::parse(read_text(tmp.file("runs/run/summary.json")));
+  EXPECT_TRUE(summary["interrupted"].get<bool>());
+  EXPECT_LT(summary["steps"].get<int64_t>(), 2000);
+  EXPECT_EQ(int64_t(step_records(tmp.file("runs/run")).size()), summary["steps"].get<int64_t>());
+  EXPECT_TRUE(std::filesystem::exists(tmp.file("runs/run/checkpoint.pt")));
+}
+
+// A two-process run interrupted and continued with `gps launch -- train
+// --resume` follows the uninterrupted one-process run: the ranks reload rank
+// 0's checkpoint and metrics.jsonl holds each step once.
+TEST(DistributedTraining, InterruptedRunResumesOnTheOneProcessTrajectory) {
+  test::TempDir tmp;
+  test::write_tiny_mnist(tmp.file("fm"), 64, 20);
+  Config c = test::tiny_train_config(tmp.file("fm"), tmp.file("runs"), /*epochs=*/6);
+  c.optim.batch_size = 16;
+  c.optim.lr = 0.01;  // see TwoProcessesMatchOneWithTheDoubledBatch
+  c.eval.enabled = false;
+  const std::string cfg_path = tmp.file("cfg.yaml");
+  test::write_bytes(cfg_path, c.to_yaml());
+  const std::string log = tmp.file("log.txt");
+  ASSERT_EQ(run_gps({"train", "-c", cfg_path, "train.name=one"}, log), 0) << read_text(log);
+
+  const pid_t pid = spawn_gps({"launch", "--nproc", "2", "--", "train", "-c", cfg_path, "train.name=two"}, log);
+  ASSERT_GT(pid, 0);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (step_records(tmp.file("runs/two")).size() < 2 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ::kill(pid, SIGINT);
+  ASSERT_EQ(wait_exit(pid), 130) << read_text(log);
+  const int64_t stopped = nlohmann::json::parse(read_text(tmp.file("runs/two/summary.json")))["steps"].get<int64_t>();
+  ASSERT_EQ(run_gps({"launch", "--nproc", "2", "--", "train", "--resume", tmp.file("runs/two")}, log), 0)
+      << read_text(log);
+
+  const auto one = step_records(tmp.file("runs/one")), two = step_records(tmp.file("runs/two"));
+  ASSERT_EQ(one.size(), 24u);
+  ASSERT_EQ(two.size(), one.size()) << "stopped after step " << stopped;
+  for (const auto& [step, a] : one)
+    EXPECT_NEAR(two.at(step)["loss"].get<double>(), a["loss"].get<double>(), 1e-4 * a["loss"].get<double>())
+        << "step " << step << " (interrupted after step " << stopped << ")";
 }
