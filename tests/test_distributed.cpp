@@ -274,6 +274,7 @@ struct LaunchCase {
   const char* method;
   bool gps;
   const char* optim;
+  bool refresh = false;  // neighbors.refresh_every = 1: rank 0 rebuilds the table, the others receive it
 };
 
 class DistributedTraining : public ::testing::TestWithParam<LaunchCase> {};
@@ -298,6 +299,7 @@ TEST_P(DistributedTraining, TwoProcessesMatchOneWithTheDoubledBatch) {
   // so a real difference between the runs would show.
   c.optim.lr = 0.01;
   c.gps = p.gps;
+  if (p.refresh) c.neighbors.refresh_every = 1;
   c.neighbors.k = 3;
   c.eval.enabled = false;
   c.method.queue_size = 32;  // NNCLR: two global batches
@@ -321,6 +323,7 @@ TEST_P(DistributedTraining, TwoProcessesMatchOneWithTheDoubledBatch) {
       EXPECT_NEAR(y, x, 1e-4 * std::max(1.0, std::abs(x))) << key << " at step " << step;
     }
   }
+  if (p.refresh) EXPECT_THAT(read_text(tmp.file("runs/two/metrics.jsonl")), HasSubstr("\"table_refresh\""));
   // Rank 0 alone wrote: one run directory per command, with its checkpoint.
   int dirs = 0;
   for (const auto& e : std::filesystem::directory_iterator(tmp.file("runs"))) dirs += e.is_directory() && e.path().filename() != "cache";
@@ -333,9 +336,11 @@ INSTANTIATE_TEST_SUITE_P(Methods, DistributedTraining,
                          ::testing::Values(LaunchCase{"simclr", false, "sgd"}, LaunchCase{"simclr", true, "sgd"},
                                            LaunchCase{"vicreg", false, "lars"}, LaunchCase{"vicreg", true, "lars"},
                                            LaunchCase{"barlow_twins", true, "lars"}, LaunchCase{"byol", true, "lars"},
+                                           LaunchCase{"byol", true, "lars", /*refresh=*/true},
                                            LaunchCase{"nnclr", true, "lars"}),
                          [](const auto& info) {
-                           return std::string(info.param.method) + (info.param.gps ? "_gps" : "_plain");
+                           return std::string(info.param.method) + (info.param.gps ? "_gps" : "_plain") +
+                                  (info.param.refresh ? "_refresh" : "");
                          });
 
 TEST(DistributedTraining, LaunchFailsClearlyAndStopsTheOtherRanks) {

@@ -399,7 +399,12 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
     if (epoch != cur_epoch) {
       const int64_t R = cfg.neighbors.refresh_every;
       if (b == 0 && cfg.gps && R > 0 && epoch > 0 && epoch % R == 0) {
-        refresh_table(cfg, *method, train_set, sampler, run, epoch);
+        if (lead) refresh_table(cfg, *method, train_set, sampler, run, epoch);
+        if (group) {  // rank 0's table everywhere, as at the start
+          NeighborTable t = sampler.table();
+          group->broadcast_table(t);
+          sampler.set_table(std::move(t));
+        }
         table_refreshed = true;
       }
       if (b == 0) probe_correct = probe_seen = 0;
