@@ -12,6 +12,7 @@ cd "$(dirname "$0")/.."
 PKGS=(
   build-essential cmake ninja-build ccache pkg-config
   libtorch-dev                       # LibTorch 1.13 (CPU)
+  libgloo-dev                        # Gloo headers for c10d's CPU process group (several processes)
   libfaiss-dev                       # neighbour search
   libopencv-dev                      # image I/O, PNG grids
   libyaml-cpp-dev libcli11-dev nlohmann-json3-dev zlib1g-dev

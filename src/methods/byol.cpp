@@ -1,6 +1,7 @@
 #include "gps/methods/byol.h"
 
 #include "gps/core/check.h"
+#include "gps/distributed/process_group.h"
 #include "gps/methods/heads.h"
 #include "gps/methods/losses.h"
 
@@ -58,6 +59,10 @@ StepOutput BYOLImpl::training_step(const torch::Tensor& x1, const torch::Tensor&
     t1 = target_projector->forward(target_backbone(x1));
     t2 = target_projector->forward(target_backbone(x2));
   }
+  // Several processes: the loss (a mean over rows) over the global batch, so
+  // that every rank logs and checks the same value.
+  p1 = dist::gather_rows(p1), p2 = dist::gather_rows(p2);
+  t1 = dist::gather_rows(t1), t2 = dist::gather_rows(t2);
   auto l12 = byol_loss(p1, t2), l21 = byol_loss(p2, t1);
   StepOutput out;
   out.loss = l12 + l21;
@@ -65,7 +70,7 @@ StepOutput BYOLImpl::training_step(const torch::Tensor& x1, const torch::Tensor&
   out.logs["byol_v1"] = l12.detach();
   out.logs["byol_v2"] = l21.detach();
   out.logs["tau"] = tau_.detach().squeeze().clone();  // the rate of this step's update
-  out.logs["z_std"] = embedding_std(z1.detach());
+  out.logs["z_std"] = embedding_std(dist::gather_rows(z1.detach()));
   return out;
 }
 

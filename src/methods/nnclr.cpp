@@ -1,6 +1,7 @@
 #include "gps/methods/nnclr.h"
 
 #include "gps/core/check.h"
+#include "gps/distributed/process_group.h"
 #include "gps/methods/heads.h"
 #include "gps/methods/losses.h"
 
@@ -21,6 +22,10 @@ StepOutput NNCLRImpl::training_step(const torch::Tensor& x1, const torch::Tensor
   auto f1 = backbone_(x1), f2 = backbone_(x2);
   auto z1 = projector->forward(f1), z2 = projector->forward(f2);
   auto p1 = predictor->forward(z1), p2 = predictor->forward(z2);
+  // Several processes: the loss over the global batch, and every rank pushes
+  // the same rows, so the support queues stay identical.
+  z1 = dist::gather_rows(z1), z2 = dist::gather_rows(z2);
+  p1 = dist::gather_rows(p1), p2 = dist::gather_rows(p2);
   auto n1 = F::normalize(z1, F::NormalizeFuncOptions().dim(1));
   auto n2 = F::normalize(z2, F::NormalizeFuncOptions().dim(1));
   auto nn1 = queue->nearest(n1), nn2 = queue->nearest(n2);

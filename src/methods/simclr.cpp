@@ -1,6 +1,7 @@
 #include "gps/methods/simclr.h"
 
 #include "gps/core/check.h"
+#include "gps/distributed/process_group.h"
 #include "gps/methods/losses.h"
 
 namespace gps {
@@ -20,6 +21,9 @@ StepOutput SimCLRImpl::training_step(const torch::Tensor& x1, const torch::Tenso
   // Each view gets its own forward pass (own batch-norm statistics), as in solo-learn.
   auto f1 = backbone_(x1), f2 = backbone_(x2);
   auto z1 = projector->forward(f1), z2 = projector->forward(f2);
+  // Several processes: the loss is taken over the global batch (every rank's
+  // views are negatives), as one process would.
+  z1 = dist::gather_rows(z1), z2 = dist::gather_rows(z2);
   StepOutput out;
   out.loss = nt_xent(z1, z2, temperature_);
   out.features1 = f1;

@@ -1,6 +1,7 @@
 #include "gps/methods/vicreg.h"
 
 #include "gps/methods/heads.h"
+#include "gps/distributed/process_group.h"
 #include "gps/methods/losses.h"
 
 namespace gps {
@@ -15,6 +16,8 @@ VICRegImpl::VICRegImpl(const MethodConfig& cfg, const ModelConfig& model, int64_
 StepOutput VICRegImpl::training_step(const torch::Tensor& x1, const torch::Tensor& x2) {
   auto f1 = backbone_(x1), f2 = backbone_(x2);
   auto z1 = projector->forward(f1), z2 = projector->forward(f2);
+  // Several processes: variance and covariance over the global batch.
+  z1 = dist::gather_rows(z1), z2 = dist::gather_rows(z2);
   auto r = vicreg_loss(z1, z2, sim_weight_, var_weight_, cov_weight_);
   StepOutput out;
   out.loss = r.loss;

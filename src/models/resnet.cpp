@@ -1,6 +1,7 @@
 #include "gps/models/resnet.h"
 
 #include "gps/core/check.h"
+#include "gps/distributed/sync_batch_norm.h"
 
 namespace gps {
 
@@ -31,13 +32,13 @@ BasicBlockImpl::BasicBlockImpl(int64_t in, int64_t out, int64_t stride) {
   conv2 = register_module("conv2", conv(out, out, 3, 1, 1));
   bn2 = register_module("bn2", nn::BatchNorm2d(out));
   if (stride != 1 || in != out) {
-    downsample = register_module("downsample", nn::Sequential(conv(in, out, 1, stride, 0), nn::BatchNorm2d(out)));
+    downsample = register_module("downsample", nn::Sequential(conv(in, out, 1, stride, 0), SyncBatchNorm(out)));
   }
 }
 
 torch::Tensor BasicBlockImpl::forward(const torch::Tensor& x) {
-  auto y = torch::relu(bn1(conv1(x)));
-  y = bn2(conv2(y));
+  auto y = torch::relu(gps::batch_norm(*bn1, conv1(x)));
+  y = gps::batch_norm(*bn2, conv2(y));
   return torch::relu(y + (downsample ? downsample->forward(x) : x));
 }
 
@@ -50,14 +51,14 @@ BottleneckImpl::BottleneckImpl(int64_t in, int64_t width, int64_t stride) {
   conv3 = register_module("conv3", conv(width, out, 1, 1, 0));
   bn3 = register_module("bn3", nn::BatchNorm2d(out));
   if (stride != 1 || in != out) {
-    downsample = register_module("downsample", nn::Sequential(conv(in, out, 1, stride, 0), nn::BatchNorm2d(out)));
+    downsample = register_module("downsample", nn::Sequential(conv(in, out, 1, stride, 0), SyncBatchNorm(out)));
   }
 }
 
 torch::Tensor BottleneckImpl::forward(const torch::Tensor& x) {
-  auto y = torch::relu(bn1(conv1(x)));
-  y = torch::relu(bn2(conv2(y)));
-  y = bn3(conv3(y));
+  auto y = torch::relu(gps::batch_norm(*bn1, conv1(x)));
+  y = torch::relu(gps::batch_norm(*bn2, conv2(y)));
+  y = gps::batch_norm(*bn3, conv3(y));
   return torch::relu(y + (downsample ? downsample->forward(x) : x));
 }
 
@@ -95,7 +96,7 @@ ResNetImpl::ResNetImpl(int64_t in_channels, int64_t width, bool small_stem, int6
 }
 
 torch::Tensor ResNetImpl::forward(const torch::Tensor& x) {
-  auto y = torch::relu(bn1(conv1(x)));
+  auto y = torch::relu(gps::batch_norm(*bn1, conv1(x)));
   if (!small_stem_) y = torch::max_pool2d(y, 3, 2, 1);
   y = layer1->forward(y);
   y = layer2->forward(y);

@@ -68,15 +68,24 @@ RunDir RunDir::open(const std::string& path, int64_t keep_until_step) {
   return r;
 }
 
+RunDir RunDir::follow(const std::string& path) {
+  RunDir r;
+  r.path_ = path;
+  r.writes_ = false;
+  return r;
+}
+
 std::string RunDir::file(const std::string& name) const { return (fs::path(path_) / name).string(); }
 
 void RunDir::write_text(const std::string& name, const std::string& content) const {
+  if (!writes_) return;
   write_file_atomic(file(name), content);
 }
 
 void RunDir::write_json(const std::string& name, const nlohmann::json& j) const { write_text(name, j.dump(2) + "\n"); }
 
 void RunDir::log_metrics(const nlohmann::json& record) {
+  if (!writes_) return;
   metrics_ << record.dump() << "\n";
   metrics_.flush();
 }

@@ -5,6 +5,7 @@
 #include "gps/core/rng.h"
 #include "gps/core/threads.h"
 #include "gps/data/registry.h"
+#include "gps/distributed/process_group.h"
 #include "gps/eval/features.h"
 #include "gps/eval/periodic_knn.h"
 #include "gps/io/npz.h"
@@ -104,6 +105,13 @@ void refresh_table(const Config& cfg, MethodImpl& method, const Dataset& train_s
   run.log_metrics(rec);
 }
 
+// Several processes: this rank's contiguous rows of a global batch. Positions
+// stay global, so each row's augmentation is the one a single process draws.
+PairBatch shard(const PairBatch& pb, int rank, int world) {
+  const int64_t n = pb.anchors.size(0) / world;
+  return {pb.anchors.narrow(0, rank * n, n), pb.positives.narrow(0, rank * n, n), pb.positions.narrow(0, rank * n, n)};
+}
+
 }  // namespace
 
 namespace {
@@ -191,6 +199,14 @@ std::string find_resumable_run(const Config& cfg) {
 TrainResult train(const Config& cfg, const std::string& command_line, const ResumeOptions& resume) {
   namespace fs = std::filesystem;
   cfg.validate();
+  // Several processes (dist::active_group(), see process_group.h): every rank
+  // runs this function on its share of each global batch; rank 0 alone writes
+  // the run directory and evaluates.
+  dist::Group* const group = dist::active_group();
+  const int world = group ? group->world() : 1, rank = group ? group->rank() : 0;
+  const bool lead = rank == 0;
+  GPS_CHECK(cfg.optim.batch_size % world == 0, "optim.batch_size = ", cfg.optim.batch_size,
+            " is the global batch and must divide evenly among the ", world, " processes");
   const int threads = set_threads(int(cfg.train.threads));
   const uint64_t seed = uint64_t(cfg.train.seed);
   torch::manual_seed(seed);
@@ -233,28 +249,40 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
       }
       if (probe_archive.try_read("step", step_t)) resume_step = step_t.item<int64_t>();
     }
-    run = RunDir::open(resume.run_dir, resume_step);
-    std::fprintf(stderr, "[gps] continuing %s from %s\n", run.path().c_str(),
-                 resume_from.empty() ? "the start (no checkpoint yet)" : resume_from.c_str());
-    std::ofstream(run.file("command.txt"), std::ios::app) << command_line << "\n";
-  } else {
+    if (lead) {
+      run = RunDir::open(resume.run_dir, resume_step);
+      std::fprintf(stderr, "[gps] continuing %s from %s\n", run.path().c_str(),
+                   resume_from.empty() ? "the start (no checkpoint yet)" : resume_from.c_str());
+      std::ofstream(run.file("command.txt"), std::ios::app) << command_line << "\n";
+    }
+  } else if (lead) {
     run = RunDir::create(cfg.train.out_dir, cfg.train.name.empty() ? default_run_name(cfg) : cfg.train.name);
     run.write_text("command.txt", command_line + "\n");
   }
+  if (group) {  // the other ranks follow rank 0's run directory and checkpoint
+    resume_from = group->share_string("resume_from", resume_from);
+    const std::string path = group->share_string("run_dir", run.path());
+    if (!lead) run = RunDir::follow(path);
+  }
   run.write_text("config.yaml", cfg.to_yaml());
-  std::fprintf(stderr, "[gps] run directory %s (%d threads)\n", run.path().c_str(), threads);
+  if (lead)
+    std::fprintf(stderr, "[gps] run directory %s (%d threads%s)\n", run.path().c_str(), threads,
+                 world > 1 ? str_cat(" per process, ", world, " processes").c_str() : "");
 
   // Positive-pair table: the GPS neighbour table, or the self table of plain SSL.
   TrainResult result;
   result.gps = cfg.gps;
   NeighborTable table;
   if (cfg.gps) {
-    const std::string cache_dir = (fs::path(cfg.train.out_dir) / "cache").string();
-    auto prior = make_prior(cfg.prior, cache_dir);
-    table = obtain_table(*prior, train_set, cfg.neighbors, cache_dir,
-                         &result.table);
-    std::fprintf(stderr, "[gps] neighbour table %s %s (%.1fs): %s\n", result.table.reused ? "reused" : "built",
-                 result.table.dir.c_str(), result.table.seconds, result.table.fingerprint.c_str());
+    if (lead) {  // one prior, one table (and cache write); the other ranks receive it
+      const std::string cache_dir = (fs::path(cfg.train.out_dir) / "cache").string();
+      auto prior = make_prior(cfg.prior, cache_dir);
+      table = obtain_table(*prior, train_set, cfg.neighbors, cache_dir,
+                           &result.table);
+      std::fprintf(stderr, "[gps] neighbour table %s %s (%.1fs): %s\n", result.table.reused ? "reused" : "built",
+                   result.table.dir.c_str(), result.table.seconds, result.table.fingerprint.c_str());
+    }
+    if (group) group->broadcast_table(table);
   } else {
     table = self_table(train_set.size());
     result.table.fingerprint = "self";
@@ -275,6 +303,15 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
   torch::nn::Linear classifier{nullptr};
   if (probe) classifier = torch::nn::Linear(method->backbone()->feature_dim(), train_set.num_classes);
   torch::nn::Module* classifier_ptr = probe ? classifier.ptr().get() : nullptr;
+  std::vector<torch::Tensor> trainable = method->parameters();  // gradients averaged over ranks
+  if (probe) {
+    const auto c = classifier->parameters();
+    trainable.insert(trainable.end(), c.begin(), c.end());
+  }
+  if (group) {  // the same seed gives the same weights; broadcasting makes sure
+    group->broadcast_module(*method);
+    if (probe) group->broadcast_module(*classifier);
+  }
   const double scale = cfg.optim.scale_lr ? double(cfg.optim.batch_size) / 256.0 : 1.0;
   const double lr = cfg.optim.lr * scale, cls_lr = cfg.optim.classifier_lr * scale;
   auto optimizer_ptr = make_optimizer(*method, classifier_ptr, cfg.optim, lr, cls_lr);
@@ -330,7 +367,7 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
     return t.checkpoint_every_epochs > 0 && done % (steps_per_epoch * t.checkpoint_every_epochs) == 0;
   };
   // Rollback needs a checkpoint to go back to: the initial state.
-  if (cfg.train.nan_policy == "rollback" && latest_checkpoint(run.path()).empty())
+  if (lead && cfg.train.nan_policy == "rollback" && latest_checkpoint(run.path()).empty())
     save_run_checkpoint(run.path(), cfg.train.keep_checkpoints, *method, classifier_ptr, optimizer, snapshot());
 
   // Batch b of an epoch: pairs and both views. Each view's random parameters
@@ -339,6 +376,7 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
     if (worker) omp_set_num_threads(1);  // worker thread only: leave the cores to the model
     ViewBatch v;
     v.pairs = sampler.batch(epoch, order, b);
+    if (world > 1) v.pairs = shard(v.pairs, rank, world);
     const uint64_t s1 = mix64(seed ^ mix64(uint64_t(epoch) * 2 + 0));
     const uint64_t s2 = mix64(seed ^ mix64(uint64_t(epoch) * 2 + 1));
     v.x1 = augment->apply(train_set.images.index_select(0, v.pairs.anchors), v.pairs.positions, s1, 0);
@@ -346,7 +384,7 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
     return v;
   };
 
-  Progress progress(str_cat(cfg.method.name, cfg.gps ? "+gps" : ""), total_steps, cfg.train.progress);
+  Progress progress(str_cat(cfg.method.name, cfg.gps ? "+gps" : ""), total_steps, cfg.train.progress && lead);
   progress.rebase(step);
   PeriodicKnn periodic_knn(cfg.data, cfg.eval);  // eval.knn_every
   auto t_start = Clock::now();
@@ -361,7 +399,12 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
     if (epoch != cur_epoch) {
       const int64_t R = cfg.neighbors.refresh_every;
       if (b == 0 && cfg.gps && R > 0 && epoch > 0 && epoch % R == 0) {
-        refresh_table(cfg, *method, train_set, sampler, run, epoch);
+        if (lead) refresh_table(cfg, *method, train_set, sampler, run, epoch);
+        if (group) {  // rank 0's table everywhere, as at the start
+          NeighborTable t = sampler.table();
+          group->broadcast_table(t);
+          sampler.set_table(std::move(t));
+        }
         table_refreshed = true;
       }
       if (b == 0) probe_correct = probe_seen = 0;
@@ -381,6 +424,7 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
     StepOutput out = method->training_step(views.x1, views.x2);
     torch::Tensor loss = out.loss;
     torch::Tensor probe_loss;
+    double probe_loss_value = 0;
     int64_t correct = 0;
     if (probe) {
       auto y = train_set.labels.index_select(0, pb.anchors);
@@ -388,10 +432,24 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
       probe_loss = torch::nn::functional::cross_entropy(logits, y);
       loss = loss + probe_loss;
       correct = logits.argmax(1).eq(y).sum().item<int64_t>();
+      probe_loss_value = probe_loss.item<double>();
     }
     // NaN / Inf guard, before the update touches the weights.
     last_loss = out.loss.item<double>();
-    const bool finite = std::isfinite(last_loss) && (!probe || std::isfinite(probe_loss.item<double>()));
+    bool finite = std::isfinite(last_loss) && (!probe || std::isfinite(probe_loss_value));
+    bool stop = false;  // several processes: a stop request seen by any rank, agreed before the update
+    if (group) {
+      // One all-reduce makes every rank take the same branches (NaN guard,
+      // stop) and gives the global probe counts. The SSL loss is already the
+      // global one (the methods gather embeddings); the probe loss is per rank.
+      auto agree = torch::tensor({finite ? 0.0 : 1.0, stop_requested() ? 1.0 : 0.0, double(correct), probe_loss_value},
+                                 torch::kFloat64);
+      group->all_reduce_sum(agree);
+      finite = agree[0].item<double>() == 0;
+      stop = agree[1].item<double>() > 0;
+      correct = int64_t(std::llround(agree[2].item<double>()));
+      probe_loss_value = agree[3].item<double>() / world;
+    }
     if (!finite) {
       const std::string what = str_cat("non-finite loss at step ", step, " (epoch ", epoch, "): ",
                                        describe_nonfinite(last_loss, out));
@@ -425,6 +483,7 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
     }
     optimizer.zero_grad();
     loss.backward();
+    if (group) group->average_gradients(trainable);  // before the optimiser (LARS trust ratios) reads them
     optimizer.step();
     method->after_step(double(step + 1) / double(total_steps));
     if (probe) probe_correct += correct, probe_seen += B;
@@ -437,12 +496,12 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
                             {"images_per_s", ips}, {"elapsed_s", elapsed}};
       for (auto& [k, v] : out.logs) rec[k] = v.item<double>();
       if (probe) {
-        rec["probe_loss"] = probe_loss.item<double>();
+        rec["probe_loss"] = probe_loss_value;
         rec["probe_acc"] = 100.0 * double(probe_correct) / double(std::max<int64_t>(1, probe_seen));
       }
       run.log_metrics(rec);
     }
-    if (periodic_knn.due(step, steps_per_epoch)) {
+    if (lead && periodic_knn.due(step, steps_per_epoch)) {
       // Eval mode, no gradients, no random draws: training and resume stay bit-identical.
       auto rec = periodic_knn.run(method->backbone(), train_set, step, steps_per_epoch);
       run.log_metrics(rec);
@@ -454,16 +513,16 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
     progress.update(step, epoch, ips, values);
     if (checkpoint_due(step)) {
       rollbacks_in_a_row = 0;
-      save_run_checkpoint(run.path(), cfg.train.keep_checkpoints, *method, classifier_ptr, optimizer, snapshot());
+      if (lead) save_run_checkpoint(run.path(), cfg.train.keep_checkpoints, *method, classifier_ptr, optimizer, snapshot());
     }
-    if (stop_requested() && step < total_steps) {
+    if ((group ? stop : stop_requested()) && step < total_steps) {
       result.interrupted = true;
       break;
     }
   }
   if (next.valid()) next.wait();
   progress.finish();
-  if (result.interrupted)
+  if (result.interrupted && lead)
     std::fprintf(stderr, "[gps] stop requested: finished step %lld, writing the checkpoint and summary to %s\n",
                  static_cast<long long>(step), run.path().c_str());
   result.train_seconds = std::chrono::duration<double>(Clock::now() - t_start).count();
@@ -474,10 +533,12 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
   result.run_dir = run.path();
 
   // The final (or interrupted) state: checkpoint.pt, and LATEST points at it.
-  save_checkpoint(run.file("checkpoint.pt"), *method, classifier_ptr, optimizer, snapshot());
-  set_latest(run.path(), "checkpoint.pt");
+  if (lead) {
+    save_checkpoint(run.file("checkpoint.pt"), *method, classifier_ptr, optimizer, snapshot());
+    set_latest(run.path(), "checkpoint.pt");
+  }
 
-  if (cfg.eval.enabled && !result.interrupted) {
+  if (cfg.eval.enabled && !result.interrupted && lead) {
     GPS_CHECK(train_set.has_labels(), "eval.enabled needs labels on the train split; set eval.enabled=false");
     Dataset test_set = load_dataset(cfg.data, "test");
     auto backbone = method->backbone();

@@ -2,6 +2,7 @@
 
 #include "gps/config/config.h"
 #include "gps/core/check.h"
+#include "gps/distributed/process_group.h"
 #include "gps/train/compare.h"
 #include "gps/train/stop_signal.h"
 #include "gps/train/trainer.h"
@@ -30,7 +31,14 @@ Runner add_train(CLI::App& app, std::string& command_line) {
       if (config_path.empty()) config_path = (std::filesystem::path(*resume) / "config.yaml").string();
       GPS_CHECK(std::filesystem::exists(config_path), "--resume: ", *resume, " is not a run directory (no config.yaml)");
     }
-    const Config cfg = load_config(config_path, args->overrides);
+    Config cfg = load_config(config_path, args->overrides);
+    // Several processes (gps launch, or torchrun-style variables: process_group.h):
+    // join the group before anything else, and share this machine's cores.
+    const dist::DistEnv env = dist::DistEnv::from_env();
+    if (env.enabled()) {
+      cfg.train.threads = env.threads_per_process(int(cfg.train.threads));
+      dist::set_active_group(dist::Group::connect(env));
+    }
     if (*resume == "auto") {
       ro.run_dir = find_resumable_run(cfg);
       std::fprintf(stderr, "[gps] --resume auto: %s\n",
@@ -42,6 +50,7 @@ Runner add_train(CLI::App& app, std::string& command_line) {
     }
     install_stop_handlers();
     const TrainResult r = train(cfg, command_line, ro);
+    if (env.rank != 0) return r.interrupted ? 130 : 0;  // rank 0 reports
     std::printf("run: %s\n", r.run_dir.c_str());
     if (r.interrupted) {
       std::printf("interrupted after %lld steps; checkpoint.pt and summary.json are in the run directory\n",

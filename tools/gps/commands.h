@@ -30,5 +30,6 @@ Runner add_eval(CLI::App& app);
 Runner add_augment_grid(CLI::App& app);
 Runner add_prior_report(CLI::App& app);
 Runner add_export(CLI::App& app);
+Runner add_launch(CLI::App& app);
 
 }  // namespace gps::cli

@@ -2,10 +2,12 @@
 #include "commands.h"
 
 #include "gps/core/check.h"
+#include "gps/distributed/process_group.h"
 
 #include <c10/util/Exception.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 
 int main(int argc, char** argv) {
@@ -38,6 +40,8 @@ int main(int argc, char** argv) {
       [&](CLI::App& s) { return gps::cli::add_export(s); });
   add("augment-grid", "write a PNG of dataset images next to augmented views (see what a preset does)",
       [&](CLI::App& s) { return gps::cli::add_augment_grid(s); });
+  add("launch", "run a command in N processes on this machine (data-parallel `gps train`, c10d/Gloo)",
+      [&](CLI::App& s) { return gps::cli::add_launch(s); });
 
   try {
     app.parse(argc, argv);
@@ -45,7 +49,15 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
   try {
-    for (auto* sub : app.get_subcommands()) return runners.at(sub)();
+    for (auto* sub : app.get_subcommands()) {
+      // Only training knows how to share work among processes; any other
+      // command would run W times over and race on its output files.
+      const std::string name = sub->get_name();
+      GPS_CHECK(name == "train" || name == "launch" || !gps::dist::DistEnv::from_env().enabled(),
+                "gps ", name, " runs in one process, but WORLD_SIZE=", std::getenv("WORLD_SIZE"),
+                " is set: only `gps train` runs in several processes (unset WORLD_SIZE to run this command)");
+      return runners.at(sub)();
+    }
   } catch (const gps::Error& e) {
     std::fprintf(stderr, "\nerror: %s\n", e.what());
     return 2;

@@ -19,6 +19,11 @@ class RunDir {
   // checkpoint being resumed and will be logged again).
   static RunDir open(const std::string& path, int64_t keep_until_step);
 
+  // A run directory that another process writes (training ranks other than
+  // 0): path() and file() name it, and every writer below does nothing, so
+  // the ranks share one code path without racing on the files.
+  static RunDir follow(const std::string& path);
+
   const std::string& path() const { return path_; }
   std::string file(const std::string& name) const;
   // Writes a whole file atomically (temporary file, then rename).
@@ -30,6 +35,7 @@ class RunDir {
  private:
   std::string path_;
   std::ofstream metrics_;
+  bool writes_ = true;
 };
 
 // Atomic write of a file: `path`.tmp, flush, fsync, rename.

@@ -1,0 +1,279 @@
+#include "gps/distributed/process_group.h"
+
+#include "gps/core/check.h"
+#include "gps/neighbors/neighbor_table.h"
+
+// Torch's CMake package defines USE_C10D_GLOO when its build has Gloo
+// (Debian's does); the header then needs <gloo/...> from libgloo-dev.
+#ifndef USE_C10D_GLOO
+#error "this LibTorch was built without Gloo (USE_C10D_GLOO): several-process training needs it"
+#endif
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <thread>
+
+namespace gps::dist {
+
+namespace {
+
+// The integer in environment variable `name`, or `fallback` when unset.
+int env_int(const char* name, int fallback, int lo, int hi) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return fallback;
+  char* end = nullptr;
+  errno = 0;
+  const long x = std::strtol(v, &end, 10);
+  GPS_CHECK(errno == 0 && end != v && *end == '\0', "environment variable ", name, "='", v,
+            "' is not an integer");
+  GPS_CHECK(x >= lo && x <= hi, "environment variable ", name, "=", x, " is out of range [", lo, ", ", hi, "]");
+  return int(x);
+}
+
+void wait(const c10::intrusive_ptr<c10d::Work>& work, const char* what) {
+  try {
+    work->wait();
+  } catch (const std::exception& e) {
+    GPS_FAIL("distributed ", what, " failed (another process stopped or timed out?): ", e.what());
+  }
+}
+
+}  // namespace
+
+DistEnv DistEnv::from_env() {
+  DistEnv e;
+  e.world = env_int("WORLD_SIZE", 1, 1, 1 << 20);
+  e.rank = env_int("RANK", 0, 0, 1 << 20);
+  GPS_CHECK(e.rank < e.world, "environment variable RANK=", e.rank, " must be below WORLD_SIZE=", e.world);
+  GPS_CHECK(e.world == 1 || std::getenv("RANK") != nullptr, "environment variable WORLD_SIZE=", e.world,
+            " needs RANK as well (0 .. ", e.world - 1, ")");
+  e.local_world = env_int("LOCAL_WORLD_SIZE", e.world, 1, e.world);
+  e.local_rank = env_int("LOCAL_RANK", e.rank, 0, 1 << 20);
+  GPS_CHECK(e.local_rank < e.local_world, "environment variable LOCAL_RANK=", e.local_rank,
+            " must be below LOCAL_WORLD_SIZE=", e.local_world, " (LOCAL_WORLD_SIZE defaults to WORLD_SIZE)");
+  e.port = env_int("MASTER_PORT", 29500, 1, 65535);
+  e.timeout_s = env_int("GPS_DIST_TIMEOUT_S", 1800, 1, 7 * 24 * 3600);
+  if (const char* a = std::getenv("MASTER_ADDR"); a != nullptr && *a != '\0') e.master_addr = a;
+  return e;
+}
+
+int DistEnv::threads_per_process(int threads) const {
+  const int total = threads > 0 ? threads : int(std::max(1u, std::thread::hardware_concurrency()));
+  return std::max(1, total / std::max(1, local_world));
+}
+
+struct Group::Impl {
+  c10::intrusive_ptr<c10d::TCPStore> store;
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> pg;
+  int64_t shared_keys = 0;  // share_string calls so far: a fresh store key each time
+};
+
+Group::~Group() = default;
+
+std::shared_ptr<Group> Group::connect(const DistEnv& env) {
+  const std::chrono::milliseconds timeout(int64_t(env.timeout_s) * 1000);
+  GPS_CHECK(env.world >= 1 && env.rank >= 0 && env.rank < env.world, "distributed: rank ", env.rank,
+            " out of range for WORLD_SIZE=", env.world);
+  std::shared_ptr<Group> g(new Group());
+  g->rank_ = env.rank;
+  g->world_ = env.world;
+  g->impl_ = std::make_unique<Impl>();
+  const std::string where = str_cat(env.master_addr, ":", env.port);
+  try {
+    c10d::TCPStoreOptions so;
+    so.port = uint16_t(env.port);
+    so.isServer = env.rank == 0;
+    so.numWorkers = size_t(env.world);
+    so.waitWorkers = true;
+    so.timeout = timeout;
+    g->impl_->store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, so);
+    auto opts = c10d::ProcessGroupGloo::Options::create(timeout);
+    // Gloo binds to one address. GLOO_SOCKET_IFNAME (torch's name) picks an
+    // interface; a loopback master means one machine, so loopback suffices;
+    // otherwise the address this machine's hostname resolves to.
+    const char* ifname = std::getenv("GLOO_SOCKET_IFNAME");
+    if (ifname != nullptr && *ifname != '\0')
+      opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(ifname));
+    else if (env.master_addr == "127.0.0.1" || env.master_addr == "localhost")
+      opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
+    else
+      opts->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
+    opts->threads = 2;
+    g->impl_->pg = c10::make_intrusive<c10d::ProcessGroupGloo>(g->impl_->store, env.rank, env.world, opts);
+  } catch (const gps::Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    GPS_FAIL("distributed: rank ", env.rank, " of ", env.world, " could not join the group at ", where,
+             " (MASTER_ADDR:MASTER_PORT; rank 0 serves it, the port must be free there): ", e.what());
+  }
+  return g;
+}
+
+void Group::all_reduce_sum(torch::Tensor& t) {
+  GPS_CHECK(t.is_contiguous(), "all_reduce_sum: tensor must be contiguous");
+  std::vector<torch::Tensor> v{t};
+  wait(impl_->pg->allreduce(v), "all-reduce");
+}
+
+torch::Tensor Group::all_gather(const torch::Tensor& t) {
+  auto in = t.contiguous();
+  std::vector<torch::Tensor> inputs{in};
+  std::vector<std::vector<torch::Tensor>> outputs(1);
+  for (int r = 0; r < world_; ++r) outputs[0].push_back(torch::empty_like(in));
+  wait(impl_->pg->allgather(outputs, inputs), "all-gather");
+  return torch::cat(outputs[0], 0);
+}
+
+void Group::broadcast(torch::Tensor& t, int root) {
+  GPS_CHECK(t.is_contiguous(), "broadcast: tensor must be contiguous");
+  std::vector<torch::Tensor> v{t};
+  c10d::BroadcastOptions o;
+  o.rootRank = root;
+  wait(impl_->pg->broadcast(v, o), "broadcast");
+}
+
+void Group::barrier() { wait(impl_->pg->barrier(), "barrier"); }
+
+std::string Group::share_string(const std::string& key, const std::string& value) {
+  const std::string k = str_cat("gps/", key, "/", impl_->shared_keys++);
+  try {
+    if (lead()) {
+      impl_->store->set(k, std::vector<uint8_t>(value.begin(), value.end()));
+      return value;
+    }
+    const auto bytes = impl_->store->get(k);  // blocks until rank 0 has set it
+    return std::string(bytes.begin(), bytes.end());
+  } catch (const std::exception& e) {
+    GPS_FAIL("distributed: sharing '", key, "' through the store failed: ", e.what());
+  }
+}
+
+void Group::average_gradients(const std::vector<torch::Tensor>& params) {
+  if (world_ == 1) return;
+  std::vector<torch::Tensor> grads;
+  for (const auto& p : params)
+    if (p.grad().defined()) grads.push_back(p.grad());
+  if (grads.empty()) return;
+  // One all-reduce of all gradients: far fewer round trips than one per tensor.
+  std::vector<torch::Tensor> flat;
+  flat.reserve(grads.size());
+  for (const auto& g : grads) flat.push_back(g.reshape(-1));
+  auto buf = torch::cat(flat);
+  all_reduce_sum(buf);
+  buf.div_(double(world_));
+  int64_t off = 0;
+  for (auto& g : grads) {
+    const int64_t n = g.numel();
+    g.copy_(buf.narrow(0, off, n).view_as(g));
+    off += n;
+  }
+}
+
+void Group::broadcast_module(torch::nn::Module& module) {
+  torch::NoGradGuard no_grad;
+  for (auto& p : module.parameters()) {
+    auto t = p.detach();
+    broadcast(t);
+  }
+  for (auto& b : module.buffers()) {
+    auto t = b.detach();
+    broadcast(t);
+  }
+}
+
+void Group::broadcast_table(NeighborTable& table) {
+  auto shape = torch::zeros({2}, torch::kInt64);
+  if (lead()) shape[0] = table.size(), shape[1] = table.width();
+  broadcast(shape);
+  const int64_t n = shape[0].item<int64_t>(), k = shape[1].item<int64_t>();
+  if (!lead()) {
+    table.ids = torch::empty({n, k}, torch::kInt64);
+    table.dists = torch::empty({n, k}, torch::kFloat32);
+    table.counts = torch::empty({n}, torch::kInt64);
+  } else {
+    table.ids = table.ids.contiguous();
+    table.dists = table.dists.to(torch::kFloat32).contiguous();
+    table.counts = table.counts.contiguous();
+  }
+  broadcast(table.ids);
+  broadcast(table.dists);
+  broadcast(table.counts);
+}
+
+// ---- the active group -------------------------------------------------------
+
+namespace {
+thread_local std::shared_ptr<Group> g_active;
+}  // namespace
+
+Group* active_group() { return g_active.get(); }
+std::shared_ptr<Group> active_group_shared() { return g_active; }
+void set_active_group(std::shared_ptr<Group> g) { g_active = std::move(g); }
+
+// ---- differentiable collectives ----------------------------------------------
+//
+// Gradient convention: each rank back-propagates its own loss, and
+// Group::average_gradients divides the sum over ranks by W. A tensor every
+// rank reads (a gathered batch, a summed statistic) therefore gets, on each
+// rank, the sum over ranks of its gradient, so that the averaged parameter
+// gradient is that of the mean of the ranks' losses, which is the
+// one-process loss when every rank computes the loss on the global batch.
+// The group is kept in the graph node as an integer: autograd's saved data
+// holds IValues, and the group outlives every graph built while it is active.
+
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::tensor_list;
+
+Group* group_of(AutogradContext* ctx) { return reinterpret_cast<Group*>(ctx->saved_data["group"].toInt()); }
+
+struct GatherRowsFn : torch::autograd::Function<GatherRowsFn> {
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, int64_t group) {
+    auto* g = reinterpret_cast<Group*>(group);
+    ctx->saved_data["group"] = group;
+    ctx->saved_data["rows"] = x.size(0);
+    return g->all_gather(x.detach());
+  }
+  static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
+    Group* g = group_of(ctx);
+    const int64_t rows = ctx->saved_data["rows"].toInt();
+    auto grad = grads[0].contiguous().clone();
+    g->all_reduce_sum(grad);
+    return {grad.narrow(0, int64_t(g->rank()) * rows, rows).contiguous(), torch::Tensor()};
+  }
+};
+
+struct AllReduceSumFn : torch::autograd::Function<AllReduceSumFn> {
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, int64_t group) {
+    auto* g = reinterpret_cast<Group*>(group);
+    ctx->saved_data["group"] = group;
+    auto out = x.detach().contiguous().clone();
+    g->all_reduce_sum(out);
+    return out;
+  }
+  static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
+    auto grad = grads[0].contiguous().clone();
+    group_of(ctx)->all_reduce_sum(grad);
+    return {grad, torch::Tensor()};
+  }
+};
+
+}  // namespace
+
+torch::Tensor gather_rows(const torch::Tensor& x) {
+  Group* g = active_group();
+  if (g == nullptr || g->world() == 1) return x;
+  return GatherRowsFn::apply(x, reinterpret_cast<int64_t>(g));
+}
+
+torch::Tensor all_reduce_sum(const torch::Tensor& x) {
+  Group* g = active_group();
+  if (g == nullptr || g->world() == 1) return x;
+  return AllReduceSumFn::apply(x, reinterpret_cast<int64_t>(g));
+}
+
+}  // namespace gps::dist
