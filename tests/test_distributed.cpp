@@ -3,6 +3,7 @@
 // batch. Collectives are checked in one process with one thread per rank;
 // whole trainings run the real `gps launch`.
 #include "test_util.h"
+#include "test_spawn.h"
 
 #include "gps/distributed/process_group.h"
 #include "gps/distributed/sync_batch_norm.h"
@@ -28,7 +29,6 @@
 #include <optional>
 #include <thread>
 
-extern char** environ;
 
 using namespace gps;
 using ::testing::HasSubstr;
@@ -227,22 +227,7 @@ TEST(Distributed, GatheredVicregEqualsOneProcess) {
 
 namespace {
 
-// Starts build/gps with `args`, stdout and stderr appended to `log`; the pid, or -1.
-pid_t spawn_gps(const std::vector<std::string>& args, const std::string& log) {
-  std::vector<std::string> all = {std::string(GPS_BINARY_DIR) + "/gps"};
-  all.insert(all.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : all) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  return rc == 0 ? pid : -1;
-}
+using gps::test::spawn_gps;
 
 int wait_exit(pid_t pid) {
   if (pid < 0) return -1;

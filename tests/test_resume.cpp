@@ -2,6 +2,7 @@
 // each time ends bit-identical to an uninterrupted run; changed configs are
 // refused; non-finite losses stop with a message or roll back.
 #include "test_util.h"
+#include "test_spawn.h"
 
 #include "gps/methods/method.h"
 #include "gps/train/checkpoint.h"
@@ -21,7 +22,6 @@
 #include <sys/wait.h>
 #include <thread>
 
-extern char** environ;
 
 namespace {
 
@@ -30,19 +30,10 @@ using ::testing::HasSubstr;
 
 // Starts `gps train -c config --resume auto [extra]` with output to `log`; returns the pid.
 pid_t spawn_train(const std::string& config, const std::string& log, const std::vector<std::string>& extra = {}) {
-  std::vector<std::string> args = {std::string(GPS_BINARY_DIR) + "/gps", "train", "-c", config, "--resume", "auto"};
+  std::vector<std::string> args = {"train", "-c", config, "--resume", "auto"};
   args.insert(args.end(), extra.begin(), extra.end());
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  EXPECT_EQ(rc, 0) << "cannot start " << argv[0];
+  const pid_t pid = gps::test::spawn_gps(args, log);
+  EXPECT_GE(pid, 0) << "cannot start " << GPS_BINARY_DIR << "/gps";
   return pid;
 }
 
