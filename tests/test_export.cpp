@@ -155,8 +155,8 @@ std::pair<int, std::string> shell(const std::string& cmd) {
 }
 
 TEST(ExportToPython, TorchvisionAndTorchScriptReproduceGpsEmbed) {
-  if (shell("/usr/bin/python3 -c 'import torch, torchvision, numpy'").first != 0)
-    GTEST_SKIP() << "Debian's python3-torchvision is not installed (apt-get install python3-torchvision)";
+  if (shell(GPS_PYTHON " -c 'import torch, torchvision, numpy'").first != 0)
+    GTEST_SKIP() << GPS_PYTHON " has no torch/torchvision/numpy (the project venv: scripts/setup.sh)";
   TempDir tmp;
   gps::test::write_tiny_mnist(tmp.file("fm"), 60, 20, 28);
   const std::string gps = std::string(GPS_BINARY_DIR) + "/gps";
@@ -171,7 +171,7 @@ TEST(ExportToPython, TorchvisionAndTorchScriptReproduceGpsEmbed) {
   r = shell(gps + " embed -c " + run + "/config.yaml prior.kind=run prior.path=" + run + " --split test -o " +
             tmp.file("embed.npy"));
   ASSERT_EQ(r.first, 0) << r.second;
-  r = shell("/usr/bin/python3 " + std::string(GPS_SOURCE_DIR) + "/tests/python/check_export.py " + tmp.file("export") +
+  r = shell(GPS_PYTHON " " + std::string(GPS_SOURCE_DIR) + "/tests/python/check_export.py " + tmp.file("export") +
             " " + tmp.file("fm/t10k-images-idx3-ubyte.gz") + " " + tmp.file("embed.npy"));
   EXPECT_EQ(r.first, 0) << r.second;
   EXPECT_THAT(r.second, HasSubstr("torchscript max|diff|"));

@@ -106,8 +106,8 @@ std::string npy_file_bytes(const torch::Tensor& t) {
 }
 
 bool numpy_available() {
-  return std::filesystem::exists("/usr/bin/python3") &&
-         std::system("/usr/bin/python3 -c 'import numpy' >/dev/null 2>&1") == 0;
+  return std::filesystem::exists(GPS_PYTHON "") &&
+         std::system(GPS_PYTHON " -c 'import numpy' >/dev/null 2>&1") == 0;
 }
 
 }  // namespace
@@ -215,12 +215,12 @@ TEST(Npz, RejectsUnsupportedDtypeOnSave) {
 }
 
 TEST(Npz, InteroperatesWithNumpy) {
-  if (!numpy_available()) GTEST_SKIP() << "/usr/bin/python3 with numpy not installed (Debian python3-numpy)";
+  if (!numpy_available()) GTEST_SKIP() << GPS_PYTHON " with numpy not installed (the project venv: scripts/setup.sh)";
   test::TempDir tmp;
   // NumPy writes, we read.
   for (const char* fn : {"savez", "savez_compressed"}) {
     const auto path = tmp.file(std::string(fn) + ".npz");
-    const std::string cmd = "/usr/bin/python3 -c \"import numpy as np; np." + std::string(fn) + "('" + path +
+    const std::string cmd = GPS_PYTHON " -c \"import numpy as np; np." + std::string(fn) + "('" + path +
                             "', a=np.arange(12, dtype=np.float32).reshape(3, 4), b=np.array([[3], [250]], "
                             "dtype=np.uint8), c=np.array([-1, 2**40], dtype=np.int64))\"";
     ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
@@ -238,7 +238,7 @@ TEST(Npz, InteroperatesWithNumpy) {
               {"img", torch::arange(24, torch::kInt64).to(torch::kUInt8).reshape({2, 3, 4})}},
              compress);
     const std::string cmd =
-        "/usr/bin/python3 -c \"import numpy as np, sys; z = np.load('" + path +
+        GPS_PYTHON " -c \"import numpy as np, sys; z = np.load('" + path +
         "'); ok = sorted(z.files) == ['img', 'w', 'y'] and z['w'].dtype == np.float32 and "
         "(z['w'] == np.arange(6, dtype=np.float32).reshape(2, 3)).all() and z['y'].dtype == np.int64 and "
         "list(z['y']) == [-7, 2**40] and z['img'].dtype == np.uint8 and z['img'].shape == (2, 3, 4) and "

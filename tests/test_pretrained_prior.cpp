@@ -21,7 +21,7 @@ namespace {
 
 std::string venv_python() {
   const char* env = std::getenv("GPS_PYTHON");
-  return env && *env ? env : "/opt/gps-venv/bin/python";
+  return env && *env ? env : GPS_PYTHON;
 }
 
 bool runs_ok(const std::string& cmd) { return std::system((cmd + " >/dev/null 2>&1").c_str()) == 0; }
@@ -112,11 +112,11 @@ TEST(PretrainedPrior, EfficientNetLite0TorchScriptMatchesPythonAndSidecarDrivesT
   EXPECT_EQ(small.embed(d).sizes(), (std::vector<int64_t>{6, 1280}));
 }
 
-// The torchvision path of the script needs only Debian's python3-torch/torchvision.
+// The torchvision path of the script needs only torch and torchvision (the project venv).
 TEST(PretrainedPrior, ExportsATorchvisionModelAndRefusesMissingWeights) {
-  const std::string py = "/usr/bin/python3";
+  const std::string py = GPS_PYTHON "";
   if (!runs_ok(py + " -c 'import torch, torchvision, numpy'"))
-    GTEST_SKIP() << py << " without torch/torchvision (Debian python3-torch, python3-torchvision)";
+    GTEST_SKIP() << py << " without torch/torchvision (the project venv: scripts/setup.sh)";
   test::TempDir tmp;
   std::string log;
   // No weights offline: a clear failure that says what to do.

@@ -259,6 +259,12 @@ const std::vector<Field>& fields() {
                  "lars: 1-D parameters (biases, norms) get plain momentum SGD, no trust ratio"),
       int_field("train.seed", REF(int64_t, train.seed), 0, kBig, "seed of weights, sampling and augmentation"),
       int_field("train.threads", REF(int64_t, train.threads), 0, 1024, "CPU threads (0 = all cores)"),
+      str_field("train.device", REF(std::string, train.device), {},
+                "where the model trains: auto (CUDA when present, else cpu) | cpu | cuda | cuda:N"),
+      str_field("train.precision", REF(std::string, train.precision), {"fp32", "bf16"},
+                "bf16: autocast (convolutions and matmuls in bfloat16; losses, normalisations, softmax in float32)"),
+      bool_field("train.channels_last", REF(bool, train.channels_last),
+                 "channels-last (NHWC) weights and views; pays off in bf16 for wide networks"),
       str_field("train.out_dir", REF(std::string, train.out_dir), {}, "parent folder of run directories"),
       str_field("train.name", REF(std::string, train.name), {}, "run directory name (empty = automatic)"),
       int_field("train.log_every", REF(int64_t, train.log_every), 1, kBig, "steps between metric records"),
@@ -415,6 +421,13 @@ void Config::validate() const {
     GPS_CHECK(prior.beta == 1.0 || pk == "vae", "prior.beta only applies to prior.kind=vae, not '", pk, "'");
     GPS_CHECK(prior.test_path.empty() || pk == "npy", "prior.test_path only applies to prior.kind=npy");
     GPS_CHECK(prior.sidecar.empty() || model_file, "prior.sidecar only applies to prior.kind=torchscript or onnx");
+  }
+  {
+    const std::string& d = train.device;
+    const bool cuda_n = d.rfind("cuda:", 0) == 0 && d.size() > 5 &&
+                        d.find_first_not_of("0123456789", 5) == std::string::npos;
+    GPS_CHECK(d == "auto" || d == "cpu" || d == "cuda" || cuda_n, "train.device: expected auto, cpu, cuda or cuda:N, got '",
+              d, "'");
   }
   GPS_CHECK(gps || neighbors.refresh_every == 0, "neighbors.refresh_every needs gps=true (plain SSL has no table)");
   if (method.name == "nnclr")

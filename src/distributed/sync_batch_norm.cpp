@@ -1,6 +1,7 @@
 #include "gps/distributed/sync_batch_norm.h"
 
 #include "gps/core/check.h"
+#include "gps/core/precision.h"
 #include "gps/distributed/process_group.h"
 
 namespace gps {
@@ -13,9 +14,10 @@ namespace {
 // cancel catastrophically, and the result matches torch's kernel to float
 // rounding. The gradient flows through both sums (dist::all_reduce_sum), so
 // it equals the one-process gradient of batch norm on the global batch.
-torch::Tensor synced(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
+torch::Tensor synced(const torch::Tensor& x_in, const torch::Tensor& weight, const torch::Tensor& bias,
                      torch::Tensor& running_mean, torch::Tensor& running_var, torch::Tensor& batches,
                      const torch::nn::BatchNormOptions& o) {
+  const auto x = to_float32(x_in);  // bf16 activations: the statistics in float32
   GPS_CHECK(x.dim() >= 2 && x.size(1) == o.num_features(), "batch norm: expected [N, ", o.num_features(),
             ", ...], got ", x.sizes());
   const int64_t C = x.size(1);

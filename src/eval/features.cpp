@@ -4,7 +4,7 @@
 
 namespace gps {
 
-torch::Tensor extract_features(ResNet backbone, const Dataset& d, int64_t batch_size) {
+torch::Tensor extract_features(ResNet backbone, const Dataset& d, int64_t batch_size, const torch::Device& out) {
   torch::NoGradGuard no_grad;
   const bool was_training = backbone->is_training();
   backbone->eval();
@@ -13,7 +13,7 @@ torch::Tensor extract_features(ResNet backbone, const Dataset& d, int64_t batch_
   for (int64_t s = 0; s < d.size(); s += batch_size) {
     const int64_t n = std::min(batch_size, d.size() - s);
     auto x = to_normalized_float(d.images.narrow(0, s, n), d.mean, d.std).to(device);
-    parts.push_back(backbone(x).to(torch::kCPU));
+    parts.push_back(backbone(x).to(out));
   }
   backbone->train(was_training);
   return torch::cat(parts, 0);

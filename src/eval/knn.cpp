@@ -17,6 +17,7 @@ torch::Tensor knn_predict(const torch::Tensor& train_x, const torch::Tensor& tra
   k = std::min<int64_t>(k, train_x.size(0));
   const bool cosine = metric == "cosine";
   auto tr = train_x.to(torch::kFloat32), te = test_x.to(torch::kFloat32);
+  const auto ytr = train_y.to(tr.device());
   if (cosine) {
     tr = F::normalize(tr, F::NormalizeFuncOptions().dim(1));
     te = F::normalize(te, F::NormalizeFuncOptions().dim(1));
@@ -32,8 +33,8 @@ torch::Tensor knn_predict(const torch::Tensor& train_x, const torch::Tensor& tra
     auto top_s = std::get<0>(top);                // [m, k], sorted: column 0 is the nearest
     if (!cosine) top_s = top_s - top_s.narrow(1, 0, 1);
     auto w = (top_s / temperature).exp();
-    auto cls = train_y.index_select(0, std::get<1>(top).flatten()).view({-1, k});
-    auto scores = torch::zeros({q.size(0), num_classes}, torch::kFloat32);
+    auto cls = ytr.index_select(0, std::get<1>(top).flatten()).view({-1, k});
+    auto scores = torch::zeros({q.size(0), num_classes}, te.options());
     scores.scatter_add_(1, cls, w);
     preds.push_back(scores.argmax(1));
   }
@@ -44,7 +45,7 @@ double knn_accuracy(const torch::Tensor& train_x, const torch::Tensor& train_y, 
                     const torch::Tensor& test_y, int64_t k, double temperature, int64_t num_classes,
                     const std::string& metric) {
   auto pred = knn_predict(train_x, train_y, test_x, k, temperature, num_classes, metric);
-  return pred.eq(test_y).to(torch::kFloat64).mean().item<double>();
+  return pred.eq(test_y.to(pred.device())).to(torch::kFloat64).mean().item<double>();
 }
 
 }  // namespace gps

@@ -16,6 +16,8 @@ LinearProbeResult linear_probe(const torch::Tensor& train_x, const torch::Tensor
             "linear_probe: one label per feature row expected");
   GPS_CHECK(num_classes >= 2, "linear_probe: needs at least 2 classes");
   torch::NoGradGuard outer_no_grad;
+  const auto device = train_x.device();  // the probe trains where the features are
+  const auto ytr = train_y.to(device), yte = test_y.to(device);
   auto mean = train_x.mean(0, true);
   auto std = train_x.std(0, /*unbiased=*/false, true).clamp_min(1e-6);
   auto xtr = ((train_x - mean) / std).to(torch::kFloat32).contiguous();
@@ -26,8 +28,11 @@ LinearProbeResult linear_probe(const torch::Tensor& train_x, const torch::Tensor
   const int64_t total = steps_per_epoch * opt.epochs;
 
   torch::Generator gen = at::detail::createCPUGenerator(opt.seed);
-  auto W = (torch::randn({D, num_classes}, gen, torch::kFloat32) * (1.0 / std::sqrt(double(D)))).requires_grad_(true);
-  auto b = torch::zeros({num_classes}, torch::kFloat32).requires_grad_(true);
+  // Drawn on the CPU: the same initial probe on every device.
+  auto W = (torch::randn({D, num_classes}, gen, torch::kFloat32) * (1.0 / std::sqrt(double(D))))
+               .to(device)
+               .requires_grad_(true);
+  auto b = torch::zeros({num_classes}, torch::TensorOptions().dtype(torch::kFloat32).device(device)).requires_grad_(true);
   torch::optim::Adam adam({W, b}, torch::optim::AdamOptions(opt.lr).weight_decay(opt.weight_decay));
 
   int64_t step = 0;
@@ -36,14 +41,14 @@ LinearProbeResult linear_probe(const torch::Tensor& train_x, const torch::Tensor
     for (int64_t i = 0; i < N; ++i) perm[i] = i;
     Rng rng(opt.seed, 0x11ea7, uint64_t(e));
     for (int64_t i = N - 1; i > 0; --i) std::swap(perm[i], perm[rng.below(uint64_t(i) + 1)]);
-    auto order = torch::tensor(perm, torch::kInt64);
+    auto order = torch::tensor(perm, torch::kInt64).to(device);
     for (int64_t s = 0; s < N; s += bs, ++step) {
       auto idx = order.narrow(0, s, std::min(bs, N - s));
       const double lr = warmup_cosine(step, total, 0, opt.lr, opt.lr, 0.0);
       for (auto& g : adam.param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
       torch::AutoGradMode grad(true);
       auto logits = xtr.index_select(0, idx).mm(W) + b;
-      auto loss = torch::nn::functional::cross_entropy(logits, train_y.index_select(0, idx));
+      auto loss = torch::nn::functional::cross_entropy(logits, ytr.index_select(0, idx));
       adam.zero_grad();
       loss.backward();
       adam.step();
@@ -53,9 +58,9 @@ LinearProbeResult linear_probe(const torch::Tensor& train_x, const torch::Tensor
   auto acc = [&](const torch::Tensor& x, const torch::Tensor& y) {
     return (x.mm(W) + b).argmax(1).eq(y).to(torch::kFloat64).mean().item<double>();
   };
-  r.train_accuracy = acc(xtr, train_y);
-  r.test_accuracy = acc(xte, test_y);
-  r.test_pred = (xte.mm(W) + b).argmax(1);
+  r.train_accuracy = acc(xtr, ytr);
+  r.test_accuracy = acc(xte, yte);
+  r.test_pred = (xte.mm(W) + b).argmax(1).to(torch::kCPU);
   return r;
 }
 

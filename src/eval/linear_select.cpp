@@ -12,7 +12,7 @@ std::pair<torch::Tensor, torch::Tensor> stratified_val_split(const torch::Tensor
                                                              uint64_t seed) {
   GPS_CHECK(labels.dim() == 1, "stratified_val_split: labels must be [N], got ", labels.sizes());
   GPS_CHECK(val_fraction > 0 && val_fraction < 1, "eval.val_fraction must be in (0, 1), got ", val_fraction);
-  auto lab = labels.to(torch::kInt64).contiguous();
+  auto lab = labels.to(torch::kCPU, torch::kInt64).contiguous();
   const int64_t n = lab.size(0);
   const int64_t* l = lab.data_ptr<int64_t>();
   int64_t classes = 0;
@@ -51,8 +51,9 @@ LinearSelectResult linear_probe_select(const torch::Tensor& train_x, const torch
   GPS_CHECK(train_y.dim() == 1 && train_y.size(0) == train_x.size(0),
             "linear_probe_select: one label per train row expected");
   const auto [fit, val] = stratified_val_split(train_y, opt.val_fraction, opt.base.seed);
-  const auto fit_x = train_x.index_select(0, fit), fit_y = train_y.index_select(0, fit);
-  const auto val_x = train_x.index_select(0, val), val_y = train_y.index_select(0, val);
+  const auto on = [](const torch::Tensor& rows, const torch::Tensor& t) { return rows.to(t.device()); };
+  const auto fit_x = train_x.index_select(0, on(fit, train_x)), fit_y = train_y.index_select(0, on(fit, train_y));
+  const auto val_x = train_x.index_select(0, on(val, train_x)), val_y = train_y.index_select(0, on(val, train_y));
   LinearSelectResult r;
   r.fit_rows = fit.size(0);
   r.val_rows = val.size(0);

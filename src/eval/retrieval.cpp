@@ -25,15 +25,16 @@ std::map<int64_t, double> recall_at_k(const torch::Tensor& x_in, const torch::Te
   auto sq = x.pow(2).sum(1);
   std::vector<int64_t> first_hit(n, INT64_MAX);  // rank (1-based) of the first same-label neighbour
   const int64_t chunk = 1024;
-  auto lab = labels.accessor<int64_t, 1>();
+  const auto labels_cpu = labels.to(torch::kCPU, torch::kInt64).contiguous();
+  auto lab = labels_cpu.accessor<int64_t, 1>();
   for (int64_t s = 0; s < n; s += chunk) {
     const int64_t m = std::min(chunk, n - s);
     auto q = x.narrow(0, s, m);
     // Score = similarity (higher is nearer); for l2, minus squared distance.
     auto score = metric == "cosine" ? q.mm(x.t()) : -(sq.narrow(0, s, m).unsqueeze(1) + sq.unsqueeze(0) - 2 * q.mm(x.t()));
     score = score.to(torch::kFloat64);
-    for (int64_t i = 0; i < m; ++i) score[i][s + i] = -INFINITY;  // leave one out
-    auto order = std::get<1>(score.topk(kmax, 1, /*largest=*/true, /*sorted=*/true)).contiguous();
+    score.narrow(1, s, m).diagonal().fill_(-INFINITY);  // leave one out
+    auto order = std::get<1>(score.topk(kmax, 1, /*largest=*/true, /*sorted=*/true)).to(torch::kCPU).contiguous();
     auto o = order.accessor<int64_t, 2>();
     for (int64_t i = 0; i < m; ++i)
       for (int64_t r = 0; r < kmax; ++r)
@@ -54,7 +55,7 @@ std::map<int64_t, double> recall_at_k(const torch::Tensor& x_in, const torch::Te
 std::vector<double> per_class_accuracy(const torch::Tensor& pred, const torch::Tensor& labels, int64_t num_classes) {
   GPS_CHECK(pred.sizes() == labels.sizes() && pred.dim() == 1, "per_class_accuracy: pred and labels must be [N]");
   std::vector<double> correct(num_classes, 0), total(num_classes, 0);
-  auto p = pred.to(torch::kInt64).contiguous(), l = labels.to(torch::kInt64).contiguous();
+  auto p = pred.to(torch::kCPU, torch::kInt64).contiguous(), l = labels.to(torch::kCPU, torch::kInt64).contiguous();
   const auto* pp = p.data_ptr<int64_t>();
   const auto* lp = l.data_ptr<int64_t>();
   for (int64_t i = 0; i < p.numel(); ++i) {

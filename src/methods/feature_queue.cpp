@@ -1,6 +1,7 @@
 #include "gps/methods/feature_queue.h"
 
 #include "gps/core/check.h"
+#include "gps/core/precision.h"
 
 namespace gps {
 
@@ -28,8 +29,10 @@ torch::Tensor FeatureQueueImpl::nearest(const torch::Tensor& z, torch::Tensor* i
   GPS_CHECK(z.dim() == 2 && z.size(1) == rows.size(1), "feature queue: expected [B, ", rows.size(1), "], got ",
             z.sizes());
   torch::NoGradGuard no_grad;
-  auto q = rows.to(z.scalar_type());
-  auto idx = z.detach().mm(q.t()).argmax(1);
+  Float32Scope fp32;  // the support-set search in float32, also under bf16 autocast
+  const auto zf = to_float32(z.detach());
+  auto q = rows.to(zf.scalar_type());
+  auto idx = zf.mm(q.t()).argmax(1);
   if (index) *index = idx;
   return q.index_select(0, idx);
 }

@@ -1,12 +1,18 @@
 #include "gps/methods/losses.h"
 
 #include "gps/core/check.h"
+#include "gps/core/precision.h"
 
 namespace gps {
 
 namespace F = torch::nn::functional;
 
-torch::Tensor nt_xent_indexed(const torch::Tensor& z, const torch::Tensor& indexes, double temperature) {
+// Every loss computes in float32 outside autocast (train.precision=bf16 runs
+// only the network in bf16): Float32Scope, and inputs cast with to_float32.
+
+torch::Tensor nt_xent_indexed(const torch::Tensor& z_in, const torch::Tensor& indexes, double temperature) {
+  Float32Scope fp32;
+  const auto z = to_float32(z_in);
   GPS_CHECK(z.dim() == 2, "nt_xent: z must be [M, D], got ", z.sizes());
   GPS_CHECK(indexes.dim() == 1 && indexes.size(0) == z.size(0), "nt_xent: indexes must be [", z.size(0), "]");
   GPS_CHECK(temperature > 0, "nt_xent: temperature must be > 0");
@@ -49,13 +55,17 @@ torch::Tensor off_diagonal_mask(int64_t d, const torch::Device& device) {
 
 }  // namespace
 
-torch::Tensor byol_loss(const torch::Tensor& p, const torch::Tensor& z) {
+torch::Tensor byol_loss(const torch::Tensor& p_in, const torch::Tensor& z_in) {
+  Float32Scope fp32;
+  const auto p = to_float32(p_in), z = to_float32(z_in);
   check_pair("byol_loss", p, z, 1);
   auto cos = F::cosine_similarity(p, z.detach(), F::CosineSimilarityFuncOptions().dim(1));
   return 2.0 - 2.0 * cos.mean();
 }
 
-torch::Tensor nnclr_loss(const torch::Tensor& nn, const torch::Tensor& p, double temperature) {
+torch::Tensor nnclr_loss(const torch::Tensor& nn_in, const torch::Tensor& p_in, double temperature) {
+  Float32Scope fp32;
+  const auto nn = to_float32(nn_in), p = to_float32(p_in);
   check_pair("nnclr_loss", nn, p, 1);
   GPS_CHECK(temperature > 0, "nnclr_loss: temperature must be > 0");
   auto a = F::normalize(nn, F::NormalizeFuncOptions().dim(1));
@@ -65,7 +75,10 @@ torch::Tensor nnclr_loss(const torch::Tensor& nn, const torch::Tensor& p, double
   return F::cross_entropy(logits, labels);
 }
 
-BarlowTwinsLoss barlow_twins_loss(const torch::Tensor& z1, const torch::Tensor& z2, double lambda, double scale) {
+BarlowTwinsLoss barlow_twins_loss(const torch::Tensor& z1_in, const torch::Tensor& z2_in, double lambda,
+                                  double scale) {
+  Float32Scope fp32;
+  const auto z1 = to_float32(z1_in), z2 = to_float32(z2_in);
   check_pair("barlow_twins_loss", z1, z2, 2);
   constexpr double kBatchNormEps = 1e-5;  // torch.nn.BatchNorm1d default
   auto standardise = [&](const torch::Tensor& z) {
@@ -81,8 +94,10 @@ BarlowTwinsLoss barlow_twins_loss(const torch::Tensor& z1, const torch::Tensor& 
   return out;
 }
 
-VICRegLoss vicreg_loss(const torch::Tensor& z1, const torch::Tensor& z2, double sim_weight, double var_weight,
+VICRegLoss vicreg_loss(const torch::Tensor& z1_in, const torch::Tensor& z2_in, double sim_weight, double var_weight,
                        double cov_weight, double eps) {
+  Float32Scope fp32;
+  const auto z1 = to_float32(z1_in), z2 = to_float32(z2_in);
   check_pair("vicreg_loss", z1, z2, 2);
   const int64_t N = z1.size(0), D = z1.size(1);
   auto variance = [&](const torch::Tensor& z) {

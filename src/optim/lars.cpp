@@ -77,7 +77,7 @@ torch::Tensor LARS::step(LossClosure closure) {
         }
       }
       if (o.momentum() != 0) {
-        auto key = c10::guts::to_string(p.unsafeGetTensorImpl());
+        void* const key = p.unsafeGetTensorImpl();  // torch::optim keys state by the TensorImpl
         auto it = state().find(key);
         if (it == state().end()) {
           auto s = std::make_unique<LARSParamState>();

@@ -13,7 +13,7 @@ Pca fit_pca(const torch::Tensor& x, int64_t dim) {
   p.mean = xd.mean(0, true);
   auto centred = xd - p.mean;
   auto cov = centred.t().mm(centred) / double(x.size(0) - 1);
-  auto vecs = std::get<1>(torch::linalg::eigh(cov, "L")).flip({1}).narrow(1, 0, dim);  // descending
+  auto vecs = std::get<1>(torch::linalg_eigh(cov, "L")).flip({1}).narrow(1, 0, dim);  // descending
   auto idx = vecs.abs().argmax(0);
   p.components = (vecs * vecs.gather(0, idx.unsqueeze(0)).sign()).contiguous();
   return p;

@@ -37,7 +37,7 @@ torch::Tensor string_tensor(const std::string& s) {
 torch::Tensor read_tensor(torch::serialize::InputArchive& root, const char* key) {
   torch::Tensor t;  // fresh per entry: try_read cannot re-point a tensor that holds archive storage
   if (!root.try_read(key, t)) return {};
-  return t;
+  return t.to(torch::kCPU);
 }
 
 }  // namespace
@@ -60,6 +60,7 @@ void save_checkpoint(const std::string& path, torch::nn::Module& method, torch::
   root.write("probe_counts", torch::tensor({state.probe_correct, state.probe_seen}, torch::kInt64));
   root.write("config_yaml", string_tensor(state.config_yaml));
   if (state.rng_state.defined()) root.write("rng_state", state.rng_state);
+  if (state.device_rng_state.defined()) root.write("device_rng_state", state.device_rng_state);
   if (state.table.ids.defined()) {
     root.write("table_ids", state.table.ids);
     root.write("table_dists", state.table.dists);
@@ -79,8 +80,10 @@ CheckpointState load_checkpoint(const std::string& path, torch::nn::Module& meth
                                 torch::optim::Optimizer* optimizer) {
   GPS_CHECK(fs::exists(path), "checkpoint ", path, " does not exist");
   torch::serialize::InputArchive root;
+  const auto params = method.parameters();
+  const torch::Device device = params.empty() ? torch::Device(torch::kCPU) : params.front().device();
   try {
-    root.load_from(path);
+    root.load_from(path, device);
   } catch (const std::exception& e) {
     GPS_FAIL(path, ": cannot read checkpoint (truncated or corrupt file): ", e.what());
   }
@@ -96,6 +99,10 @@ CheckpointState load_checkpoint(const std::string& path, torch::nn::Module& meth
     if (optimizer) {
       torch::serialize::InputArchive o;
       GPS_CHECK(root.try_read("optimizer", o), path, ": has no optimiser state");
+      // LibTorch 2.x's load() keeps the state of parameters the file has none
+      // for (a step-0 checkpoint has no momentum yet): start from empty, so a
+      // NaN rollback does not keep the diverged momentum.
+      optimizer->state().clear();
       optimizer->load(o);
     }
   } catch (const Error&) {
@@ -115,6 +122,7 @@ CheckpointState load_checkpoint(const std::string& path, torch::nn::Module& meth
   if (auto t = read_tensor(root, "config_yaml"); t.defined())
     s.config_yaml.assign(reinterpret_cast<const char*>(t.data_ptr<uint8_t>()), t.numel());
   s.rng_state = read_tensor(root, "rng_state");
+  s.device_rng_state = read_tensor(root, "device_rng_state");
   s.table.ids = read_tensor(root, "table_ids");
   if (s.table.ids.defined()) {
     s.table.dists = read_tensor(root, "table_dists");

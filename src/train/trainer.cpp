@@ -2,6 +2,8 @@
 
 #include "gps/augment/augment.h"
 #include "gps/core/check.h"
+#include "gps/core/device.h"
+#include "gps/core/precision.h"
 #include "gps/core/rng.h"
 #include "gps/core/threads.h"
 #include "gps/data/registry.h"
@@ -12,7 +14,6 @@
 #include "gps/methods/method.h"
 #include "gps/models/export.h"
 #include "gps/neighbors/candidate_rules.h"
-#include "gps/optim/lars.h"
 #include "gps/optim/schedule.h"
 #include "gps/prior/prior.h"
 #include "gps/sampling/pair_sampler.h"
@@ -20,8 +21,8 @@
 #include "gps/train/progress.h"
 #include "gps/train/run_dir.h"
 #include "gps/train/stop_signal.h"
-
-#include <ATen/CPUGeneratorImpl.h>
+#include "gps/train/train_state.h"
+#include "gps/train/train_step.h"
 
 #include <chrono>
 #include <cmath>
@@ -29,7 +30,6 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
-#include <mutex>
 
 #include <omp.h>
 
@@ -39,48 +39,11 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// One training step's input: the pairs and their two augmented views.
-struct ViewBatch {
-  PairBatch pairs;
-  torch::Tensor x1, x2;  // [B, C, H, W] float32
-};
-
 std::string default_run_name(const Config& cfg) {
   char ts[32];
   const std::time_t now = std::time(nullptr);
   std::strftime(ts, sizeof(ts), "%Y%m%d-%H%M%S", std::localtime(&now));
   return str_cat(cfg.method.name, "-", cfg.gps ? "gps" : "plain", "-", cfg.augment.preset, "-", ts);
-}
-
-// Parameter groups as in solo-learn: weights with >= 2 dims get weight decay,
-// 1-D parameters (biases, batch-norm) none; the online classifier its own lr
-// and no decay. Frozen parameters (BYOL's EMA target) are left out.
-// optim.name = lars: LARS on every group, the classifier's weight included
-// as in solo-learn; 1-D parameters are left unscaled when
-// optim.exclude_bias_n_norm (they never get decay: optim.weight_decay covers
-// >= 2-D weights only). sgd: momentum SGD.
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(torch::nn::Module& method, torch::nn::Module* classifier,
-                                                        const OptimConfig& o, double lr, double cls_lr) {
-  std::vector<torch::Tensor> decay, no_decay;
-  for (auto& p : method.parameters())
-    if (p.requires_grad()) (p.dim() >= 2 ? decay : no_decay).push_back(p);
-  std::vector<torch::optim::OptimizerParamGroup> groups;
-  auto opts = [&](double group_lr, double wd) -> std::unique_ptr<torch::optim::OptimizerOptions> {
-    if (o.name == "lars")
-      return std::make_unique<LARSOptions>(LARSOptions(group_lr)
-                                               .momentum(o.momentum)
-                                               .weight_decay(wd)
-                                               .eta(o.eta)
-                                               .exclude_bias_n_norm(o.exclude_bias_n_norm));
-    return std::make_unique<torch::optim::SGDOptions>(
-        torch::optim::SGDOptions(group_lr).momentum(o.momentum).weight_decay(wd));
-  };
-  groups.emplace_back(decay, opts(lr, o.weight_decay));
-  groups.emplace_back(no_decay, opts(lr, 0.0));
-  if (classifier) groups.emplace_back(classifier->parameters(), opts(cls_lr, 0.0));
-  if (o.name == "lars") return std::make_unique<LARS>(std::move(groups), LARSOptions(lr));
-  GPS_CHECK(o.name == "sgd", "optim.name: unknown optimiser '", o.name, "' (expected: sgd|lars)");
-  return std::make_unique<torch::optim::SGD>(std::move(groups), torch::optim::SGDOptions(lr));
 }
 
 // Table refresh (reference `reload_freq`): rebuild the GPS table from the
@@ -117,10 +80,12 @@ PairBatch shard(const PairBatch& pb, int rank, int world) {
 namespace {
 
 bool is_training_key(const std::string& key) {
-  static const char* kFree[] = {"train.threads", "train.out_dir", "train.name", "train.log_every", "train.progress",
-                                "train.prefetch", "train.checkpoint_every_epochs", "train.checkpoint_every_steps",
-                                "train.keep_checkpoints", "train.nan_policy", "train.nan_lr_factor",
-                                "train.nan_max_rollbacks", "neighbors.cache"};
+  // train.device may change: a checkpoint loads on any device.
+  static const char* kFree[] = {"train.threads", "train.device", "train.out_dir", "train.name", "train.log_every",
+                                "train.progress", "train.prefetch", "train.checkpoint_every_epochs",
+                                "train.checkpoint_every_steps", "train.keep_checkpoints", "train.nan_policy",
+                                "train.nan_lr_factor", "train.nan_max_rollbacks", "neighbors.cache", "prior.cache",
+                                "data.cache_dir"};
   if (key.rfind("eval.", 0) == 0) return false;
   for (const char* f : kFree)
     if (key == f) return false;
@@ -134,30 +99,6 @@ bool run_finished(const std::filesystem::path& dir) {
   std::ifstream f(p);
   const auto j = nlohmann::json::parse(f, nullptr, false);
   return !j.is_discarded() && !j.value("interrupted", false);
-}
-
-torch::Tensor rng_state() {
-  auto gen = at::detail::getDefaultCPUGenerator();
-  std::lock_guard<std::mutex> lock(gen.mutex());
-  return gen.get_state();
-}
-
-void set_rng_state(const torch::Tensor& t) {
-  auto gen = at::detail::getDefaultCPUGenerator();
-  std::lock_guard<std::mutex> lock(gen.mutex());
-  gen.set_state(t);
-}
-
-// "loss = nan (nt_xent = nan, z_std = 0.03)": the loss and every component, so
-// the user sees which term diverged.
-std::string describe_nonfinite(double loss, const StepOutput& out) {
-  std::string s = str_cat("loss = ", loss);
-  std::string bad;
-  for (const auto& [k, v] : out.logs) {
-    const double x = v.item<double>();
-    if (!std::isfinite(x)) bad += str_cat(bad.empty() ? "" : ", ", k, " = ", x);
-  }
-  return bad.empty() ? s : str_cat(s, "; non-finite components: ", bad);
 }
 
 }  // namespace
@@ -196,32 +137,21 @@ std::string find_resumable_run(const Config& cfg) {
   return best;
 }
 
-TrainResult train(const Config& cfg, const std::string& command_line, const ResumeOptions& resume) {
-  namespace fs = std::filesystem;
-  cfg.validate();
-  // Several processes (dist::active_group(), see process_group.h): every rank
-  // runs this function on its share of each global batch; rank 0 alone writes
-  // the run directory and evaluates.
-  dist::Group* const group = dist::active_group();
-  const int world = group ? group->world() : 1, rank = group ? group->rank() : 0;
-  const bool lead = rank == 0;
-  GPS_CHECK(cfg.optim.batch_size % world == 0, "optim.batch_size = ", cfg.optim.batch_size,
-            " is the global batch and must divide evenly among the ", world, " processes");
-  const int threads = set_threads(int(cfg.train.threads));
-  const uint64_t seed = uint64_t(cfg.train.seed);
-  torch::manual_seed(seed);
 
-  // Data.
-  Dataset train_set = load_dataset(cfg.data, "train");
-  GPS_CHECK(!cfg.eval.enabled || train_set.has_labels(), "eval.enabled needs labels, and ", train_set.name,
-            " has none: set eval.enabled=false to train on unlabeled data (then evaluate the run elsewhere)");
-  GPS_CHECK(cfg.optim.batch_size <= train_set.size(), "optim.batch_size = ", cfg.optim.batch_size,
-            " is larger than the training set (", train_set.size(), " images); lower it or raise data.subset");
+namespace {
 
-  // Run directory: a new one, or the one being continued.
-  std::string resume_from;
-  int64_t resume_step = 0;
+// The run directory of this training: a new one, or the one being continued,
+// with the checkpoint to resume from ("" when none). Several processes:
+// rank 0 decides, the others follow.
+struct OpenedRun {
   RunDir run;
+  std::string resume_from;
+};
+
+OpenedRun open_run(const Config& cfg, const std::string& command_line, const ResumeOptions& resume, dist::Group* group) {
+  namespace fs = std::filesystem;
+  const bool lead = !group || group->lead();
+  OpenedRun o;
   if (!resume.run_dir.empty()) {
     const std::string saved_cfg = (fs::path(resume.run_dir) / "config.yaml").string();
     GPS_CHECK(fs::exists(saved_cfg), "--resume: ", resume.run_dir, " is not a run directory (no config.yaml)");
@@ -237,37 +167,178 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
       std::fprintf(stderr, "[gps] warning: continuing %s with changed keys (--force):%s\n", resume.run_dir.c_str(),
                    list.c_str());
     }
-    resume_from = latest_checkpoint(resume.run_dir);
-    if (!resume_from.empty()) {
+    o.resume_from = latest_checkpoint(resume.run_dir);
+    int64_t resume_step = 0;
+    if (!o.resume_from.empty()) {
       // Read the step first, so that metrics past it are dropped before any new record.
       torch::serialize::InputArchive probe_archive;
       torch::Tensor step_t;
       try {
-        probe_archive.load_from(resume_from);
+        probe_archive.load_from(o.resume_from, torch::Device(torch::kCPU));
       } catch (const std::exception& e) {
-        GPS_FAIL(resume_from, ": cannot read checkpoint (truncated or corrupt file): ", e.what());
+        GPS_FAIL(o.resume_from, ": cannot read checkpoint (truncated or corrupt file): ", e.what());
       }
       if (probe_archive.try_read("step", step_t)) resume_step = step_t.item<int64_t>();
     }
     if (lead) {
-      run = RunDir::open(resume.run_dir, resume_step);
-      std::fprintf(stderr, "[gps] continuing %s from %s\n", run.path().c_str(),
-                   resume_from.empty() ? "the start (no checkpoint yet)" : resume_from.c_str());
-      std::ofstream(run.file("command.txt"), std::ios::app) << command_line << "\n";
+      o.run = RunDir::open(resume.run_dir, resume_step);
+      std::fprintf(stderr, "[gps] continuing %s from %s\n", o.run.path().c_str(),
+                   o.resume_from.empty() ? "the start (no checkpoint yet)" : o.resume_from.c_str());
+      std::ofstream(o.run.file("command.txt"), std::ios::app) << command_line << "\n";
     }
   } else if (lead) {
-    run = RunDir::create(cfg.train.out_dir, cfg.train.name.empty() ? default_run_name(cfg) : cfg.train.name);
-    run.write_text("command.txt", command_line + "\n");
+    o.run = RunDir::create(cfg.train.out_dir, cfg.train.name.empty() ? default_run_name(cfg) : cfg.train.name);
+    o.run.write_text("command.txt", command_line + "\n");
   }
   if (group) {  // the other ranks follow rank 0's run directory and checkpoint
-    resume_from = group->share_string("resume_from", resume_from);
-    const std::string path = group->share_string("run_dir", run.path());
-    if (!lead) run = RunDir::follow(path);
+    o.resume_from = group->share_string("resume_from", o.resume_from);
+    const std::string path = group->share_string("run_dir", o.run.path());
+    if (!lead) o.run = RunDir::follow(path);
   }
-  run.write_text("config.yaml", cfg.to_yaml());
+  o.run.write_text("config.yaml", cfg.to_yaml());
+  return o;
+}
+
+// Batch b of an epoch: pairs and both views, made on the CPU (in pinned
+// memory when the model is on a GPU), then copied to the device without
+// waiting. Each view's random parameters are keyed by (seed, epoch, view,
+// position), so any step can be redone.
+class BatchSource {
+ public:
+  BatchSource(const PairSampler& sampler, const Augmentation& augment, const Dataset& data, uint64_t seed, bool labels,
+              int rank, int world, const torch::Device& device, bool channels_last)
+      : sampler_(sampler), augment_(augment), data_(data), seed_(seed), labels_(labels), rank_(rank), world_(world),
+        device_(device), channels_last_(channels_last) {}
+
+  // `worker`: called on the prefetch thread, which leaves the cores to the model.
+  StepBatch host(int64_t epoch, const torch::Tensor& order, int64_t b, bool worker) const {
+    if (worker) omp_set_num_threads(1);
+    StepBatch v;
+    v.pairs = sampler_.batch(epoch, order, b);
+    if (world_ > 1) v.pairs = shard(v.pairs, rank_, world_);
+    const uint64_t s1 = mix64(seed_ ^ mix64(uint64_t(epoch) * 2 + 0));
+    const uint64_t s2 = mix64(seed_ ^ mix64(uint64_t(epoch) * 2 + 1));
+    v.x1 = pin_for(augment_.apply(data_.images.index_select(0, v.pairs.anchors), v.pairs.positions, s1, 0), device_);
+    v.x2 = pin_for(augment_.apply(data_.images.index_select(0, v.pairs.positives), v.pairs.positions, s2, 1), device_);
+    if (labels_) v.labels = pin_for(data_.labels.index_select(0, v.pairs.anchors), device_);
+    return v;
+  }
+
+  StepBatch upload(StepBatch v) const {
+    v.x1 = with_memory_format(to_device(v.x1, device_), channels_last_);
+    v.x2 = with_memory_format(to_device(v.x2, device_), channels_last_);
+    if (v.labels.defined()) v.labels = to_device(v.labels, device_);
+    return v;
+  }
+
+ private:
+  const PairSampler& sampler_;
+  const Augmentation& augment_;
+  const Dataset& data_;
+  uint64_t seed_;
+  bool labels_;
+  int rank_, world_;
+  torch::Device device_;
+  bool channels_last_;
+};
+
+// What the host knows of the steps since the last settle.
+struct Settled {
+  bool finite = true;
+  int64_t first_bad_step = -1;  // this rank's first step with a non-finite loss (-1: none here)
+  double loss = 0, probe_loss = 0;
+  std::map<std::string, double> logs;
+};
+
+// Step statistics kept on the device between reads: the first step whose
+// loss was not finite, and the probe's correct predictions. settle() reads
+// them (and, with several processes, agrees on them over all ranks); it is
+// the loop's only wait for the device, at the logging cadence.
+class StepMonitor {
+ public:
+  explicit StepMonitor(const torch::Device& device)
+      : first_bad_(torch::full({}, -1, torch::TensorOptions().dtype(torch::kInt64).device(device))),
+        correct_(torch::zeros({}, torch::TensorOptions().dtype(torch::kInt64).device(device))) {}
+
+  void record(const StepStats& st, int64_t step) {
+    first_bad_ = torch::where(first_bad_.lt(0).logical_and(st.finite.logical_not()), step, first_bad_);
+    if (st.probe_correct.defined()) correct_ += st.probe_correct;
+    last_ = st;
+  }
+
+  // Adds the settled probe counts to s.probe_correct.
+  Settled settle(TrainState& s, dist::Group* group) {
+    Settled out;
+    out.first_bad_step = first_bad_.item<int64_t>();
+    const bool has_probe = last_.probe_loss.defined();
+    auto host = torch::tensor({out.first_bad_step >= 0 ? 1.0 : 0.0, double(correct_.item<int64_t>()),
+                               has_probe ? last_.probe_loss.item<double>() : 0.0},
+                              torch::kFloat64);
+    // One all-reduce makes every rank take the same branch and gives the
+    // global probe counts. The SSL loss is already the global one (the
+    // methods gather embeddings); the probe loss is per rank.
+    if (group) group->all_reduce_sum(host);
+    const int world = group ? group->world() : 1;
+    out.finite = host[0].item<double>() == 0;
+    s.probe_correct += int64_t(std::llround(host[1].item<double>()));
+    out.probe_loss = host[2].item<double>() / world;
+    if (last_.loss.defined()) out.loss = last_.loss.item<double>();
+    for (const auto& [k, v] : last_.logs) out.logs[k] = v.item<double>();
+    correct_.zero_();
+    return out;
+  }
+
+  void reset() {
+    first_bad_.fill_(-1);
+    correct_.zero_();
+  }
+
+ private:
+  torch::Tensor first_bad_, correct_;
+  StepStats last_;
+};
+
+// "loss = nan; non-finite components: nt_xent = nan": the loss and every
+// component of the settled step, so the user sees which term diverged.
+std::string describe_nonfinite(const Settled& s) {
+  std::string bad;
+  for (const auto& [k, v] : s.logs)
+    if (!std::isfinite(v)) bad += str_cat(bad.empty() ? "" : ", ", k, " = ", v);
+  const std::string loss = str_cat("loss = ", s.loss);
+  return bad.empty() ? loss : str_cat(loss, "; non-finite components: ", bad);
+}
+
+}  // namespace
+
+TrainResult train(const Config& cfg, const std::string& command_line, const ResumeOptions& resume) {
+  cfg.validate();
+  // Several processes (dist::active_group(), see process_group.h): every rank
+  // runs this function on its share of each global batch; rank 0 alone writes
+  // the run directory and evaluates.
+  dist::Group* const group = dist::active_group();
+  const int world = group ? group->world() : 1, rank = group ? group->rank() : 0;
+  const bool lead = rank == 0;
+  GPS_CHECK(cfg.optim.batch_size % world == 0, "optim.batch_size = ", cfg.optim.batch_size,
+            " is the global batch and must divide evenly among the ", world, " processes");
+  const int threads = set_threads(int(cfg.train.threads));
+  const torch::Device device = resolve_device(cfg.train.device);
+  const Precision precision = parse_precision(cfg.train.precision);
+  const uint64_t seed = uint64_t(cfg.train.seed);
+  torch::manual_seed(seed);
+
+  // Data.
+  Dataset train_set = load_dataset(cfg.data, "train");
+  GPS_CHECK(!cfg.eval.enabled || train_set.has_labels(), "eval.enabled needs labels, and ", train_set.name,
+            " has none: set eval.enabled=false to train on unlabeled data (then evaluate the run elsewhere)");
+  GPS_CHECK(cfg.optim.batch_size <= train_set.size(), "optim.batch_size = ", cfg.optim.batch_size,
+            " is larger than the training set (", train_set.size(), " images); lower it or raise data.subset");
+
+  OpenedRun opened = open_run(cfg, command_line, resume, group);
+  RunDir& run = opened.run;
   if (lead)
-    std::fprintf(stderr, "[gps] run directory %s (%d threads%s)\n", run.path().c_str(), threads,
-                 world > 1 ? str_cat(" per process, ", world, " processes").c_str() : "");
+    std::fprintf(stderr, "[gps] run directory %s (%s, %s%s, %d threads%s)\n", run.path().c_str(),
+                 device.str().c_str(), cfg.train.precision.c_str(), cfg.train.channels_last ? ", channels-last" : "",
+                 threads, world > 1 ? str_cat(" per process, ", world, " processes").c_str() : "");
 
   // Positive-pair table: the GPS neighbour table, or the self table of plain SSL.
   TrainResult result;
@@ -275,10 +346,9 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
   NeighborTable table;
   if (cfg.gps) {
     if (lead) {  // one prior, one table (and cache write); the other ranks receive it
-      const std::string cache_dir = (fs::path(cfg.train.out_dir) / "cache").string();
+      const std::string cache_dir = (std::filesystem::path(cfg.train.out_dir) / "cache").string();
       auto prior = make_prior(cfg.prior, cache_dir);
-      table = obtain_table(*prior, train_set, cfg.neighbors, cache_dir,
-                           &result.table);
+      table = obtain_table(*prior, train_set, cfg.neighbors, cache_dir, &result.table);
       std::fprintf(stderr, "[gps] neighbour table %s %s (%.1fs): %s\n", result.table.reused ? "reused" : "built",
                    result.table.dir.c_str(), result.table.seconds, result.table.fingerprint.c_str());
     }
@@ -290,75 +360,40 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
   PairSampler sampler(std::move(table), cfg.optim.batch_size, seed);
   auto augment = make_augmentation(cfg.augment, train_set.mean, train_set.std);
 
-  // Model, online probe, optimiser.
-  Method method = make_method(cfg.method, cfg.model, train_set.channels());
+  // Model, online probe, optimiser: the training state.
+  const bool probe = cfg.train.online_probe && train_set.has_labels();
+  TrainState state = make_train_state(cfg, train_set.channels(), probe ? train_set.num_classes : 0, device);
   if (!cfg.model.init_from.empty()) {
-    auto backbone = method->backbone();
+    auto backbone = state.method->backbone();
     const std::string note =
         load_backbone_state(backbone, load_npz(cfg.model.init_from), "model.init_from: " + cfg.model.init_from);
-    method->on_backbone_loaded();
+    state.method->on_backbone_loaded();
     std::fprintf(stderr, "[gps] %s\n", note.c_str());
   }
-  const bool probe = cfg.train.online_probe && train_set.has_labels();
-  torch::nn::Linear classifier{nullptr};
-  if (probe) classifier = torch::nn::Linear(method->backbone()->feature_dim(), train_set.num_classes);
-  torch::nn::Module* classifier_ptr = probe ? classifier.ptr().get() : nullptr;
-  std::vector<torch::Tensor> trainable = method->parameters();  // gradients averaged over ranks
-  if (probe) {
-    const auto c = classifier->parameters();
-    trainable.insert(trainable.end(), c.begin(), c.end());
-  }
   if (group) {  // the same seed gives the same weights; broadcasting makes sure
-    group->broadcast_module(*method);
-    if (probe) group->broadcast_module(*classifier);
+    group->broadcast_module(*state.method);
+    if (probe) group->broadcast_module(*state.classifier);
   }
-  const double scale = cfg.optim.scale_lr ? double(cfg.optim.batch_size) / 256.0 : 1.0;
-  const double lr = cfg.optim.lr * scale, cls_lr = cfg.optim.classifier_lr * scale;
-  auto optimizer_ptr = make_optimizer(*method, classifier_ptr, cfg.optim, lr, cls_lr);
-  torch::optim::Optimizer& optimizer = *optimizer_ptr;
 
   const int64_t steps_per_epoch = sampler.batches_per_epoch();
   const int64_t total_steps = steps_per_epoch * cfg.optim.epochs;
   const int64_t warmup_steps = int64_t(std::llround(cfg.optim.warmup_epochs * steps_per_epoch));
   const int64_t B = cfg.optim.batch_size;
+  const double lr = cfg.optim.lr * (cfg.optim.scale_lr ? double(B) / 256.0 : 1.0);
 
-  // Everything that changes as training goes, and is checkpointed.
-  int64_t step = 0;
-  double lr_scale = 1.0;
-  int64_t rollbacks = 0, rollbacks_in_a_row = 0;
-  int64_t probe_correct = 0, probe_seen = 0;
-  bool table_refreshed = false;
-  auto snapshot = [&]() {
-    CheckpointState s;
-    s.step = step;
-    s.epoch = step / steps_per_epoch;
-    s.config_yaml = cfg.to_yaml();
-    s.lr_scale = lr_scale;
-    s.rollbacks = rollbacks;
-    s.probe_correct = probe_correct;
-    s.probe_seen = probe_seen;
-    s.rng_state = rng_state();
-    if (table_refreshed) s.table = sampler.table();
-    return s;
-  };
-  // Resume takes everything from the checkpoint; a NaN rollback keeps its own
-  // lr scale and rollback count.
-  auto restore = [&](const std::string& path, bool rollback) {
-    CheckpointState s = load_checkpoint(path, *method, classifier_ptr, &optimizer);
-    step = s.step;
-    if (!rollback) lr_scale = s.lr_scale, rollbacks = s.rollbacks;
-    probe_correct = s.probe_correct;
-    probe_seen = s.probe_seen;
-    if (s.rng_state.defined()) set_rng_state(s.rng_state);
-    if (s.table.ids.defined()) {
-      s.table.validate(train_set.size(), path);
-      sampler.set_table(std::move(s.table));
+  bool table_refreshed = false;  // then checkpoints carry the sampler's table
+  auto snap = [&] { return snapshot(state, cfg, steps_per_epoch, table_refreshed ? &sampler.table() : nullptr); };
+  auto restore_from = [&](const std::string& path, bool rollback) {
+    CheckpointState c = restore(state, path, rollback);
+    if (c.table.ids.defined()) {
+      c.table.validate(train_set.size(), path);
+      sampler.set_table(std::move(c.table));
       table_refreshed = true;
     }
   };
-  if (!resume_from.empty()) {
-    restore(resume_from, false);
-    run.log_metrics({{"event", "resume"}, {"step", step}, {"checkpoint", resume_from}});
+  if (!opened.resume_from.empty()) {
+    restore_from(opened.resume_from, false);
+    run.log_metrics({{"event", "resume"}, {"step", state.step}, {"checkpoint", opened.resume_from}});
   }
   auto checkpoint_due = [&](int64_t done) {  // after `done` steps
     if (done >= total_steps) return false;   // the final checkpoint.pt follows
@@ -368,38 +403,28 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
   };
   // Rollback needs a checkpoint to go back to: the initial state.
   if (lead && cfg.train.nan_policy == "rollback" && latest_checkpoint(run.path()).empty())
-    save_run_checkpoint(run.path(), cfg.train.keep_checkpoints, *method, classifier_ptr, optimizer, snapshot());
+    save_state(state, snap(), run.path(), cfg.train.keep_checkpoints);
 
-  // Batch b of an epoch: pairs and both views. Each view's random parameters
-  // are keyed by (seed, epoch, view, position), so any step can be redone.
-  auto make_batch = [&](int64_t epoch, torch::Tensor order, int64_t b, bool worker) {
-    if (worker) omp_set_num_threads(1);  // worker thread only: leave the cores to the model
-    ViewBatch v;
-    v.pairs = sampler.batch(epoch, order, b);
-    if (world > 1) v.pairs = shard(v.pairs, rank, world);
-    const uint64_t s1 = mix64(seed ^ mix64(uint64_t(epoch) * 2 + 0));
-    const uint64_t s2 = mix64(seed ^ mix64(uint64_t(epoch) * 2 + 1));
-    v.x1 = augment->apply(train_set.images.index_select(0, v.pairs.anchors), v.pairs.positions, s1, 0);
-    v.x2 = augment->apply(train_set.images.index_select(0, v.pairs.positives), v.pairs.positions, s2, 1);
-    return v;
-  };
-
+  BatchSource batches(sampler, *augment, train_set, seed, probe, rank, world, device, cfg.train.channels_last);
+  StepMonitor monitor(device);
   Progress progress(str_cat(cfg.method.name, cfg.gps ? "+gps" : ""), total_steps, cfg.train.progress && lead);
-  progress.rebase(step);
+  progress.rebase(state.step);
   PeriodicKnn periodic_knn(cfg.data, cfg.eval);  // eval.knn_every
   auto t_start = Clock::now();
-  int64_t timed_from = step;
-  double last_loss = 0;
+  int64_t timed_from = state.step;
+  int64_t rollbacks_in_a_row = 0;
+  Settled settled;
+  std::string shown;  // the progress line's values, from the last settle
   int64_t cur_epoch = -1;
   torch::Tensor order;
-  std::future<ViewBatch> next;  // batch b+1, prepared on a worker thread while step b computes (train.prefetch)
-  method->train();
-  while (step < total_steps) {
-    const int64_t epoch = step / steps_per_epoch, b = step % steps_per_epoch;
+  std::future<StepBatch> next;  // batch b+1, prepared on a worker thread while step b computes (train.prefetch)
+  state.method->train();
+  while (state.step < total_steps) {
+    const int64_t step = state.step, epoch = step / steps_per_epoch, b = step % steps_per_epoch;
     if (epoch != cur_epoch) {
       const int64_t R = cfg.neighbors.refresh_every;
       if (b == 0 && cfg.gps && R > 0 && epoch > 0 && epoch % R == 0) {
-        if (lead) refresh_table(cfg, *method, train_set, sampler, run, epoch);
+        if (lead) refresh_table(cfg, *state.method, train_set, sampler, run, epoch);
         if (group) {  // rank 0's table everywhere, as at the start
           NeighborTable t = sampler.table();
           group->broadcast_table(t);
@@ -407,115 +432,104 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
         }
         table_refreshed = true;
       }
-      if (b == 0) probe_correct = probe_seen = 0;
+      if (b == 0) state.probe_correct = state.probe_seen = 0;
       order = sampler.epoch_order(epoch);
       cur_epoch = epoch;
     }
-    ViewBatch views = next.valid() ? next.get() : make_batch(epoch, order, b, false);
+    StepBatch batch = batches.upload(next.valid() ? next.get() : batches.host(epoch, order, b, false));
     if (cfg.train.prefetch && b + 1 < steps_per_epoch)
-      next = std::async(std::launch::async, make_batch, epoch, order, b + 1, true);
-    const PairBatch& pb = views.pairs;
+      next = std::async(std::launch::async, [&batches, epoch, order, b] { return batches.host(epoch, order, b + 1, true); });
 
-    const double step_lr = lr_scale * warmup_cosine(step, total_steps, warmup_steps, lr, cfg.optim.warmup_start_lr,
-                                                    cfg.optim.min_lr);
-    auto& groups = optimizer.param_groups();
-    for (size_t g = 0; g < 2; ++g) groups[g].options().set_lr(step_lr);  // the classifier keeps its lr
+    StepOptions opt;
+    opt.precision = precision;
+    opt.lr = state.lr_scale * warmup_cosine(step, total_steps, warmup_steps, lr, cfg.optim.warmup_start_lr,
+                                            cfg.optim.min_lr);
+    opt.progress_after = double(step + 1) / double(total_steps);
+    opt.group = group;
+    monitor.record(train_step(state, batch, opt), step);
+    if (probe) state.probe_seen += B;
 
-    StepOutput out = method->training_step(views.x1, views.x2);
-    torch::Tensor loss = out.loss;
-    torch::Tensor probe_loss;
-    double probe_loss_value = 0;
-    int64_t correct = 0;
-    if (probe) {
-      auto y = train_set.labels.index_select(0, pb.anchors);
-      auto logits = classifier(out.features1.detach());
-      probe_loss = torch::nn::functional::cross_entropy(logits, y);
-      loss = loss + probe_loss;
-      correct = logits.argmax(1).eq(y).sum().item<int64_t>();
-      probe_loss_value = probe_loss.item<double>();
+    bool stop = stop_requested();
+    if (group) {  // several processes: a stop request seen by any rank, agreed every step
+      auto flag = torch::tensor({stop ? 1.0 : 0.0}, torch::kFloat64);
+      group->all_reduce_sum(flag);
+      stop = flag.item<double>() > 0;
     }
-    // NaN / Inf guard, before the update touches the weights.
-    last_loss = out.loss.item<double>();
-    bool finite = std::isfinite(last_loss) && (!probe || std::isfinite(probe_loss_value));
-    bool stop = false;  // several processes: a stop request seen by any rank, agreed before the update
-    if (group) {
-      // One all-reduce makes every rank take the same branches (NaN guard,
-      // stop) and gives the global probe counts. The SSL loss is already the
-      // global one (the methods gather embeddings); the probe loss is per rank.
-      auto agree = torch::tensor({finite ? 0.0 : 1.0, stop_requested() ? 1.0 : 0.0, double(correct), probe_loss_value},
-                                 torch::kFloat64);
-      group->all_reduce_sum(agree);
-      finite = agree[0].item<double>() == 0;
-      stop = agree[1].item<double>() > 0;
-      correct = int64_t(std::llround(agree[2].item<double>()));
-      probe_loss_value = agree[3].item<double>() / world;
+    const int64_t done = state.step;
+    const double elapsed = std::chrono::duration<double>(Clock::now() - t_start).count();
+    const double ips = double((done - timed_from) * B) / std::max(elapsed, 1e-9);
+    const bool log_due = done % cfg.train.log_every == 0 || done == total_steps;
+    if (!(log_due || checkpoint_due(done) || done % steps_per_epoch == 0 || stop)) {
+      progress.update(done, epoch, ips, shown);
+      continue;
     }
-    if (!finite) {
-      const std::string what = str_cat("non-finite loss at step ", step, " (epoch ", epoch, "): ",
-                                       describe_nonfinite(last_loss, out));
+
+    // Settle: the loop's one wait for the device. A non-finite loss is caught
+    // here, before any checkpoint, table refresh or evaluation sees its weights.
+    settled = monitor.settle(state, group);
+    if (!settled.finite) {
+      const std::string what =
+          settled.first_bad_step >= 0
+              ? str_cat("non-finite loss at step ", settled.first_bad_step, " (epoch ",
+                        settled.first_bad_step / steps_per_epoch, "); at step ", done - 1, ": ",
+                        describe_nonfinite(settled))
+              : str_cat("non-finite loss by step ", done - 1, " on another process");
       // Back to the newest checkpoint; when the run diverges again before the
       // next checkpoint, that checkpoint may already hold damaged weights, so
       // each further rollback in a row goes one checkpoint older.
       const auto saved = list_run_checkpoints(run.path());
       const std::string back =
           saved.empty() ? "" : saved[size_t(std::max<int64_t>(0, int64_t(saved.size()) - 1 - rollbacks_in_a_row))];
-      if (cfg.train.nan_policy == "rollback" && rollbacks < cfg.train.nan_max_rollbacks && !back.empty()) {
+      if (cfg.train.nan_policy == "rollback" && state.rollbacks < cfg.train.nan_max_rollbacks && !back.empty()) {
         if (next.valid()) next.wait();
         next = {};
-        restore(back, true);
-        ++rollbacks;
+        restore_from(back, true);
+        monitor.reset();
+        ++state.rollbacks;
         ++rollbacks_in_a_row;
-        lr_scale *= cfg.train.nan_lr_factor;
+        state.lr_scale *= cfg.train.nan_lr_factor;
         std::fprintf(stderr, "\n[gps] %s; rolled back to %s (step %lld) with lr x %g (rollback %lld of %lld)\n",
-                     what.c_str(), back.c_str(), static_cast<long long>(step), lr_scale,
-                     static_cast<long long>(rollbacks), static_cast<long long>(cfg.train.nan_max_rollbacks));
-        run.log_metrics({{"event", "nan_rollback"}, {"detail", what}, {"to_step", step}, {"lr_scale", lr_scale}});
+                     what.c_str(), back.c_str(), static_cast<long long>(state.step), state.lr_scale,
+                     static_cast<long long>(state.rollbacks), static_cast<long long>(cfg.train.nan_max_rollbacks));
+        run.log_metrics(
+            {{"event", "nan_rollback"}, {"detail", what}, {"to_step", state.step}, {"lr_scale", state.lr_scale}});
         cur_epoch = -1;
-        progress.rebase(step);
+        progress.rebase(state.step);
         t_start = Clock::now();
-        timed_from = step;
+        timed_from = state.step;
         continue;
       }
       run.log_metrics({{"event", "nan_stop"}, {"detail", what}});
-      GPS_FAIL(what, "\n---> HINT: lower optim.lr", cfg.train.nan_policy == "rollback"
-                                                        ? " (rollbacks exhausted: train.nan_max_rollbacks)"
-                                                        : ", or set train.nan_policy=rollback to retry from the last checkpoint with a lower lr");
+      GPS_FAIL(what, "\n---> HINT: lower optim.lr",
+               cfg.train.nan_policy == "rollback"
+                   ? " (rollbacks exhausted: train.nan_max_rollbacks)"
+                   : ", or set train.nan_policy=rollback to retry from the last checkpoint with a lower lr");
     }
-    optimizer.zero_grad();
-    loss.backward();
-    if (group) group->average_gradients(trainable);  // before the optimiser (LARS trust ratios) reads them
-    optimizer.step();
-    method->after_step(double(step + 1) / double(total_steps));
-    if (probe) probe_correct += correct, probe_seen += B;
-    ++step;
 
-    const double elapsed = std::chrono::duration<double>(Clock::now() - t_start).count();
-    const double ips = double((step - timed_from) * B) / std::max(elapsed, 1e-9);
-    if (step % cfg.train.log_every == 0 || step == total_steps) {
-      nlohmann::json rec = {{"step", step}, {"epoch", epoch}, {"lr", step_lr}, {"loss", last_loss},
+    const double probe_acc = 100.0 * double(state.probe_correct) / double(std::max<int64_t>(1, state.probe_seen));
+    if (log_due) {
+      nlohmann::json rec = {{"step", done}, {"epoch", epoch}, {"lr", opt.lr}, {"loss", settled.loss},
                             {"images_per_s", ips}, {"elapsed_s", elapsed}};
-      for (auto& [k, v] : out.logs) rec[k] = v.item<double>();
-      if (probe) {
-        rec["probe_loss"] = probe_loss_value;
-        rec["probe_acc"] = 100.0 * double(probe_correct) / double(std::max<int64_t>(1, probe_seen));
-      }
+      for (const auto& [k, v] : settled.logs) rec[k] = v;
+      if (probe) rec["probe_loss"] = settled.probe_loss, rec["probe_acc"] = probe_acc;
       run.log_metrics(rec);
     }
-    if (lead && periodic_knn.due(step, steps_per_epoch)) {
+    if (lead && periodic_knn.due(done, steps_per_epoch)) {
       // Eval mode, no gradients, no random draws: training and resume stay bit-identical.
-      auto rec = periodic_knn.run(method->backbone(), train_set, step, steps_per_epoch);
+      auto rec = periodic_knn.run(state.method->backbone(), train_set, done, steps_per_epoch);
       run.log_metrics(rec);
       t_start += std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(rec["seconds"].get<double>()));
     }
     char values[128];
-    std::snprintf(values, sizeof(values), "loss %.4f lr %.4f%s", last_loss, step_lr,
-                  probe ? str_cat(" probe ", int(100.0 * probe_correct / std::max<int64_t>(1, probe_seen)), "%").c_str() : "");
-    progress.update(step, epoch, ips, values);
-    if (checkpoint_due(step)) {
+    std::snprintf(values, sizeof(values), "loss %.4f lr %.4f%s", settled.loss, opt.lr,
+                  probe ? str_cat(" probe ", int(probe_acc), "%").c_str() : "");
+    shown = values;
+    progress.update(done, epoch, ips, shown);
+    if (checkpoint_due(done)) {
       rollbacks_in_a_row = 0;
-      if (lead) save_run_checkpoint(run.path(), cfg.train.keep_checkpoints, *method, classifier_ptr, optimizer, snapshot());
+      if (lead) save_state(state, snap(), run.path(), cfg.train.keep_checkpoints);
     }
-    if ((group ? stop : stop_requested()) && step < total_steps) {
+    if (stop && done < total_steps) {
       result.interrupted = true;
       break;
     }
@@ -524,31 +538,35 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
   progress.finish();
   if (result.interrupted && lead)
     std::fprintf(stderr, "[gps] stop requested: finished step %lld, writing the checkpoint and summary to %s\n",
-                 static_cast<long long>(step), run.path().c_str());
+                 static_cast<long long>(state.step), run.path().c_str());
   result.train_seconds = std::chrono::duration<double>(Clock::now() - t_start).count();
-  result.steps = step;
-  result.images_per_second = double((step - timed_from) * B) / std::max(result.train_seconds, 1e-9);
-  result.final_loss = last_loss;
-  if (probe) result.online_probe_top1 = 100.0 * double(probe_correct) / double(std::max<int64_t>(1, probe_seen));
+  result.steps = state.step;
+  result.images_per_second = double((state.step - timed_from) * B) / std::max(result.train_seconds, 1e-9);
+  result.final_loss = settled.loss;
+  if (probe)
+    result.online_probe_top1 = 100.0 * double(state.probe_correct) / double(std::max<int64_t>(1, state.probe_seen));
   result.run_dir = run.path();
 
   // The final (or interrupted) state: checkpoint.pt, and LATEST points at it.
   if (lead) {
-    save_checkpoint(run.file("checkpoint.pt"), *method, classifier_ptr, optimizer, snapshot());
+    save_state(state, snap(), run.path(), cfg.train.keep_checkpoints, run.file("checkpoint.pt"));
     set_latest(run.path(), "checkpoint.pt");
   }
 
   if (cfg.eval.enabled && !result.interrupted && lead) {
     GPS_CHECK(train_set.has_labels(), "eval.enabled needs labels on the train split; set eval.enabled=false");
     Dataset test_set = load_dataset(cfg.data, "test");
-    auto backbone = method->backbone();
-    auto train_x = extract_features(backbone, train_set);
-    auto test_x = extract_features(backbone, test_set);
+    auto backbone = state.method->backbone();
+    auto train_x = extract_features(backbone, train_set, 512, device);  // the probes run on the device too
+    auto test_x = extract_features(backbone, test_set, 512, device);
     result.eval = evaluate_features(train_x, train_set, test_x, test_set, cfg.eval, seed);
   }
 
   nlohmann::json summary = {{"method", cfg.method.name},
                             {"gps", cfg.gps},
+                            {"device", device.str()},
+                            {"precision", cfg.train.precision},
+                            {"channels_last", cfg.train.channels_last},
                             {"steps", result.steps},
                             {"interrupted", result.interrupted},
                             {"train_seconds", result.train_seconds},

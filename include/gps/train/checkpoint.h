@@ -30,6 +30,7 @@ struct CheckpointState {
   int64_t probe_correct = 0;    // online-probe counters of the current epoch
   int64_t probe_seen = 0;
   torch::Tensor rng_state;      // torch's default CPU generator (undefined: not saved)
+  torch::Tensor device_rng_state;  // a CUDA run's device generator (undefined: a CPU run)
   NeighborTable table;          // the sampler's table when it was refreshed (ids undefined: none)
 };
 
@@ -39,6 +40,8 @@ void save_checkpoint(const std::string& path, torch::nn::Module& method, torch::
 
 // Restores everything save_checkpoint wrote into modules and optimiser of the
 // same architecture (classifier and optimizer may be null: weights only).
+// Tensors are loaded onto the device `method` lives on, whichever device
+// wrote the file; the returned table and RNG states are CPU tensors.
 // Throws gps::Error naming the file when it is missing, corrupt or does not
 // match (different model settings).
 CheckpointState load_checkpoint(const std::string& path, torch::nn::Module& method, torch::nn::Module* classifier,

@@ -1,0 +1,60 @@
+// Mixed precision and memory format (train.precision, train.channels_last).
+//
+// bf16 is autocast: inside an AutocastScope, convolutions and matmuls run in
+// bfloat16, while autocast's own float32 list (softmax, log-softmax, norms)
+// stays in float32. The losses leave autocast themselves (Float32Scope) and
+// compute in float32, so only the network's forward runs in bf16; weights,
+// gradients and optimiser state stay float32.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+
+namespace gps {
+
+enum class Precision { fp32, bf16 };
+
+// "fp32" | "bf16"; throws gps::Error naming `key` for anything else.
+Precision parse_precision(const std::string& name, const std::string& key = "train.precision");
+
+// Autocast to bf16 on `device`'s type for the scope's lifetime (nothing for
+// fp32); the previous autocast state is restored on exit.
+class AutocastScope {
+ public:
+  AutocastScope(const torch::Device& device, Precision precision);
+  ~AutocastScope();
+  AutocastScope(const AutocastScope&) = delete;
+  AutocastScope& operator=(const AutocastScope&) = delete;
+
+ private:
+  bool active_ = false;
+  bool was_enabled_ = false;
+  at::DeviceType type_ = at::kCPU;
+  at::ScalarType was_dtype_ = at::kBFloat16;
+};
+
+// Turns autocast off for the scope's lifetime on every device type (CPU and
+// CUDA), restoring it on exit: the losses' float32 region.
+class Float32Scope {
+ public:
+  Float32Scope();
+  ~Float32Scope();
+  Float32Scope(const Float32Scope&) = delete;
+  Float32Scope& operator=(const Float32Scope&) = delete;
+
+ private:
+  bool cpu_ = false, cuda_ = false;
+};
+
+// `t` as float32 (a no-op for float32 and float64 tensors).
+torch::Tensor to_float32(const torch::Tensor& t);
+
+// Converts every 4-D parameter and buffer of `module` to channels-last in
+// place (TensorImpl identity kept, so optimiser state stays attached).
+void to_channels_last(torch::nn::Module& module);
+
+// `x` [B, C, H, W] in channels-last when `on`, else contiguous NCHW.
+torch::Tensor with_memory_format(const torch::Tensor& x, bool channels_last);
+
+}  // namespace gps

@@ -1,0 +1,61 @@
+#include "gps/core/device.h"
+
+#include "gps/core/check.h"
+
+#include <ATen/Context.h>
+
+#include <mutex>
+
+namespace gps {
+
+torch::Device resolve_device(const std::string& spec, const std::string& key) {
+  if (spec == "cpu") return torch::kCPU;
+  const int64_t visible = torch::cuda::is_available() ? int64_t(torch::cuda::device_count()) : 0;
+  if (spec == "auto") return visible > 0 ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+  GPS_CHECK(spec == "cuda" || spec.rfind("cuda:", 0) == 0, key, ": expected auto, cpu, cuda or cuda:N, got '", spec,
+            "'");
+  GPS_CHECK(visible > 0, key, "=", spec, ", but no CUDA device is visible to this process",
+            "\n---> HINT: use ", key, "=cpu (or auto), or check the driver and CUDA_VISIBLE_DEVICES");
+  int64_t index = 0;
+  if (spec.size() > 5) {
+    try {
+      index = std::stoll(spec.substr(5));
+    } catch (const std::exception&) {
+      GPS_FAIL(key, ": '", spec, "' is not cuda:N with a device number N");
+    }
+  }
+  GPS_CHECK(index >= 0 && index < visible, key, "=", spec, ", but only ", visible, " CUDA device",
+            visible == 1 ? " is" : "s are", " visible (cuda:0", visible > 1 ? str_cat("..cuda:", visible - 1) : "", ")");
+  return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
+}
+
+namespace {
+
+at::Generator default_generator(const torch::Device& device) {
+  if (device.is_cpu()) return at::globalContext().defaultGenerator(torch::Device(torch::kCPU));
+  return at::globalContext().defaultGenerator(torch::Device(device.type(), device.has_index() ? device.index() : 0));
+}
+
+}  // namespace
+
+torch::Tensor generator_state(const torch::Device& device) {
+  auto gen = default_generator(device);
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  return gen.get_state();
+}
+
+void set_generator_state(const torch::Device& device, const torch::Tensor& state) {
+  auto gen = default_generator(device);
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_state(state);
+}
+
+torch::Tensor to_device(const torch::Tensor& x, const torch::Device& device) {
+  return x.to(device, /*non_blocking=*/x.is_pinned());
+}
+
+torch::Tensor pin_for(const torch::Tensor& x, const torch::Device& device) {
+  return device.is_cuda() ? x.pin_memory() : x;
+}
+
+}  // namespace gps

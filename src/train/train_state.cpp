@@ -1,0 +1,118 @@
+#include "gps/train/train_state.h"
+
+#include "gps/core/check.h"
+#include "gps/core/device.h"
+#include "gps/core/precision.h"
+#include "gps/optim/lars.h"
+
+namespace gps {
+
+namespace {
+
+// Parameter groups as in solo-learn: weights with >= 2 dims get weight decay,
+// 1-D parameters (biases, batch-norm) none; the online classifier its own lr
+// and no decay. Frozen parameters (BYOL's EMA target) are left out.
+// optim.name = lars: LARS on every group, the classifier's weight included
+// as in solo-learn; 1-D parameters are left unscaled when
+// optim.exclude_bias_n_norm (they never get decay: optim.weight_decay covers
+// >= 2-D weights only). sgd: momentum SGD.
+void make_optimizer(TrainState& s, const OptimConfig& o, double lr, double cls_lr) {
+  std::vector<torch::Tensor> decay, no_decay;
+  for (auto& p : s.method->parameters())
+    if (p.requires_grad()) (p.dim() >= 2 ? decay : no_decay).push_back(p);
+  auto opts = [&](double group_lr, double wd) -> std::unique_ptr<torch::optim::OptimizerOptions> {
+    if (o.name == "lars")
+      return std::make_unique<LARSOptions>(LARSOptions(group_lr)
+                                               .momentum(o.momentum)
+                                               .weight_decay(wd)
+                                               .eta(o.eta)
+                                               .exclude_bias_n_norm(o.exclude_bias_n_norm));
+    return std::make_unique<torch::optim::SGDOptions>(
+        torch::optim::SGDOptions(group_lr).momentum(o.momentum).weight_decay(wd));
+  };
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(decay, opts(lr, o.weight_decay));
+  groups.emplace_back(no_decay, opts(lr, 0.0));
+  s.group_names = {"weights", "norms_biases"};
+  if (s.has_probe()) {
+    groups.emplace_back(s.classifier->parameters(), opts(cls_lr, 0.0));
+    s.group_names.push_back("classifier");
+  }
+  if (o.name == "lars") {
+    s.optimizer = std::make_unique<LARS>(std::move(groups), LARSOptions(lr));
+  } else {
+    GPS_CHECK(o.name == "sgd", "optim.name: unknown optimiser '", o.name, "' (expected: sgd|lars)");
+    s.optimizer = std::make_unique<torch::optim::SGD>(std::move(groups), torch::optim::SGDOptions(lr));
+  }
+}
+
+}  // namespace
+
+std::vector<torch::Tensor> TrainState::trainable() const {
+  std::vector<torch::Tensor> out = method->parameters();
+  if (has_probe())
+    for (auto& p : classifier->parameters()) out.push_back(p);
+  return out;
+}
+
+void TrainState::set_schedule_lr(double lr) {
+  auto& groups = optimizer->param_groups();
+  GPS_CHECK(groups.size() == group_names.size(), "optimiser has ", groups.size(), " parameter groups, names for ",
+            group_names.size());
+  for (size_t g = 0; g < groups.size(); ++g)
+    if (group_names[g] != "classifier") groups[g].options().set_lr(lr);
+}
+
+TrainState make_train_state(const Config& cfg, int64_t in_channels, int64_t num_classes, const torch::Device& device) {
+  TrainState s;
+  s.device = device;
+  s.channels_last = cfg.train.channels_last;
+  s.method = make_method(cfg.method, cfg.model, in_channels);  // drawn on the CPU: one init for every device
+  if (num_classes > 0) s.classifier = torch::nn::Linear(s.method->backbone()->feature_dim(), num_classes);
+  s.method->to(device);
+  if (s.has_probe()) s.classifier->to(device);
+  if (s.channels_last) to_channels_last(*s.method);
+  const double scale = cfg.optim.scale_lr ? double(cfg.optim.batch_size) / 256.0 : 1.0;
+  make_optimizer(s, cfg.optim, cfg.optim.lr * scale, cfg.optim.classifier_lr * scale);
+  return s;
+}
+
+CheckpointState snapshot(const TrainState& s, const Config& cfg, int64_t steps_per_epoch,
+                         const NeighborTable* refreshed) {
+  CheckpointState c;
+  c.step = s.step;
+  c.epoch = s.step / steps_per_epoch;
+  c.config_yaml = cfg.to_yaml();
+  c.lr_scale = s.lr_scale;
+  c.rollbacks = s.rollbacks;
+  c.probe_correct = s.probe_correct;
+  c.probe_seen = s.probe_seen;
+  c.rng_state = generator_state(torch::kCPU);
+  if (s.device.is_cuda()) c.device_rng_state = generator_state(s.device);
+  if (refreshed) c.table = *refreshed;
+  return c;
+}
+
+CheckpointState restore(TrainState& s, const std::string& path, bool rollback) {
+  CheckpointState c = load_checkpoint(path, *s.method, s.classifier_module(), s.optimizer.get());
+  // Loading replaces the weights' storage with the file's (NCHW) layout.
+  if (s.channels_last) to_channels_last(*s.method);
+  s.step = c.step;
+  if (!rollback) s.lr_scale = c.lr_scale, s.rollbacks = c.rollbacks;
+  s.probe_correct = c.probe_correct;
+  s.probe_seen = c.probe_seen;
+  if (c.rng_state.defined()) set_generator_state(torch::kCPU, c.rng_state);
+  // A CUDA run's generator continues on CUDA; on another device it has no meaning.
+  if (c.device_rng_state.defined() && s.device.is_cuda()) set_generator_state(s.device, c.device_rng_state);
+  return c;
+}
+
+void save_state(const TrainState& s, const CheckpointState& snap, const std::string& run_dir, int64_t keep,
+                const std::string& path) {
+  if (path.empty())
+    save_run_checkpoint(run_dir, keep, *s.method, s.classifier_module(), *s.optimizer, snap);
+  else
+    save_checkpoint(path, *s.method, s.classifier_module(), *s.optimizer, snap);
+}
+
+}  // namespace gps
