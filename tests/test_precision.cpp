@@ -97,6 +97,7 @@ TEST(Precision, AutocastScopeRunsMatmulsInBf16AndRestores) {
     EXPECT_EQ(a.mm(b).scalar_type(), torch::kFloat32);
   }
   EXPECT_EQ(parse_precision("bf16"), Precision::bf16);
+  EXPECT_EQ(parse_precision("auto", cpu), native_bf16(cpu) ? Precision::bf16 : Precision::fp32);
   EXPECT_THROW(parse_precision("fp8"), Error);
 }
 

@@ -261,8 +261,9 @@ const std::vector<Field>& fields() {
       int_field("train.threads", REF(int64_t, train.threads), 0, 1024, "CPU threads (0 = all cores)"),
       str_field("train.device", REF(std::string, train.device), {},
                 "where the model trains: auto (CUDA when present, else cpu) | cpu | cuda | cuda:N"),
-      str_field("train.precision", REF(std::string, train.precision), {"fp32", "bf16"},
-                "bf16: autocast (convolutions and matmuls in bfloat16; losses, normalisations, softmax in float32)"),
+      str_field("train.precision", REF(std::string, train.precision), {"fp32", "bf16", "auto"},
+                "bf16: autocast (convolutions and matmuls in bfloat16; losses, normalisations, softmax in float32); "
+                "auto: bf16 where the device runs it natively (AMX / AVX512-BF16 CPU, GPU of compute capability >= 8.0)"),
       bool_field("train.channels_last", REF(bool, train.channels_last),
                  "channels-last (NHWC) weights and views; pays off in bf16 for wide networks"),
       str_field("train.out_dir", REF(std::string, train.out_dir), {}, "parent folder of run directories"),

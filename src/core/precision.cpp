@@ -1,16 +1,30 @@
 #include "gps/core/precision.h"
 
 #include "gps/core/check.h"
+#include "gps/core/env_info.h"
 
 #include <ATen/autocast_mode.h>
 
 namespace gps {
 
-Precision parse_precision(const std::string& name, const std::string& key) {
+bool native_bf16(const torch::Device& device) {
+  const auto env = environment_info();
+  if (device.is_cpu()) return env["cpu"]["flags"]["amx_bf16"].get<bool>() || env["cpu"]["flags"]["avx512_bf16"].get<bool>();
+  if (!device.is_cuda()) return false;
+  const int64_t index = device.has_index() ? device.index() : 0;
+  for (const auto& d : env["cuda"]["devices"])
+    if (d["index"].get<int64_t>() == index) return std::stod(d["compute_capability"].get<std::string>()) >= 8.0;
+  return false;
+}
+
+Precision parse_precision(const std::string& name, const torch::Device& device, const std::string& key) {
   if (name == "fp32") return Precision::fp32;
   if (name == "bf16") return Precision::bf16;
-  GPS_FAIL(key, ": expected fp32 or bf16, got '", name, "'");
+  if (name == "auto") return native_bf16(device) ? Precision::bf16 : Precision::fp32;
+  GPS_FAIL(key, ": expected fp32, bf16 or auto, got '", name, "'");
 }
+
+const char* precision_name(Precision p) { return p == Precision::bf16 ? "bf16" : "fp32"; }
 
 AutocastScope::AutocastScope(const torch::Device& device, Precision precision) {
   if (precision == Precision::fp32) return;

@@ -1,6 +1,7 @@
 #include "gps/experiment/results.h"
 
 #include "gps/core/check.h"
+#include "gps/core/env_info.h"
 #include "gps/io/plot.h"
 
 #include <nlohmann/json.hpp>
@@ -205,6 +206,29 @@ int64_t finished_count(const ResultTables& t) {
   return n;
 }
 
+// "Measured on: <CPU and flags, cores, threads; GPU>" from the finished cells'
+// env.json files (each distinct machine once), so that a table re-rendered
+// elsewhere still names where its numbers came from.
+std::string measured_on(const ResultTables& t) {
+  std::set<std::string> lines;
+  for (const auto& cell : t.cells) {
+    if (cell.status != "finished") continue;
+    std::ifstream f(std::filesystem::path(cell.run_dir) / "env.json");
+    if (!f) continue;
+    const auto j = nlohmann::json::parse(f, nullptr, false);
+    if (j.is_discarded()) continue;
+    try {
+      lines.insert(hardware_line(j));
+    } catch (const std::exception&) {
+      // an env.json of another version: not ours to read
+    }
+  }
+  if (lines.empty()) return "Measured on: not recorded (the cells have no env.json)\n\n";
+  std::string out;
+  for (const auto& l : lines) out += (out.empty() ? "" : "; ") + l;
+  return "Measured on: " + out + "\n\n";
+}
+
 std::string settings_line(const ResultTables& t, const ExperimentSpec& spec) {
   const Config c = shown_config(spec);
   std::string avg = "one run per entry";
@@ -373,6 +397,7 @@ std::string results_markdown(const ResultTables& t, const ExperimentSpec& spec) 
   const Config c = shown_config(spec);
   std::string md = "# " + spec.name + ": accuracy on the test split (Table 2 layout)\n\n";
   md += settings_line(t, spec);
+  md += measured_on(t);
   md += "Augmentation presets (augment.preset): weak = RHFlipAug (horizontal flip only); strong = SimCLR-style "
         "random resized crop, flip, colour jitter, grey and blur (`gps augment-grid` shows any preset). GPS = "
         "positives drawn from the prior's nearest neighbours; plain = two views of the same image.\n\n";
@@ -402,6 +427,7 @@ std::string runtime_markdown(const ResultTables& t, const ExperimentSpec& spec) 
         (A < t.keys.size() ? spec.average : std::string("runs")) +
         "; img/s = anchor images per second. Cells continued after an interruption are left out (their time "
         "covers the last session only).\n\n";
+  md += measured_on(t);
   std::vector<std::string> header;
   std::string corner;
   for (size_t k : rows_k) corner += (corner.empty() ? "" : " / ") + key_title(t.keys[k]);

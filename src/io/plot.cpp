@@ -88,6 +88,15 @@ void draw_x_tick(cv::Mat& img, const Frame& f, int x, const std::string& label) 
   text(img, label, x, y + 19, kSmall, Align::centre);
 }
 
+constexpr int kLineStep = 14;  // pixels between the lines of a wrapped tick label
+
+// A tick label as lines (wrap_label), centred under x.
+void draw_x_tick(cv::Mat& img, const Frame& f, int x, const std::vector<std::string>& lines) {
+  const int y = f.area.y + f.area.height;
+  cv::line(img, {x, y}, {x, y + 4}, kBlack, 1);
+  for (size_t i = 0; i < lines.size(); ++i) text(img, lines[i], x, y + 19 + int(i) * kLineStep, kSmall, Align::centre);
+}
+
 // Legend box in the top-right corner of the plotting area; `bars` draws
 // filled squares instead of line segments.
 void draw_legend(cv::Mat& img, const Frame& f, const std::vector<std::string>& labels, bool bars) {
@@ -253,13 +262,24 @@ torch::Tensor render_bar_chart(const BarChart& chart, const PlotOptions& opt) {
   hi += 0.12 * (hi - lo);  // room for the value labels
   hi = raise_for_legend(lo, hi, legend_band(chart.series), opt);
   cv::Mat img = canvas(opt);
-  const Frame f = make_frame(opt, 0, double(G), lo, hi);
-  draw_frame(img, f, opt);
+  Frame f = make_frame(opt, 0, double(G), lo, hi);
   const double group_w = double(f.area.width) / double(G);
+  // Group labels wrapped to their cluster's width, so neighbours never
+  // overlap; the plotting area gives up the height the extra lines need.
+  std::vector<std::vector<std::string>> tick_lines;
+  size_t most_lines = 1;
+  for (const auto& g : chart.groups) {
+    tick_lines.push_back(wrap_label(g, std::max(24, int(group_w) - 6)));
+    most_lines = std::max(most_lines, tick_lines.back().size());
+  }
+  f.area.height -= int(most_lines - 1) * kLineStep;
+  GPS_CHECK(f.area.height >= 40, "bar chart '", opt.title, "': group labels need ", most_lines,
+            " lines; raise the height or shorten them");
+  draw_frame(img, f, opt);
   const double bar_w = group_w * 0.8 / double(S);
   for (size_t g = 0; g < G; ++g) {
     const int centre = f.area.x + int(std::lround((double(g) + 0.5) * group_w));
-    draw_x_tick(img, f, centre, chart.groups[g]);
+    draw_x_tick(img, f, centre, tick_lines[g]);
     for (size_t s = 0; s < S; ++s) {
       const double v = chart.values[s][g];
       if (!std::isfinite(v)) continue;
@@ -283,6 +303,42 @@ torch::Tensor render_bar_chart(const BarChart& chart, const PlotOptions& opt) {
   if (lo < 0) cv::line(img, {f.area.x, f.py(0)}, {f.area.x + f.area.width, f.py(0)}, kBlack, 1);
   draw_legend(img, f, chart.series, true);
   return to_tensor(img);
+}
+
+int label_width(const std::string& s) {
+  int base = 0;
+  return cv::getTextSize(s, kFont, kSmall, 1, &base).width;
+}
+
+std::vector<std::string> wrap_label(const std::string& label, int max_width) {
+  // Break after spaces, '/', '-', '_' and ','; a word longer than the width
+  // is cut where it overflows.
+  std::vector<std::string> words;
+  std::string cur;
+  for (char c : label) {
+    cur += c;
+    if (c == ' ' || c == '/' || c == '-' || c == '_' || c == ',') words.push_back(cur), cur.clear();
+  }
+  if (!cur.empty()) words.push_back(cur);
+  std::vector<std::string> lines;
+  std::string line;
+  auto trimmed = [](std::string s) {
+    while (!s.empty() && s.back() == ' ') s.pop_back();
+    return s;
+  };
+  for (std::string w : words) {
+    if (!line.empty() && label_width(trimmed(line + w)) > max_width) lines.push_back(trimmed(line)), line.clear();
+    while (label_width(trimmed(w)) > max_width && w.size() > 1) {  // one word wider than the space: cut it
+      size_t n = 1;
+      while (n < w.size() && label_width(w.substr(0, n + 1)) <= max_width) ++n;
+      lines.push_back(w.substr(0, n));
+      w = w.substr(n);
+    }
+    line += w;
+  }
+  if (!trimmed(line).empty()) lines.push_back(trimmed(line));
+  if (lines.empty()) lines.push_back("");
+  return lines;
 }
 
 void save_line_plot(const std::string& path, const std::vector<PlotSeries>& series, const PlotOptions& opt) {

@@ -1,6 +1,9 @@
 #include "gps/train/compare.h"
 
 #include "gps/core/check.h"
+#include "gps/core/device.h"
+#include "gps/core/env_info.h"
+#include "gps/core/precision.h"
 #include "gps/core/threads.h"
 #include "gps/data/registry.h"
 #include "gps/prior/prior.h"
@@ -55,7 +58,10 @@ CompareResult run_compare(const Config& base, const std::string& command_line) {
   std::string md;
   md += str_cat("Comparison on ", base.data.name, ", train images ", r.plain.eval.train_images,
                 ", test images ", r.plain.eval.test_images, ", augment=", base.augment.preset, ", ", base.optim.epochs,
-                " epochs, batch ", base.optim.batch_size, ", ", base.model.arch, " width ", base.model.width, "\n\n");
+                " epochs, batch ", base.optim.batch_size, ", ", base.model.arch, " width ", base.model.width, ", ",
+                precision_name(parse_precision(base.train.precision, resolve_device(base.train.device))),
+                base.train.channels_last ? " channels-last" : "", "\n", "Measured on: ",
+                hardware_line(environment_info()), "\n\n");
   md += "| run                          | linear % |    kNN % | train time |     img/s | run directory |\n";
   md += "|------------------------------|---------:|---------:|----------:|----------:|---------------|\n";
   auto ips = [](double v) { return str_cat(int64_t(v + 0.5)); };

@@ -3,6 +3,7 @@
 #include "gps/augment/augment.h"
 #include "gps/core/check.h"
 #include "gps/core/device.h"
+#include "gps/core/env_info.h"
 #include "gps/core/precision.h"
 #include "gps/core/rng.h"
 #include "gps/core/threads.h"
@@ -196,6 +197,7 @@ OpenedRun open_run(const Config& cfg, const std::string& command_line, const Res
     if (!lead) o.run = RunDir::follow(path);
   }
   o.run.write_text("config.yaml", cfg.to_yaml());
+  o.run.write_json("env.json", environment_info());  // what the numbers depend on: versions, CPU, threads, GPU
   return o;
 }
 
@@ -322,7 +324,7 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
             " is the global batch and must divide evenly among the ", world, " processes");
   const int threads = set_threads(int(cfg.train.threads));
   const torch::Device device = resolve_device(cfg.train.device);
-  const Precision precision = parse_precision(cfg.train.precision);
+  const Precision precision = parse_precision(cfg.train.precision, device);
   const uint64_t seed = uint64_t(cfg.train.seed);
   torch::manual_seed(seed);
 
@@ -337,7 +339,7 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
   RunDir& run = opened.run;
   if (lead)
     std::fprintf(stderr, "[gps] run directory %s (%s, %s%s, %d threads%s)\n", run.path().c_str(),
-                 device.str().c_str(), cfg.train.precision.c_str(), cfg.train.channels_last ? ", channels-last" : "",
+                 device.str().c_str(), precision_name(precision), cfg.train.channels_last ? ", channels-last" : "",
                  threads, world > 1 ? str_cat(" per process, ", world, " processes").c_str() : "");
 
   // Positive-pair table: the GPS neighbour table, or the self table of plain SSL.
@@ -565,7 +567,7 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
   nlohmann::json summary = {{"method", cfg.method.name},
                             {"gps", cfg.gps},
                             {"device", device.str()},
-                            {"precision", cfg.train.precision},
+                            {"precision", precision_name(precision)},
                             {"channels_last", cfg.train.channels_last},
                             {"steps", result.steps},
                             {"interrupted", result.interrupted},

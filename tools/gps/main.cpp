@@ -2,10 +2,12 @@
 #include "commands.h"
 
 #include "gps/core/check.h"
+#include "gps/core/env_info.h"
 #include "gps/distributed/process_group.h"
 
 #include <c10/util/Exception.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -42,6 +44,26 @@ int main(int argc, char** argv) {
       [&](CLI::App& s) { return gps::cli::add_augment_grid(s); });
   add("launch", "run a command in N processes on this machine (data-parallel `gps train`, c10d/Gloo)",
       [&](CLI::App& s) { return gps::cli::add_launch(s); });
+  add("info", "the environment: gps, LibTorch, FAISS, OpenCV versions, CPU and its flags, threads, BLAS, GPUs",
+      [&](CLI::App& s) { return gps::cli::add_info(s); });
+  app.set_version_flag("--version", [] { return gps::version_text(); }, "print the versions of gps and its libraries");
+
+  // No command: the command list. A mistyped one: named, with the closest match.
+  if (argc < 2) {
+    std::fprintf(stderr, "%s\nerror: a command is required\n", app.help().c_str());
+    return 2;
+  }
+  const std::string first = argv[1];
+  if (!first.empty() && first[0] != '-') {
+    std::vector<std::string> names;
+    for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) names.push_back(sub->get_name());
+    if (std::find(names.begin(), names.end(), first) == names.end()) {
+      const std::string near = gps::cli::closest_command(first, names);
+      std::fprintf(stderr, "error: unknown command '%s'%s\n(run `gps --help` for the list of commands)\n",
+                   first.c_str(), near.empty() ? "" : ("; did you mean '" + near + "'?").c_str());
+      return 2;
+    }
+  }
 
   try {
     app.parse(argc, argv);

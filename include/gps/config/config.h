@@ -118,7 +118,7 @@ struct TrainConfig {
   int64_t seed = 0;
   int64_t threads = 0;          // 0 = all cores
   std::string device = "auto";  // auto (CUDA when present) | cpu | cuda | cuda:N
-  std::string precision = "fp32";  // fp32 | bf16 (autocast: convolutions and matmuls in bf16, losses in fp32)
+  std::string precision = "fp32";  // fp32 | bf16 (autocast: convolutions and matmuls in bf16, losses in fp32) | auto
   bool channels_last = false;   // NHWC memory format for weights and views (worth it for wide nets in bf16)
   std::string out_dir = "runs";
   std::string name;             // run folder name ("" = <method>-<plain|gps>-<time>)

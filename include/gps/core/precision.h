@@ -15,8 +15,17 @@ namespace gps {
 
 enum class Precision { fp32, bf16 };
 
-// "fp32" | "bf16"; throws gps::Error naming `key` for anything else.
-Precision parse_precision(const std::string& name, const std::string& key = "train.precision");
+// "fp32" | "bf16" | "auto"; throws gps::Error naming `key` for anything
+// else. auto is bf16 where `device` runs it natively (a CPU with AMX or
+// AVX512-BF16, a GPU of compute capability 8.0 or newer), else fp32.
+Precision parse_precision(const std::string& name, const torch::Device& device = torch::kCPU,
+                          const std::string& key = "train.precision");
+
+// True when `device` computes bf16 natively (see parse_precision).
+bool native_bf16(const torch::Device& device);
+
+// "fp32" | "bf16".
+const char* precision_name(Precision p);
 
 // Autocast to bf16 on `device`'s type for the scope's lifetime (nothing for
 // fp32); the previous autocast state is restored on exit.

@@ -41,6 +41,13 @@ torch::Tensor render_bar_chart(const BarChart& chart, const PlotOptions& opt);
 void save_line_plot(const std::string& path, const std::vector<PlotSeries>& series, const PlotOptions& opt);
 void save_bar_chart(const std::string& path, const BarChart& chart, const PlotOptions& opt);
 
+// `label` broken into lines of at most `max_width` pixels in the charts'
+// tick font, after spaces, '/', '-', '_' or ','; a single word wider than
+// that is cut. Bar charts wrap their group labels to the cluster width.
+std::vector<std::string> wrap_label(const std::string& label, int max_width);
+// Width in pixels of `s` in the tick font.
+int label_width(const std::string& s);
+
 // Up to about `max_ticks` evenly spaced round values (steps of 1, 2 or 5 x
 // 10^k) covering [lo, hi]; used for the value axes.
 std::vector<double> nice_ticks(double lo, double hi, int max_ticks);
