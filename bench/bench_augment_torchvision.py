@@ -1,7 +1,7 @@
 """Peer of bench_augment.cpp: torchvision's `strong` pipeline on PIL images,
 one thread, images/s per core.
 
-    taskset -c 0 /usr/bin/python3 bench/bench_augment_torchvision.py
+    taskset -c 0 /opt/gps-venv/bin/python bench/bench_augment_torchvision.py
 
 Pipeline (solo-learn's symmetric SimCLR-style augmentation, with
 torchvision's GaussianBlur): RandomResizedCrop(bicubic, scale 0.08-1),

@@ -16,9 +16,7 @@ PY="${GPS_PYTHON:-/opt/gps-venv/bin/python}"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-grep -m1 "model name" /proc/cpuinfo | sed 's/^.*: /cpu: /'
-printf 'flags:'; for f in avx2 avx512f avx512_bf16 amx_bf16 amx_tile; do grep -qw "$f" /proc/cpuinfo && printf ' %s' "$f"; done; echo
-echo "threads: $(nproc)"
+build/gps info | sed -n '/^LibTorch/p; /^CPU/p; /^cores/p; /^GPU/p'
 
 ips() { "$PY" -c "import json,sys; print(round(json.load(open(sys.argv[1]))['images_per_second'],1))" "$1/summary.json"; }
 run() {  # label, run name, overrides...
