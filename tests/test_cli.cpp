@@ -9,21 +9,8 @@
 
 namespace {
 
-struct Result {
-  int code;
-  std::string output;
-};
-
-Result run_gps(const std::string& args) {
-  const std::string cmd = std::string(GPS_BINARY_DIR) + "/gps " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  Result r{-1, ""};
-  std::array<char, 4096> buf;
-  while (size_t n = fread(buf.data(), 1, buf.size(), p)) r.output.append(buf.data(), n);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return r;
-}
+using gps::test::run_gps;
+using Result = gps::test::GpsRun;
 
 class Cli : public ::testing::Test {
  protected:

@@ -10,35 +10,14 @@
 #include <nlohmann/json.hpp>
 #include <torch/version.h>
 
-#include <array>
-#include <cstdio>
 #include <fstream>
-#include <sys/wait.h>
 
 using ::testing::HasSubstr;
 
-namespace {
-
-struct Result {
-  int code;
-  std::string output;
-};
-
-Result gps_cmd(const std::string& args, bool with_stderr = true) {
-  const std::string cmd = std::string(GPS_BINARY_DIR) + "/gps " + args + (with_stderr ? " 2>&1" : " 2>/dev/null");
-  FILE* p = popen(cmd.c_str(), "r");
-  Result r{-1, ""};
-  std::array<char, 4096> buf;
-  while (size_t n = fread(buf.data(), 1, buf.size(), p)) r.output.append(buf.data(), n);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return r;
-}
-
-}  // namespace
+using gps::test::run_gps;
 
 TEST(EnvInfo, VersionNamesGpsAndItsLibraries) {
-  const auto r = gps_cmd("--version");
+  const auto r = run_gps("--version");
   EXPECT_EQ(r.code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("gps 0.1.0 (commit "));
   EXPECT_THAT(r.output, HasSubstr(std::string("LibTorch ") + TORCH_VERSION));
@@ -47,7 +26,7 @@ TEST(EnvInfo, VersionNamesGpsAndItsLibraries) {
 }
 
 TEST(EnvInfo, InfoJsonParsesAndHoldsTheEnvironment) {
-  const auto r = gps_cmd("info --json --threads 1", false);
+  const auto r = run_gps("info --json --threads 1", false);
   ASSERT_EQ(r.code, 0) << r.output;
   const auto j = nlohmann::json::parse(r.output);
   EXPECT_EQ(j["libraries"]["libtorch"], TORCH_VERSION);
@@ -59,7 +38,7 @@ TEST(EnvInfo, InfoJsonParsesAndHoldsTheEnvironment) {
   EXPECT_EQ(j["cuda"]["available"].get<bool>(), !j["cuda"]["devices"].empty() && j["cuda"]["available"].get<bool>());
   EXPECT_TRUE(j["distributed"]["gloo"].get<bool>());
   // The text form says the same, and the one-line summary names CPU and GPU.
-  const auto text = gps_cmd("info");
+  const auto text = run_gps("info");
   EXPECT_EQ(text.code, 0);
   EXPECT_THAT(text.output, HasSubstr("LibTorch"));
   EXPECT_THAT(text.output, HasSubstr(j["cpu"]["model"].get<std::string>()));
@@ -67,19 +46,19 @@ TEST(EnvInfo, InfoJsonParsesAndHoldsTheEnvironment) {
 }
 
 TEST(EnvInfo, NoCommandListsTheCommands) {
-  const auto r = gps_cmd("");
+  const auto r = run_gps("");
   EXPECT_NE(r.code, 0);
   for (const char* c : {"train", "compare", "experiment", "info", "launch"}) EXPECT_THAT(r.output, HasSubstr(c));
   EXPECT_THAT(r.output, HasSubstr("a command is required"));
 }
 
 TEST(EnvInfo, AMisspeltCommandIsNamedWithTheClosestMatch) {
-  auto r = gps_cmd("trian -c x.yaml");
+  auto r = run_gps("trian -c x.yaml");
   EXPECT_EQ(r.code, 2);
   EXPECT_THAT(r.output, HasSubstr("unknown command 'trian'; did you mean 'train'?"));
-  r = gps_cmd("exprement");
+  r = run_gps("exprement");
   EXPECT_THAT(r.output, HasSubstr("did you mean 'experiment'?"));
-  r = gps_cmd("zzzzzzzz");
+  r = run_gps("zzzzzzzz");
   EXPECT_NE(r.code, 0);
   EXPECT_THAT(r.output, HasSubstr("unknown command 'zzzzzzzz'"));
   EXPECT_THAT(r.output, ::testing::Not(HasSubstr("did you mean")));
@@ -88,7 +67,7 @@ TEST(EnvInfo, AMisspeltCommandIsNamedWithTheClosestMatch) {
 TEST(EnvInfo, EveryRunDirectoryHoldsEnvJson) {
   gps::test::TempDir tmp;
   gps::test::write_tiny_mnist(tmp.file("fm"), 40, 10);
-  const auto r = gps_cmd("train data.root=" + tmp.file("fm") + " train.out_dir=" + tmp.file("runs") +
+  const auto r = run_gps("train data.root=" + tmp.file("fm") + " train.out_dir=" + tmp.file("runs") +
                          " train.name=run model.width=2 method.proj_hidden_dim=8 method.proj_output_dim=4 "
                          "optim.batch_size=10 optim.epochs=1 optim.warmup_epochs=0 eval.enabled=false "
                          "train.progress=false train.threads=1");

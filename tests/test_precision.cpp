@@ -29,22 +29,6 @@ namespace {
 
 bool cuda_visible() { return torch::cuda::is_available() && torch::cuda::device_count() > 0; }
 
-std::vector<torch::Tensor> weights_of(const Config& c, const std::string& run_dir) {
-  Method m = make_method(c.method, c.model, 1);
-  load_checkpoint_weights(run_dir + "/checkpoint.pt", *m);
-  std::vector<torch::Tensor> out;
-  for (auto& p : m->parameters()) out.push_back(p.detach().clone());
-  for (auto& b : m->buffers()) out.push_back(b.detach().clone());
-  return out;
-}
-
-bool bit_identical(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (!torch::equal(a[i], b[i])) return false;
-  return true;
-}
-
 }  // namespace
 
 TEST(Device, ResolvesSpecsAndRefusesMissingCuda) {
@@ -203,7 +187,7 @@ TEST_F(Bf16Training, EveryMethodTrainsWithFiniteLosses) {
       EXPECT_TRUE(std::isfinite(j["loss"].get<double>())) << name << ": " << line;
     }
     EXPECT_EQ(records, 8) << name;
-    for (const auto& w : weights_of(c, r.run_dir)) EXPECT_TRUE(torch::isfinite(w).all().item<bool>()) << name;
+    for (const auto& w : test::weights_of(c, r.run_dir)) EXPECT_TRUE(torch::isfinite(w).all().item<bool>()) << name;
   }
 }
 
@@ -214,14 +198,14 @@ TEST_F(Bf16Training, SelfOnlyTableEqualsPlainInBf16) {
   Config gps = config("gps");
   gps.neighbors.k = 1;
   const auto a = train(plain, "test"), b = train(gps, "test");
-  EXPECT_TRUE(bit_identical(weights_of(plain, a.run_dir), weights_of(gps, b.run_dir)));
+  EXPECT_TRUE(test::bit_identical(test::weights_of(plain, a.run_dir), test::weights_of(gps, b.run_dir)));
   // bf16 is not fp32: the same run in fp32 ends elsewhere.
   Config fp32 = plain;
   fp32.train.precision = "fp32";
   fp32.train.channels_last = false;
   fp32.train.name = "fp32";
   const auto c = train(fp32, "test");
-  EXPECT_FALSE(bit_identical(weights_of(plain, a.run_dir), weights_of(fp32, c.run_dir)));
+  EXPECT_FALSE(test::bit_identical(test::weights_of(plain, a.run_dir), test::weights_of(fp32, c.run_dir)));
 }
 
 TEST_F(Bf16Training, InterruptedRunResumesBitIdentically) {
@@ -238,7 +222,7 @@ TEST_F(Bf16Training, InterruptedRunResumesBitIdentically) {
   c.train.device = "cpu";  // may differ on resume: not a training key
   const auto done = train(c, "test", ro);
   EXPECT_EQ(done.steps, ref.steps);
-  EXPECT_TRUE(bit_identical(weights_of(c, ref.run_dir), weights_of(c, done.run_dir)));
+  EXPECT_TRUE(test::bit_identical(test::weights_of(c, ref.run_dir), test::weights_of(c, done.run_dir)));
 }
 
 // A run trained on the GPU resumes on the CPU (and the checkpoint loads there).

@@ -18,22 +18,6 @@ namespace {
 
 Config tiny_config(const test::TempDir& tmp) { return test::tiny_train_config(tmp.file("fm"), tmp.file("runs")); }
 
-std::vector<torch::Tensor> weights_of(const Config& c, const std::string& run_dir) {
-  Method m = make_method(c.method, c.model, 1);
-  load_checkpoint_weights(run_dir + "/checkpoint.pt", *m);
-  std::vector<torch::Tensor> out;
-  for (auto& p : m->parameters()) out.push_back(p.detach().clone());
-  for (auto& b : m->buffers()) out.push_back(b.detach().clone());
-  return out;
-}
-
-bool bit_identical(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (!torch::equal(a[i], b[i])) return false;
-  return true;
-}
-
 }  // namespace
 
 TEST(Train, WritesACompleteRunDirectory) {
@@ -77,17 +61,17 @@ TEST(Train, GpsWithSelfOnlyTableIsBitIdenticalToPlain) {
   gps.train.name = "gps";
   auto a = train(plain, "test");
   auto b = train(gps, "test");
-  EXPECT_TRUE(bit_identical(weights_of(plain, a.run_dir), weights_of(gps, b.run_dir)));
+  EXPECT_TRUE(test::bit_identical(test::weights_of(plain, a.run_dir), test::weights_of(gps, b.run_dir)));
   // A real neighbour table changes training.
   Config gps4 = gps;
   gps4.neighbors.k = 4;
   gps4.train.name = "gps4";
   auto d = train(gps4, "test");
-  EXPECT_FALSE(bit_identical(weights_of(plain, a.run_dir), weights_of(gps4, d.run_dir)));
+  EXPECT_FALSE(test::bit_identical(test::weights_of(plain, a.run_dir), test::weights_of(gps4, d.run_dir)));
   // And the same seed reproduces a run exactly.
   gps4.train.name = "gps4-again";
   auto e = train(gps4, "test");
-  EXPECT_TRUE(bit_identical(weights_of(gps4, d.run_dir), weights_of(gps4, e.run_dir)));
+  EXPECT_TRUE(test::bit_identical(test::weights_of(gps4, d.run_dir), test::weights_of(gps4, e.run_dir)));
 }
 
 // Proposition 1 for every method: a self-only GPS table trains bit-identically to plain SSL.
@@ -109,7 +93,7 @@ TEST(Train, SelfOnlyTableEqualsPlainForEveryMethod) {
     gps.train.name = name + "-gps";
     auto a = train(plain, "test");
     auto b = train(gps, "test");
-    EXPECT_TRUE(bit_identical(weights_of(plain, a.run_dir), weights_of(gps, b.run_dir))) << name;
+    EXPECT_TRUE(test::bit_identical(test::weights_of(plain, a.run_dir), test::weights_of(gps, b.run_dir))) << name;
   }
 }
 
@@ -131,7 +115,7 @@ TEST(Train, TableRefreshRebuildsFromTheModel) {
   while (std::getline(m, line))
     if (nlohmann::json::parse(line).value("event", "") == "table_refresh") ++refreshes;
   EXPECT_EQ(refreshes, 1);  // 2 epochs, refreshed before epoch 1
-  EXPECT_FALSE(bit_identical(weights_of(c, fixed.run_dir), weights_of(c, refreshed.run_dir)));
+  EXPECT_FALSE(test::bit_identical(test::weights_of(c, fixed.run_dir), test::weights_of(c, refreshed.run_dir)));
   c.gps = false;
   EXPECT_THROW(c.validate(), gps::Error);
 }

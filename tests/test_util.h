@@ -3,10 +3,16 @@
 
 #include "gps/config/config.h"
 #include "gps/core/check.h"
+#include "gps/methods/method.h"
+#include "gps/train/checkpoint.h"
 
 #include <torch/torch.h>
 #include <zlib.h>
 
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
 #include <functional>
 
 #include <cstdint>
@@ -108,6 +114,40 @@ inline Config tiny_train_config(const std::string& data_root, const std::string&
   c.eval.linear_epochs = 2;
   c.eval.knn_k = 5;
   return c;
+}
+
+// The `gps` executable's exit code and output (stderr merged unless
+// `with_stderr` is false).
+struct GpsRun {
+  int code;
+  std::string output;
+};
+inline GpsRun run_gps(const std::string& args, bool with_stderr = true) {
+  const std::string cmd = std::string(GPS_BINARY_DIR) + "/gps " + args + (with_stderr ? " 2>&1" : " 2>/dev/null");
+  FILE* p = popen(cmd.c_str(), "r");
+  GpsRun r{-1, ""};
+  std::array<char, 4096> buf;
+  while (size_t n = fread(buf.data(), 1, buf.size(), p)) r.output.append(buf.data(), n);
+  const int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return r;
+}
+
+// Every parameter and buffer of the method in a run's checkpoint.pt (gray images).
+inline std::vector<torch::Tensor> weights_of(const Config& c, const std::string& run_dir) {
+  Method m = make_method(c.method, c.model, 1);
+  load_checkpoint_weights(run_dir + "/checkpoint.pt", *m);
+  std::vector<torch::Tensor> out;
+  for (auto& p : m->parameters()) out.push_back(p.detach().clone());
+  for (auto& b : m->buffers()) out.push_back(b.detach().clone());
+  return out;
+}
+
+inline bool bit_identical(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (!torch::equal(a[i], b[i])) return false;
+  return true;
 }
 
 }  // namespace gps::test

@@ -20,9 +20,11 @@ void FeatureQueueImpl::push(const torch::Tensor& z) {
   GPS_CHECK(b > 0 && n % b == 0, "method.queue_size (", n, ") must be divisible by the batch size (", b,
             "); set method.queue_size to a multiple of optim.batch_size");
   torch::NoGradGuard no_grad;
-  const int64_t p = pointer();
-  rows.narrow(0, p, b).copy_(z.detach());
-  ptr.fill_((p + b) % n);
+  // The write positions are computed on the queue's device: no read-back of
+  // the pointer, so the step loop does not wait for the GPU here.
+  auto at = (ptr + torch::arange(b, ptr.options())).remainder_(n);
+  rows.index_copy_(0, at, z.detach().to(rows.scalar_type()));
+  ptr.add_(b).remainder_(n);
 }
 
 torch::Tensor FeatureQueueImpl::nearest(const torch::Tensor& z, torch::Tensor* index) const {

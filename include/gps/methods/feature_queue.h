@@ -25,7 +25,7 @@ class FeatureQueueImpl : public torch::nn::Module {
   torch::Tensor nearest(const torch::Tensor& z, torch::Tensor* index = nullptr) const;
 
   int64_t size() const { return rows.size(0); }
-  int64_t pointer() const { return ptr.item<int64_t>(); }
+  int64_t pointer() const { return ptr.item<int64_t>(); }  // reads the device: for tests and logs only
 
   torch::Tensor rows;  // [size, dim] float32
   torch::Tensor ptr;   // [1] int64: next row to write
