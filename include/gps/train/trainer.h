@@ -37,7 +37,7 @@ struct ResumeOptions {
 
 // Runs one training as configured: loads data, builds or reuses the
 // neighbour table (gps=true) or the self table (gps=false), trains, writes
-// the run directory (config.yaml, command.txt, metrics.jsonl, checkpoint.pt,
+// the run directory (config.yaml, env.json, command.txt, metrics.jsonl, checkpoint.pt,
 // summary.json with eval) and returns its numbers. When a stop is requested
 // (stop_signal.h) it finishes the current step, writes checkpoint and
 // summary, skips evaluation and returns with `interrupted` set. `command_line` is recorded.
