@@ -24,9 +24,8 @@ std::string faiss_version() {
 }
 
 // "KEY=value" pairs of LibTorch's "Build settings" line (torch.__config__.show()).
-std::map<std::string, std::string> torch_build_settings() {
+std::map<std::string, std::string> torch_build_settings(const std::string& cfg) {
   std::map<std::string, std::string> out;
-  const std::string cfg = at::show_config();
   const auto at = cfg.find("Build settings:");
   if (at == std::string::npos) return out;
   std::istringstream line(cfg.substr(at + 15, cfg.find('\n', at) - at - 15));
@@ -41,8 +40,7 @@ std::map<std::string, std::string> torch_build_settings() {
   return out;
 }
 
-std::string torch_capability() {
-  const std::string cfg = at::show_config();
+std::string torch_capability(const std::string& cfg) {
   const std::string tag = "CPU capability usage: ";
   const auto at = cfg.find(tag);
   return at == std::string::npos ? "" : cfg.substr(at + tag.size(), cfg.find('\n', at) - at - tag.size());
@@ -127,7 +125,7 @@ nlohmann::json cuda_devices() {
 }  // namespace
 
 std::string version_text() {
-  const auto s = torch_build_settings();
+  const auto s = torch_build_settings(at::show_config());
   const auto cuda = s.count("CUDA_VERSION") ? s.at("CUDA_VERSION") : "";
   return std::string("gps ") + GPS_VERSION + " (commit " + GPS_GIT_COMMIT + (GPS_GIT_DIRTY ? ", modified" : "") +
          ") · LibTorch " + TORCH_VERSION + (cuda.empty() ? " (CPU only)" : " (CUDA " + cuda + ")") + " · FAISS " +
@@ -135,7 +133,8 @@ std::string version_text() {
 }
 
 nlohmann::json environment_info() {
-  const auto s = torch_build_settings();
+  const std::string torch_config = at::show_config();  // built once: it formats many lines
+  const auto s = torch_build_settings(torch_config);
   auto setting = [&](const char* k) -> nlohmann::json { return s.count(k) ? nlohmann::json(s.at(k)) : nullptr; };
   std::string model, flags;
   read_cpuinfo(&model, &flags);
@@ -155,7 +154,7 @@ nlohmann::json environment_info() {
                 {"amx_tile", has("amx_tile")}}},
               {"cores", int(std::thread::hardware_concurrency())},
               {"torch_threads", torch::get_num_threads()},
-              {"torch_capability", torch_capability()}};
+              {"torch_capability", torch_capability(torch_config)}};
   j["cuda"] = cuda_devices();
   auto on = [&](const char* k) { return s.count(k) && (s.at(k) == "ON" || s.at(k) == "1"); };
   j["distributed"] = {{"gloo", on("USE_GLOO")}, {"nccl", on("USE_NCCL")}};
