@@ -9,9 +9,12 @@ workers. Prints anchor images/s over the timed steps.
   # ResNet-18 full width on 32 px CIFAR-shaped data (a CIFAR-10 binary folder), bf16 + channels-last:
   /opt/gps-venv/bin/python bench/train_loop_torch.py --cifar DIR --width 64 --batch 128 \
       --precision bf16 --channels-last
+  # on a GPU (bench/gpu_bench.sh): DataLoader workers = cores, pinned memory, cudnn.benchmark
+  python bench/train_loop_torch.py --device cuda --cifar DIR --width 64 --batch 512 --proj 2048,256 \
+      --precision bf16 --channels-last --workers 16 --json
 (runs with the project venv's torch and torchvision: scripts/setup.sh)
 """
-import argparse, gzip, time
+import argparse, gzip, json, time
 
 import numpy as np
 import torch
@@ -70,7 +73,7 @@ def nt_xent(z1, z2, t):
     n = z1.shape[0]
     logits = z @ z.t() / t
     logits.fill_diagonal_(float("-inf"))
-    target = torch.cat([torch.arange(n, 2 * n), torch.arange(0, n)])
+    target = torch.cat([torch.arange(n, 2 * n), torch.arange(0, n)]).to(z.device)
     return F.cross_entropy(logits, target)
 
 
@@ -120,7 +123,13 @@ def main():
     ap.add_argument("--cifar", default="", help="a CIFAR-10 binary folder (32 px RGB) instead of Fashion-MNIST")
     ap.add_argument("--precision", default="fp32", choices=["fp32", "bf16"])
     ap.add_argument("--channels-last", action="store_true")
+    ap.add_argument("--device", default="cpu", help="cpu | cuda")
+    ap.add_argument("--json", action="store_true", help="print one JSON line (images/s, views/s, data wait, GPU memory)")
     a = ap.parse_args()
+    dev = torch.device(a.device)
+    cuda = dev.type == "cuda"
+    if cuda:
+        torch.backends.cudnn.benchmark = True  # what a tuned Python loop does
     torch.manual_seed(0)
     torch.set_num_threads(a.threads)
     if a.cifar:
@@ -130,21 +139,35 @@ def main():
     else:
         images, cin = read_idx(f"{ROOT}/train-images-idx3-ubyte.gz")[:10000], 1
     loader = torch.utils.data.DataLoader(Pairs(images, transform(a.preset)), batch_size=a.batch, shuffle=True,
-                                         drop_last=True, num_workers=a.workers, persistent_workers=a.workers > 0)
+                                         drop_last=True, num_workers=a.workers, persistent_workers=a.workers > 0,
+                                         pin_memory=cuda, prefetch_factor=4 if a.workers > 0 else None)
     net = ResNet18(cin, a.width)
     hidden, out = (int(v) for v in a.proj.split(","))
     proj = nn.Sequential(nn.Linear(net.dim, hidden), nn.ReLU(), nn.Linear(hidden, out))
     fmt = torch.channels_last if a.channels_last else torch.contiguous_format
-    net = net.to(memory_format=fmt)
+    net = net.to(dev, memory_format=fmt)
+    proj = proj.to(dev)
     opt = torch.optim.SGD(list(net.parameters()) + list(proj.parameters()), lr=0.4, momentum=0.9, weight_decay=1e-4)
     bf16 = a.precision == "bf16"
-    done, t0 = 0, None
+    done, t0, waited = 0, None, 0.0
     while done < a.steps + a.warmup:
-        for x1, x2 in loader:
+        it = iter(loader)
+        while True:
+            t_wait = time.perf_counter()
+            try:
+                x1, x2 = next(it)  # the loop waits here when the workers are behind
+            except StopIteration:
+                break
             if done == a.warmup:
-                t0 = time.perf_counter()
-            x1, x2 = x1.contiguous(memory_format=fmt), x2.contiguous(memory_format=fmt)
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):  # the network in bf16, as gps
+                if cuda:
+                    torch.cuda.synchronize()
+                    torch.cuda.reset_peak_memory_stats()
+                t0, waited = time.perf_counter(), 0.0
+            elif done > a.warmup:
+                waited += time.perf_counter() - t_wait
+            x1 = x1.to(dev, non_blocking=True).contiguous(memory_format=fmt)
+            x2 = x2.to(dev, non_blocking=True).contiguous(memory_format=fmt)
+            with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):  # the network in bf16, as gps
                 z1, z2 = proj(net(x1)), proj(net(x2))
             loss = nt_xent(z1.float(), z2.float(), 0.2)  # the loss in float32, as gps
             opt.zero_grad()
@@ -153,7 +176,18 @@ def main():
             done += 1
             if done >= a.steps + a.warmup:
                 break
+    if cuda:
+        torch.cuda.synchronize()
     dt = time.perf_counter() - t0
+    if a.json:
+        rec = {"images_per_s": a.steps * a.batch / dt, "views_per_s": 2 * a.steps * a.batch / dt,
+               "data_wait_fraction": waited / dt, "steps": a.steps, "seconds": dt, "workers": a.workers}
+        if cuda:
+            rec["gpu_peak_allocated_mib"] = torch.cuda.max_memory_allocated() / 2**20
+            rec["gpu_peak_reserved_mib"] = torch.cuda.max_memory_reserved() / 2**20
+            rec["gpu"] = torch.cuda.get_device_name()
+        print(json.dumps(rec))
+        return
     print(f"python width={a.width} batch={a.batch} preset={a.preset} {a.precision}"
           f"{' channels-last' if a.channels_last else ''} threads={a.threads} workers={a.workers}: "
           f"{a.steps * a.batch / dt:.1f} images/s")

@@ -3,7 +3,10 @@
 #include "gps/core/check.h"
 
 #include <ATen/Context.h>
+#include <c10/core/CachingDeviceAllocator.h>
+#include <c10/core/impl/DeviceGuardImplInterface.h>
 
+#include <cstdlib>
 #include <mutex>
 
 namespace gps {
@@ -56,6 +59,44 @@ torch::Tensor to_device(const torch::Tensor& x, const torch::Device& device) {
 
 torch::Tensor pin_for(const torch::Tensor& x, const torch::Device& device) {
   return device.is_cuda() ? x.pin_memory() : x;
+}
+
+void make_current(const torch::Device& device) {
+  if (!device.is_cuda()) return;
+  c10::impl::getDeviceGuardImpl(c10::DeviceType::CUDA)->setDevice(device);
+}
+
+void configure_determinism(const torch::Device& device, bool deterministic) {
+  if (!device.is_cuda()) return;
+  auto& ctx = at::globalContext();
+  ctx.setBenchmarkCuDNN(!deterministic);
+  ctx.setDeterministicCuDNN(deterministic);
+  if (deterministic) {
+    // cuBLAS reads this when it makes its handle: fixed-size workspaces
+    // give reproducible reductions (NVIDIA's cuBLAS documentation).
+    setenv("CUBLAS_WORKSPACE_CONFIG", ":4096:8", /*overwrite=*/0);
+    ctx.setDeterministicAlgorithms(true, /*warn_only=*/true);
+  } else {
+    ctx.setDeterministicAlgorithms(false, false);
+  }
+}
+
+namespace {
+constexpr size_t kAll = size_t(c10::CachingAllocator::StatType::AGGREGATE);
+c10::DeviceIndex index_of(const torch::Device& d) { return d.has_index() ? d.index() : 0; }
+}  // namespace
+
+DeviceMemory device_memory_peak(const torch::Device& device) {
+  DeviceMemory m;
+  if (device.is_cpu()) return m;
+  const auto stats = c10::getDeviceAllocator(device.type())->getDeviceStats(index_of(device));
+  m.peak_allocated = stats.allocated_bytes[kAll].peak;
+  m.peak_reserved = stats.reserved_bytes[kAll].peak;
+  return m;
+}
+
+void reset_device_memory_peak(const torch::Device& device) {
+  if (!device.is_cpu()) c10::getDeviceAllocator(device.type())->resetPeakStats(index_of(device));
 }
 
 }  // namespace gps

@@ -3,9 +3,10 @@
 #include "gps/core/check.h"
 #include "gps/data/dataset.h"
 #include "gps/data/image_cache.h"
+#include "gps/io/plugins.h"
 
 #include <ATen/Parallel.h>
-#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgcodecs.hpp>  // the IMREAD_* flags; decoding is in the plugin
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
@@ -67,17 +68,8 @@ bool has_image_extension(const std::string& path) {
 }
 
 torch::Tensor decode_image(const std::string& path, const ImageDecodeOptions& o, std::string* why) {
-  cv::Mat m;
-  try {
-    m = cv::imread(path, o.channels == 1 ? cv::IMREAD_GRAYSCALE : cv::IMREAD_COLOR);
-  } catch (const cv::Exception& e) {
-    *why = str_cat("cannot decode (OpenCV: ", e.what(), ")");
-    return {};
-  }
-  if (m.empty()) {
-    *why = "cannot decode (not an image format OpenCV reads, or a damaged file)";
-    return {};
-  }
+  cv::Mat m = plugins::imread(path, o.channels == 1 ? cv::IMREAD_GRAYSCALE : cv::IMREAD_COLOR, why);
+  if (m.empty()) return {};
   if (o.crop_bottom > 0) {
     if (m.rows <= o.crop_bottom) {
       *why = str_cat("image is ", m.rows, " rows high, not more than the ", o.crop_bottom, " bottom rows to cut");

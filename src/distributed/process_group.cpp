@@ -1,6 +1,8 @@
 #include "gps/distributed/process_group.h"
 
 #include "gps/core/check.h"
+#include "gps/core/device.h"
+#include "gps/distributed/backend.h"
 #include "gps/neighbors/neighbor_table.h"
 
 // Torch's CMake package defines USE_C10D_GLOO when its build has Gloo
@@ -60,6 +62,22 @@ DistEnv DistEnv::from_env() {
   return e;
 }
 
+torch::Device DistEnv::device_for(const std::string& spec) const {
+  const torch::Device named = resolve_device(spec);
+  if (!named.is_cuda()) return named;
+  const int64_t visible = int64_t(torch::cuda::device_count());
+  if (spec == "auto" || spec == "cuda") {
+    GPS_CHECK(local_rank < visible, "train.device=", spec, ": LOCAL_RANK=", local_rank, " trains on cuda:", local_rank,
+              ", but this machine shows ", visible, " CUDA device", visible == 1 ? "" : "s",
+              "\n---> HINT: start at most ", visible, " processes per machine (gps launch --nproc ", visible, ")");
+    return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(local_rank));
+  }
+  GPS_CHECK(local_world == 1, "train.device=", spec, " names one GPU for all ", local_world,
+            " processes on this machine, and NCCL needs one GPU per process"
+            "\n---> HINT: train.device=cuda gives local rank r the GPU cuda:r");
+  return named;
+}
+
 int DistEnv::threads_per_process(int threads) const {
   const int total = threads > 0 ? threads : int(std::max(1u, std::thread::hardware_concurrency()));
   return std::max(1, total / std::max(1, local_world));
@@ -67,13 +85,24 @@ int DistEnv::threads_per_process(int threads) const {
 
 struct Group::Impl {
   c10::intrusive_ptr<c10d::TCPStore> store;
-  c10::intrusive_ptr<c10d::ProcessGroupGloo> pg;
-  int64_t shared_keys = 0;  // share_string calls so far: a fresh store key each time
+  c10::intrusive_ptr<c10d::Backend> pg;  // ProcessGroupGloo (CPU) or ProcessGroupNCCL (CUDA)
+  torch::Device device = torch::kCPU;     // where the backend's tensors must live
+  int64_t shared_keys = 0;                // share_string calls so far: a fresh store key each time
+
+  // NCCL reduces CUDA tensors only: a CPU tensor (a flag, a shape, the
+  // neighbour table) goes through a device copy. Gloo takes either.
+  template <typename Op>
+  void on_device(torch::Tensor& t, Op op) {
+    if (!device.is_cuda() || t.device() == device) return op(t);
+    auto d = t.to(device);
+    op(d);
+    t.copy_(d);
+  }
 };
 
 Group::~Group() = default;
 
-std::shared_ptr<Group> Group::connect(const DistEnv& env) {
+std::shared_ptr<Group> Group::connect(const DistEnv& env, const torch::Device& device) {
   const std::chrono::milliseconds timeout(int64_t(env.timeout_s) * 1000);
   GPS_CHECK(env.world >= 1 && env.rank >= 0 && env.rank < env.world, "distributed: rank ", env.rank,
             " out of range for WORLD_SIZE=", env.world);
@@ -81,6 +110,7 @@ std::shared_ptr<Group> Group::connect(const DistEnv& env) {
   g->rank_ = env.rank;
   g->world_ = env.world;
   g->impl_ = std::make_unique<Impl>();
+  g->impl_->device = device;
   const std::string where = str_cat(env.master_addr, ":", env.port);
   try {
     c10d::TCPStoreOptions so;
@@ -90,6 +120,10 @@ std::shared_ptr<Group> Group::connect(const DistEnv& env) {
     so.waitWorkers = true;
     so.timeout = timeout;
     g->impl_->store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, so);
+    if (device.is_cuda()) {
+      g->impl_->pg = make_nccl_backend(g->impl_->store, env.rank, env.world, timeout, device);
+      return g;
+    }
     auto opts = c10d::ProcessGroupGloo::Options::create(timeout);
     // Gloo binds to one address. GLOO_SOCKET_IFNAME (torch's name) picks an
     // interface; a loopback master means one machine, so loopback suffices;
@@ -112,13 +146,18 @@ std::shared_ptr<Group> Group::connect(const DistEnv& env) {
   return g;
 }
 
+bool Group::nccl() const { return impl_->device.is_cuda(); }
+
 void Group::all_reduce_sum(torch::Tensor& t) {
   GPS_CHECK(t.is_contiguous(), "all_reduce_sum: tensor must be contiguous");
-  std::vector<torch::Tensor> v{t};
-  wait(impl_->pg->allreduce(v), "all-reduce");
+  impl_->on_device(t, [this](torch::Tensor& x) {
+    std::vector<torch::Tensor> v{x};
+    wait(impl_->pg->allreduce(v), "all-reduce");
+  });
 }
 
 torch::Tensor Group::all_gather(const torch::Tensor& t) {
+  if (nccl() && t.device() != impl_->device) return all_gather(t.to(impl_->device)).to(t.device());
   auto in = t.contiguous();
   std::vector<torch::Tensor> inputs{in};
   std::vector<std::vector<torch::Tensor>> outputs(1);
@@ -129,10 +168,12 @@ torch::Tensor Group::all_gather(const torch::Tensor& t) {
 
 void Group::broadcast(torch::Tensor& t, int root) {
   GPS_CHECK(t.is_contiguous(), "broadcast: tensor must be contiguous");
-  std::vector<torch::Tensor> v{t};
-  c10d::BroadcastOptions o;
-  o.rootRank = root;
-  wait(impl_->pg->broadcast(v, o), "broadcast");
+  impl_->on_device(t, [this, root](torch::Tensor& x) {
+    std::vector<torch::Tensor> v{x};
+    c10d::BroadcastOptions o;
+    o.rootRank = root;
+    wait(impl_->pg->broadcast(v, o), "broadcast");
+  });
 }
 
 void Group::barrier() { wait(impl_->pg->barrier(), "barrier"); }

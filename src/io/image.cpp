@@ -2,8 +2,9 @@
 
 #include "gps/core/check.h"
 
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
+#include <png.h>
+
+#include <cstring>
 
 namespace gps {
 
@@ -15,20 +16,18 @@ void save_png(const std::string& path, const torch::Tensor& image) {
             image.scalar_type());
   const int64_t C = image.size(0);
   GPS_CHECK(C == 1 || C == 3, "save_png(", path, "): expected 1 or 3 channels, got ", C);
-  auto hwc = image.permute({1, 2, 0}).contiguous();
-  cv::Mat m(int(image.size(1)), int(image.size(2)), C == 1 ? CV_8UC1 : CV_8UC3, hwc.data_ptr<uint8_t>());
-  cv::Mat out;
-  if (C == 3)
-    cv::cvtColor(m, out, cv::COLOR_RGB2BGR);  // OpenCV writes BGR
-  else
-    out = m;
-  bool ok = false;
-  try {
-    ok = cv::imwrite(path, out);
-  } catch (const cv::Exception& e) {
-    GPS_FAIL("save_png: cannot write '", path, "': ", e.what());
-  }
-  GPS_CHECK(ok, "save_png: cannot write '", path, "' (does the folder exist?)");
+  auto hwc = image.permute({1, 2, 0}).contiguous();  // libpng takes interleaved rows
+  // libpng's simplified API: one call writes the whole file.
+  png_image png;
+  std::memset(&png, 0, sizeof(png));
+  png.version = PNG_IMAGE_VERSION;
+  png.width = png_uint_32(image.size(2));
+  png.height = png_uint_32(image.size(1));
+  png.format = C == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB;
+  const int ok = png_image_write_to_file(&png, path.c_str(), 0, hwc.data_ptr<uint8_t>(), 0, nullptr);
+  const std::string why = png.message;
+  png_image_free(&png);
+  GPS_CHECK(ok != 0, "save_png: cannot write '", path, "' (does the folder exist?): ", why);
 }
 
 }  // namespace gps

@@ -1,6 +1,7 @@
 #include "gps/neighbors/knn_search.h"
 
 #include "gps/core/check.h"
+#include "gps/core/device.h"
 #include "gps/core/rng.h"
 #include "knn_ivf.h"
 
@@ -89,6 +90,7 @@ SearchOptions search_options(const NeighborConfig& c) {
   SearchOptions o;
   o.metric = c.metric;
   o.backend = c.backend;
+  if (c.backend == "torch") o.device = resolve_device(c.device, "neighbors.device").str();
   o.index = c.index;
   o.approx_threshold = c.approx_threshold;
   o.nlist = c.nlist;
@@ -126,7 +128,14 @@ KnnResult knn_search(const torch::Tensor& base_in, const torch::Tensor& queries_
             queries_in.size(1));
   GPS_CHECK(k >= 1, "knn_search: k must be >= 1, got ", k);
   check_options(o);
-  if (o.backend == "torch") return knn_search_torch(base_in, queries_in, k, o.metric, std::min<int64_t>(o.batch_size, 4096));
+  if (o.backend == "torch") {
+    if (o.device.empty() || torch::Device(o.device) == base_in.device())
+      return knn_search_torch(base_in, queries_in, k, o.metric, std::min<int64_t>(o.batch_size, 4096));
+    const torch::Device dev(o.device);
+    const auto base = base_in.to(dev), queries = base_in.is_same(queries_in) ? base : queries_in.to(dev);
+    auto r = knn_search_torch(base, queries, k, o.metric, std::min<int64_t>(o.batch_size, 4096));
+    return {r.ids.to(base_in.device()), r.dists.to(base_in.device())};
+  }
 
   const bool self_join = base_in.is_same(queries_in);  // a table build: every row queries the others
   const auto base = prepare(base_in, o.metric);

@@ -1,31 +1,25 @@
-// ONNX priors through OpenCV's dnn module (no ONNX Runtime dependency).
+// ONNX priors through OpenCV's dnn module (no ONNX Runtime dependency), in
+// the plugin libgps_onnx.so (gps/io/plugins.h).
 #include "gps/core/check.h"
+#include "gps/io/plugins.h"
 #include "gps/prior/file_priors.h"
 #include "gps/prior/sidecar.h"
 
-#include <opencv2/dnn.hpp>
+#include <opencv2/core.hpp>
 
 #include <filesystem>
 
 namespace gps {
 
 struct OnnxPrior::Impl {
-  cv::dnn::Net net;  // forward() is not const: embed() serialises on this object
+  std::unique_ptr<plugins::OnnxNet> net;  // forward() is not const: embed() serialises on this object
   TorchScriptInput input;
 };
 
 OnnxPrior::OnnxPrior(const PriorConfig& cfg) : cfg_(cfg), impl_(std::make_shared<Impl>()) {
   GPS_CHECK(std::filesystem::exists(cfg.path), "prior.path: ONNX file ", cfg.path, " does not exist");
   impl_->input = resolve_torchscript_input(cfg);
-  try {
-    impl_->net = cv::dnn::readNetFromONNX(cfg.path);
-  } catch (const cv::Exception& e) {
-    GPS_FAIL("prior.path: ", cfg.path, " is not a readable ONNX model (export with torch.onnx.export, opset <= 13 "
-             "is safest for OpenCV 4.6): ", e.what());
-  }
-  GPS_CHECK(!impl_->net.empty(), "prior.path: ", cfg.path, " holds no layers OpenCV can run");
-  impl_->net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
-  impl_->net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
+  impl_->net = std::make_unique<plugins::OnnxNet>(cfg.path);
 }
 
 const TorchScriptInput& OnnxPrior::input() const { return impl_->input; }
@@ -40,9 +34,8 @@ torch::Tensor OnnxPrior::embed(const Dataset& d) const {
     cv::Mat blob(4, dims, CV_32F, const_cast<float*>(f.data_ptr<float>()));
     cv::Mat out;
     try {
-      impl_->net.setInput(blob);
-      out = impl_->net.forward();
-    } catch (const cv::Exception& e) {
+      out = impl_->net->forward(blob);
+    } catch (const gps::Error& e) {
       GPS_FAIL("prior.path: ", cfg_.path, " failed on input [", dims[0], ", ", dims[1], ", ", dims[2], ", ", dims[3],
                "] (check prior.input_size / prior.in_channels", in.sidecar.empty() ? "" : " / the sidecar ", in.sidecar,
                "; export with a dynamic batch axis): ", e.what());

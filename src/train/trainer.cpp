@@ -83,9 +83,10 @@ namespace {
 bool is_training_key(const std::string& key) {
   // train.device may change: a checkpoint loads on any device.
   static const char* kFree[] = {"train.threads", "train.device", "train.out_dir", "train.name", "train.log_every",
-                                "train.progress", "train.prefetch", "train.checkpoint_every_epochs",
+                                "train.progress", "train.prefetch", "train.loader_threads", "train.deterministic",
+                                "train.checkpoint_every_epochs",
                                 "train.checkpoint_every_steps", "train.keep_checkpoints", "train.nan_policy",
-                                "train.nan_lr_factor", "train.nan_max_rollbacks", "neighbors.cache", "prior.cache",
+                                "train.nan_lr_factor", "train.nan_max_rollbacks", "neighbors.cache", "neighbors.device", "prior.cache",
                                 "data.cache_dir"};
   if (key.rfind("eval.", 0) == 0) return false;
   for (const char* f : kFree)
@@ -212,9 +213,10 @@ class BatchSource {
       : sampler_(sampler), augment_(augment), data_(data), seed_(seed), labels_(labels), rank_(rank), world_(world),
         device_(device), channels_last_(channels_last) {}
 
-  // `worker`: called on the prefetch thread, which leaves the cores to the model.
-  StepBatch host(int64_t epoch, const torch::Tensor& order, int64_t b, bool worker) const {
-    if (worker) omp_set_num_threads(1);
+  // `threads` > 0: called on the prefetch thread, whose parallel regions get
+  // that many threads (train.loader_threads); 0: the caller's threads.
+  StepBatch host(int64_t epoch, const torch::Tensor& order, int64_t b, int threads) const {
+    if (threads > 0) omp_set_num_threads(threads);
     StepBatch v;
     v.pairs = sampler_.batch(epoch, order, b);
     if (world_ > 1) v.pairs = shard(v.pairs, rank_, world_);
@@ -324,7 +326,17 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
             " is the global batch and must divide evenly among the ", world, " processes");
   const int threads = set_threads(int(cfg.train.threads));
   const torch::Device device = resolve_device(cfg.train.device);
+  make_current(device);
+  configure_determinism(device, cfg.train.deterministic);
+  reset_device_memory_peak(device);
   const Precision precision = parse_precision(cfg.train.precision, device);
+  // Prefetch: on CUDA the host is free while the device computes, so the
+  // next batch is prepared on every core but one; on the CPU the cores are
+  // the model's, and one worker thread (when asked for) takes little.
+  const bool prefetch = cfg.train.prefetch == "true" || (cfg.train.prefetch == "auto" && device.is_cuda());
+  const int loader_threads = cfg.train.loader_threads > 0 ? int(cfg.train.loader_threads)
+                             : device.is_cuda()          ? std::max(1, threads - 1)
+                                                         : 1;
   const uint64_t seed = uint64_t(cfg.train.seed);
   torch::manual_seed(seed);
 
@@ -414,6 +426,7 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
   PeriodicKnn periodic_knn(cfg.data, cfg.eval);  // eval.knn_every
   auto t_start = Clock::now();
   int64_t timed_from = state.step;
+  double data_wait = 0;  // seconds of the timed span spent waiting for host batches
   int64_t rollbacks_in_a_row = 0;
   Settled settled;
   std::string shown;  // the progress line's values, from the last settle
@@ -438,9 +451,14 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
       order = sampler.epoch_order(epoch);
       cur_epoch = epoch;
     }
-    StepBatch batch = batches.upload(next.valid() ? next.get() : batches.host(epoch, order, b, false));
-    if (cfg.train.prefetch && b + 1 < steps_per_epoch)
-      next = std::async(std::launch::async, [&batches, epoch, order, b] { return batches.host(epoch, order, b + 1, true); });
+    const auto t_wait = Clock::now();  // the loop waits here when augmentation is behind the device
+    StepBatch host_batch = next.valid() ? next.get() : batches.host(epoch, order, b, 0);
+    data_wait += std::chrono::duration<double>(Clock::now() - t_wait).count();
+    StepBatch batch = batches.upload(std::move(host_batch));
+    if (prefetch && b + 1 < steps_per_epoch)
+      next = std::async(std::launch::async, [&batches, epoch, order, b, loader_threads] {
+        return batches.host(epoch, order, b + 1, loader_threads);
+      });
 
     StepOptions opt;
     opt.precision = precision;
@@ -451,17 +469,24 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
     monitor.record(train_step(state, batch, opt), step);
     if (probe) state.probe_seen += B;
 
+    const int64_t done = state.step;
+    const bool settle_due = done % cfg.train.log_every == 0 || done == total_steps || checkpoint_due(done) ||
+                            done % steps_per_epoch == 0;
     bool stop = stop_requested();
-    if (group) {  // several processes: a stop request seen by any rank, agreed every step
+    // Several processes: a stop request seen by any rank is agreed on, every
+    // step over Gloo; over NCCL only where the loop settles anyway, since
+    // reading the agreed flag back would make the host wait for the device.
+    if (group && (!group->nccl() || settle_due)) {
       auto flag = torch::tensor({stop ? 1.0 : 0.0}, torch::kFloat64);
       group->all_reduce_sum(flag);
       stop = flag.item<double>() > 0;
+    } else if (group) {
+      stop = false;
     }
-    const int64_t done = state.step;
     const double elapsed = std::chrono::duration<double>(Clock::now() - t_start).count();
     const double ips = double((done - timed_from) * B) / std::max(elapsed, 1e-9);
     const bool log_due = done % cfg.train.log_every == 0 || done == total_steps;
-    if (!(log_due || checkpoint_due(done) || done % steps_per_epoch == 0 || stop)) {
+    if (!(settle_due || stop)) {
       progress.update(done, epoch, ips, shown);
       continue;
     }
@@ -499,6 +524,7 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
         progress.rebase(state.step);
         t_start = Clock::now();
         timed_from = state.step;
+        data_wait = 0;
         continue;
       }
       run.log_metrics({{"event", "nan_stop"}, {"detail", what}});
@@ -510,8 +536,9 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
 
     const double probe_acc = 100.0 * double(state.probe_correct) / double(std::max<int64_t>(1, state.probe_seen));
     if (log_due) {
-      nlohmann::json rec = {{"step", done}, {"epoch", epoch}, {"lr", opt.lr}, {"loss", settled.loss},
-                            {"images_per_s", ips}, {"elapsed_s", elapsed}};
+      nlohmann::json rec = {{"step", done},        {"epoch", epoch},       {"lr", opt.lr},
+                            {"loss", settled.loss}, {"images_per_s", ips}, {"elapsed_s", elapsed},
+                            {"data_wait_s", data_wait}};
       for (const auto& [k, v] : settled.logs) rec[k] = v;
       if (probe) rec["probe_loss"] = settled.probe_loss, rec["probe_acc"] = probe_acc;
       run.log_metrics(rec);
@@ -545,6 +572,10 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
   result.steps = state.step;
   result.images_per_second = double((state.step - timed_from) * B) / std::max(result.train_seconds, 1e-9);
   result.final_loss = settled.loss;
+  result.data_wait_seconds = data_wait;
+  const DeviceMemory mem = device_memory_peak(device);
+  result.gpu_peak_allocated = mem.peak_allocated;
+  result.gpu_peak_reserved = mem.peak_reserved;
   if (probe)
     result.online_probe_top1 = 100.0 * double(state.probe_correct) / double(std::max<int64_t>(1, state.probe_seen));
   result.run_dir = run.path();
@@ -573,10 +604,15 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
                             {"interrupted", result.interrupted},
                             {"train_seconds", result.train_seconds},
                             {"images_per_second", result.images_per_second},
+                            {"data_wait_seconds", result.data_wait_seconds},
+                            {"prefetch", prefetch ? loader_threads : 0},
                             {"final_loss", result.final_loss},
                             {"online_probe_top1", result.online_probe_top1},
                             {"table", {{"fingerprint", result.table.fingerprint}, {"dir", result.table.dir},
                                        {"reused", result.table.reused}, {"seconds", result.table.seconds}}}};
+  if (device.is_cuda())
+    summary["gpu_memory_mib"] = {{"peak_allocated", double(mem.peak_allocated) / (1 << 20)},
+                                 {"peak_reserved", double(mem.peak_reserved) / (1 << 20)}};
   if (result.eval.done) summary["eval"] = result.eval.to_json();
   run.write_json("summary.json", summary);
   return result;

@@ -2,8 +2,10 @@
 // flags, threads, BLAS, CUDA devices, process groups).
 #include "commands.h"
 
+#include "gps/core/check.h"
 #include "gps/core/env_info.h"
 #include "gps/core/threads.h"
+#include "gps/io/plugins.h"
 
 #include <cstdio>
 
@@ -16,11 +18,20 @@ Runner add_info(CLI::App& app) {
   app.add_option("--threads", *threads, "torch threads to report, as train.threads (0 = all cores)")->capture_default_str();
   return [json, threads]() {
     set_threads(*threads);
-    const auto env = environment_info();
-    if (*json)
+    auto env = environment_info();
+    // The OpenCV plugins this installation can load (gps/io/plugins.h).
+    for (const char* p : {"imgcodecs", "onnx"}) env["plugins"][p] = plugins::location(p);
+    if (*json) {
       std::printf("%s\n", env.dump(2).c_str());
-    else
-      std::printf("%s", format_environment(env).c_str());
+      return 0;
+    }
+    std::printf("%s", format_environment(env).c_str());
+    std::string line;
+    for (const char* p : {"imgcodecs", "onnx"}) {
+      const std::string where = env["plugins"][p];
+      line += str_cat(line.empty() ? "" : "; ", p, " ", where.empty() ? "missing (image folders / ONNX priors unavailable)" : where);
+    }
+    std::printf("%-13s %s\n", "plugins", line.c_str());
     return 0;
   };
 }

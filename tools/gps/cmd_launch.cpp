@@ -157,6 +157,8 @@ Runner add_launch(CLI::App& app) {
   app.footer(
       "Example: gps launch --nproc 2 -- train -c configs/fmnist-simclr-weak.yaml\n"
       "optim.batch_size is the global batch (each rank takes batch/N rows); rank 0 writes the run directory.\n"
+      "On GPUs (train.device=auto or cuda) local rank r trains on cuda:r and the ranks talk over NCCL;\n"
+      "on the CPU over Gloo, with the machine's cores shared among the ranks.\n"
       "Several machines: run `gps train` on each with RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE,\n"
       "MASTER_ADDR and MASTER_PORT set (README, \"Several processes\").");
   return [nproc, port, command]() { return launch(*nproc, *port, *command); };

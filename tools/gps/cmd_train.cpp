@@ -37,7 +37,9 @@ Runner add_train(CLI::App& app, std::string& command_line) {
     const dist::DistEnv env = dist::DistEnv::from_env();
     if (env.enabled()) {
       cfg.train.threads = env.threads_per_process(int(cfg.train.threads));
-      dist::set_active_group(dist::Group::connect(env));
+      const torch::Device device = env.device_for(cfg.train.device);  // local rank r: cuda:r
+      cfg.train.device = device.str();
+      dist::set_active_group(dist::Group::connect(env, device));
     }
     if (*resume == "auto") {
       ro.run_dir = find_resumable_run(cfg);

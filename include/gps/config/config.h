@@ -44,7 +44,8 @@ struct NeighborConfig {
   int64_t refresh_every = 0;    // rebuild the table from the model being trained every R epochs (0 = never)
   std::string refresh_features = "backbone";  // backbone | projector: the space of refreshed tables
   // Search (see gps/neighbors/knn_search.h).
-  std::string backend = "faiss";  // faiss | torch (exact brute force on the tensors' device)
+  std::string backend = "faiss";  // faiss | torch (exact brute force on neighbors.device)
+  std::string device = "auto";    // torch backend: auto (CUDA when present, else cpu) | cpu | cuda | cuda:N
   std::string index = "auto";     // exact | ivf | hnsw | auto (exact below approx_threshold images, else ivf)
   int64_t approx_threshold = 200000;
   int64_t nlist = 0;              // ivf: inverted lists (0 = 4 sqrt(N))
@@ -125,7 +126,12 @@ struct TrainConfig {
   int64_t log_every = 20;       // steps between metric lines
   bool online_probe = true;     // online linear classifier on detached features
   bool progress = true;         // progress line on stderr
-  bool prefetch = false;        // prepare the next batch on a worker thread (pays off with spare cores; -7% on 2 cores)
+  std::string prefetch = "auto";  // prepare the next batch on worker threads while the step computes: auto (on for
+                                 // CUDA, off on the CPU, where it costs 7% on 2 cores) | true | false
+  int64_t loader_threads = 0;    // threads that prepare a prefetched batch (0 = auto: 1 on the CPU; on CUDA every
+                                 // core of this process but one)
+  bool deterministic = false;    // CUDA: deterministic cuDNN/cuBLAS algorithms, no autotuning (bit-identical resume;
+                                 // slower). The CPU is deterministic for a fixed thread count either way.
   int64_t checkpoint_every_epochs = 1;  // periodic checkpoint at the end of every N epochs (0 = off)
   int64_t checkpoint_every_steps = 0;   // and/or every N steps (0 = off)
   int64_t keep_checkpoints = 2;         // periodic checkpoints kept (the newest)

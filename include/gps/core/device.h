@@ -26,4 +26,26 @@ torch::Tensor to_device(const torch::Tensor& x, const torch::Device& device);
 // wait), else `x` unchanged.
 torch::Tensor pin_for(const torch::Tensor& x, const torch::Device& device);
 
+// Makes `device` the current CUDA device of the calling thread (what
+// torch::kCUDA without an index means, and where NCCL and cuBLAS set up).
+// No-op for the CPU.
+void make_current(const torch::Device& device);
+
+// train.deterministic on `device`. CUDA: true = deterministic cuDNN and
+// cuBLAS algorithms (CUBLAS_WORKSPACE_CONFIG=:4096:8 unless set; operations
+// without a deterministic kernel warn once), no cuDNN autotuning; false =
+// cuDNN autotuning (benchmark mode) for speed. Must run before the first
+// cuBLAS call. The CPU is deterministic for a fixed thread count either way.
+void configure_determinism(const torch::Device& device, bool deterministic);
+
+// Peak GPU memory of this process on `device` since the last reset, from
+// LibTorch's caching device allocator: bytes handed to tensors, and bytes reserved
+// from the driver (what nvidia-smi shows, less the CUDA context). Zeros for
+// the CPU.
+struct DeviceMemory {
+  int64_t peak_allocated = 0, peak_reserved = 0;
+};
+DeviceMemory device_memory_peak(const torch::Device& device);
+void reset_device_memory_peak(const torch::Device& device);
+
 }  // namespace gps

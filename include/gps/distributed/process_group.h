@@ -1,4 +1,4 @@
-// Several training processes on PyTorch's c10d (Gloo on the CPU): who this
+// Several training processes on PyTorch's c10d (Gloo on the CPU, NCCL on CUDA GPUs): who this
 // process is (torchrun-style environment variables), the group it talks to,
 // and the few collectives data-parallel training needs.
 //
@@ -43,6 +43,12 @@ struct DistEnv {
   int timeout_s = 1800;
 
   bool enabled() const { return world > 1; }
+  // The device this rank trains on for train.device = `spec`: "auto" and
+  // "cuda" give local rank r the GPU cuda:r (torchrun's convention); "cpu"
+  // stays the CPU. Throws gps::Error naming train.device / LOCAL_RANK when
+  // this machine has fewer GPUs than local ranks, or when several local
+  // ranks would share one named GPU (NCCL refuses that).
+  torch::Device device_for(const std::string& spec) const;
   // train.threads for this process: `threads` (<= 0: every core of the
   // machine) shared by the LOCAL_WORLD_SIZE processes here, at least 1, so
   // that ranks on one machine do not oversubscribe its cores.
@@ -52,22 +58,29 @@ struct DistEnv {
   static DistEnv from_env();
 };
 
-// A connected group of processes: the TCPStore rendezvous plus a Gloo
-// process group. Every collective blocks until all ranks reach it, so all
-// ranks must call the same collectives in the same order.
+// A connected group of processes: the TCPStore rendezvous plus a process
+// group, Gloo when the model trains on the CPU and NCCL when it trains on a
+// CUDA device. All ranks must call the same collectives in the same order.
+// With Gloo a collective returns when it is done; with NCCL it is queued on
+// the device (the host does not wait, except to copy a CPU tensor back).
 class Group {
  public:
   // Connects to the rendezvous at env.master_addr:env.port (rank 0 serves
   // it) and waits for all env.world ranks, at most env.timeout_s (also the
   // limit of every later collective). Throws gps::Error naming the address.
-  static std::shared_ptr<Group> connect(const DistEnv& env);
+  // `device`: where the training tensors live (cpu: Gloo; cuda:N, this
+  // rank's GPU: NCCL).
+  static std::shared_ptr<Group> connect(const DistEnv& env, const torch::Device& device);
   ~Group();
 
   int rank() const { return rank_; }
   int world() const { return world_; }
   bool lead() const { return rank_ == 0; }
+  // True when the group runs on NCCL (CUDA tensors; CPU tensors are staged
+  // through the device, which makes the host wait).
+  bool nccl() const;
 
-  // In place: t = sum over ranks of t. Contiguous CPU tensor.
+  // In place: t = sum over ranks of t. Contiguous; CPU or the group's device.
   void all_reduce_sum(torch::Tensor& t);
   // [world * rows, ...]: every rank's t stacked in rank order. t must have
   // the same shape on every rank.

@@ -1,4 +1,4 @@
-// Writing images to disk (PNG through OpenCV).
+// Writing images to disk (PNG through libpng).
 #pragma once
 
 #include <torch/torch.h>

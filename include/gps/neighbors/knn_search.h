@@ -23,6 +23,8 @@ struct KnnResult {
 struct SearchOptions {
   std::string metric = "l2";      // l2 | cosine (normalise, then squared L2)
   std::string backend = "faiss";  // faiss | torch (exact blocked matmul, any device)
+  std::string device;             // torch backend: where to search ("" = the tensors' device); the
+                                  // results come back on the tensors' device
   std::string index = "exact";    // exact | ivf | hnsw | auto (backend faiss only)
   int64_t approx_threshold = 200000;  // auto: exact below this many base vectors, else kAutoApproxIndex
   int64_t nlist = 0;              // ivf: inverted lists (0 = 4 sqrt(N), at least 1)

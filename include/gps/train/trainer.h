@@ -16,6 +16,8 @@ struct TrainResult {
   int64_t steps = 0;
   double train_seconds = 0;     // optimisation loop only
   double images_per_second = 0; // anchor images (each gives two views) per second
+  double data_wait_seconds = 0; // of train_seconds, the loop waited for its next batch (augmentation behind)
+  int64_t gpu_peak_allocated = 0, gpu_peak_reserved = 0;  // bytes, CUDA only (gps/core/device.h)
   double final_loss = 0;
   double online_probe_top1 = -1;  // running accuracy of the online probe over the last epoch, in %
   TableInfo table;

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# The GPU check, run from the repo root on the GPU machine (one H200, Python
+# 3.12 with torch 2.11.0+cu130, no -dev libraries, no network) with the
+# bundle made here by scripts/gpu_bundle.sh carried along (gpu-bundle/):
+#   1. unpacks the bundle and points the loader at it and at that machine's
+#      torch (torch/lib, nvidia/*/lib); the bundled glibc loader is used only
+#      when the machine's glibc is older than the bundle needs;
+#   2. `gps --version`, `gps info` (the card, the driver);
+#   3. the device tests (build/tests/gps_device_tests: every test on the CPU
+#      and on cuda:0);
+#   4. the GPU benchmark (bench/gpu_bench.sh: gps vs the Python loop);
+#   5. one table. Exit status 0 only when the tests and the benchmark passed.
+# Budget: at most 8 minutes (tests <= 4, benchmark <= 4). Results also go to
+# $OUT (the device tool's folder that comes back) when it is set.
+#   bash scripts/gpu_check.sh
+set -uo pipefail
+cd "$(dirname "$0")/.."
+t0=$(date +%s)
+PY="${GPS_CHECK_PYTHON:-python3}"
+OUTDIR="${OUT:-$(mktemp -d)}"
+mkdir -p "$OUTDIR"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+say() { echo "[gpu_check $(( $(date +%s) - t0 ))s] $*"; }
+
+[ -f gpu-bundle/gps-bundle.tar.xz ] || { echo "gpu_check: gpu-bundle/gps-bundle.tar.xz is missing (run scripts/gpu_bundle.sh where gps builds, and carry gpu-bundle)" >&2; exit 2; }
+if command -v xz >/dev/null; then
+  xz -dc gpu-bundle/gps-bundle.tar.xz | tar -C "$work" -xf -
+else
+  "$PY" -c "import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])" gpu-bundle/gps-bundle.tar.xz "$work"
+fi
+SITE=$("$PY" -c "import torch, os; print(os.path.dirname(os.path.dirname(torch.__file__)))") ||
+  { echo "gpu_check: $PY cannot import torch" >&2; exit 2; }
+LIBS="$work/gps/lib:$SITE/torch/lib$(for d in "$SITE"/nvidia/*/lib; do [ -d "$d" ] && printf ':%s' "$d"; done)"
+need=$(awk '/^glibc_needed/ {print $2}' "$work/gps/MANIFEST")
+have=$(getconf GNU_LIBC_VERSION | awk '{print $2}')
+if [ "$(printf '%s\n%s\n' "$need" "$have" | sort -V | head -n1)" = "$need" ]; then
+  RUN="env LD_LIBRARY_PATH=$LIBS"
+  say "glibc $have (bundle needs $need): the machine's loader"
+else
+  RUN="$work/gps/glibc/ld-linux-x86-64.so.2 --library-path $work/gps/glibc:$LIBS"
+  say "glibc $have is older than the $need the bundle needs: the bundled loader"
+fi
+GPS="$RUN $work/gps/bin/gps"
+$GPS --version || { echo "gpu_check: the bundled gps does not start" >&2; exit 1; }
+$GPS info | tee "$OUTDIR/gps_info.txt"
+
+say "device tests"
+timeout 240 $RUN "$work/gps/bin/gps_device_tests" --gtest_output="json:$OUTDIR/device_tests.json" \
+  >"$OUTDIR/device_tests.log" 2>&1
+tests_rc=$?
+grep -E '^\[ *(OK|FAILED|SKIPPED) *\]|Failure|error' "$OUTDIR/device_tests.log" | tail -n 60
+[ $tests_rc -eq 124 ] && say "device tests: timed out after 240 s"
+
+say "benchmark"
+GPS_BIN="$GPS" GPS_PYTHON="$PY" GPS_BENCH_OUT="$OUTDIR" timeout 270 bash bench/gpu_bench.sh >"$OUTDIR/gpu_bench.log" 2>&1
+bench_rc=$?
+[ $bench_rc -eq 124 ] && say "benchmark: timed out after 270 s"
+
+echo
+echo "== gpu_check summary ($(( $(date +%s) - t0 )) s) =="
+grep -E '^(CPU|GPU|CUDA)' "$OUTDIR/gps_info.txt" 2>/dev/null
+"$PY" - "$OUTDIR/device_tests.json" <<'PY' || true
+import json, sys
+try:
+    r = json.load(open(sys.argv[1]))
+except Exception as e:
+    print(f"device tests: no report ({e})"); sys.exit(0)
+passed = failed = skipped = 0
+for suite in r["testsuites"]:
+    for t in suite["testsuite"]:
+        if t.get("result") == "SKIPPED" or t.get("status") == "NOTRUN": skipped += 1
+        elif "failures" in t: failed += 1; print("  FAILED", suite["name"] + "." + t["name"])
+        else: passed += 1
+print(f"device tests: {passed} passed, {failed} failed, {skipped} skipped")
+PY
+if [ -f "$OUTDIR/gpu_bench.md" ]; then cat "$OUTDIR/gpu_bench.md"; else tail -n 30 "$OUTDIR/gpu_bench.log"; fi
+[ $tests_rc -eq 0 ] && [ $bench_rc -eq 0 ]

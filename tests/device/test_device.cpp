@@ -1,0 +1,232 @@
+// Device-generic training, search, evaluation and collectives. Every test
+// runs on the CPU and, when a CUDA device is visible, again on cuda:0; the
+// GPU check (scripts/gpu_check.sh) runs this binary on the GPU machine.
+// Kept to gps_core and GoogleTest so that the GPU bundle stays small.
+#include "gps/core/check.h"
+#include "gps/core/device.h"
+#include "gps/data/registry.h"
+#include "gps/distributed/process_group.h"
+#include "gps/eval/evaluate.h"
+#include "gps/eval/features.h"
+#include "gps/methods/method.h"
+#include "gps/neighbors/knn_search.h"
+#include "gps/neighbors/neighbor_table.h"
+#include "gps/train/checkpoint.h"
+#include "gps/train/stop_signal.h"
+#include "gps/train/trainer.h"
+#include "../test_util.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+
+using namespace gps;
+using ::testing::HasSubstr;
+
+namespace {
+
+bool cuda_visible() { return torch::cuda::is_available() && torch::cuda::device_count() > 0; }
+
+// Test parameter: "cpu" or "cuda". The CUDA instances skip without a GPU.
+class OnDevice : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == "cuda" && !cuda_visible()) GTEST_SKIP() << "no CUDA device visible";
+    test::write_tiny_mnist(tmp.file("fm"), 80, 40);
+  }
+  torch::Device device() const { return resolve_device(GetParam()); }
+  Config config(const std::string& name, int64_t epochs = 2) {
+    Config c = test::tiny_train_config(tmp.file("fm"), tmp.file("runs"), epochs);
+    c.train.device = GetParam();
+    c.train.deterministic = true;  // bit-identical resume on a GPU
+    c.eval.enabled = false;
+    c.train.name = name;
+    c.method.pred_hidden_dim = 16;
+    c.method.queue_size = 40;
+    return c;
+  }
+  static nlohmann::json summary_of(const std::string& run_dir) {
+    std::ifstream f(run_dir + "/summary.json");
+    return nlohmann::json::parse(f);
+  }
+  test::TempDir tmp;
+};
+
+std::string device_name(const ::testing::TestParamInfo<std::string>& p) { return p.param; }
+
+// All five methods, plain and GPS, train with finite losses and weights;
+// the summary names the device, and on CUDA the peak GPU memory.
+TEST_P(OnDevice, EveryMethodTrainsPlainAndGps) {
+  for (const std::string name : {"simclr", "byol", "nnclr", "barlow_twins", "vicreg"}) {
+    for (const bool gps : {false, true}) {
+      Config c = config(name + (gps ? "-gps" : "-plain"));
+      c.method.name = name;
+      c.gps = gps;
+      c.train.precision = "auto";  // bf16 where the device has it natively
+      c.train.channels_last = true;
+      const auto r = train(c, "test");
+      ASSERT_TRUE(std::isfinite(r.final_loss)) << c.train.name;
+      for (const auto& w : test::weights_of(c, r.run_dir))
+        EXPECT_TRUE(torch::isfinite(w).all().item<bool>()) << c.train.name;
+      const auto s = summary_of(r.run_dir);
+      EXPECT_EQ(s["device"], device().str());
+      EXPECT_GE(s["data_wait_seconds"].get<double>(), 0.0);
+      if (device().is_cuda()) {
+        EXPECT_GT(r.gpu_peak_allocated, 0) << c.train.name;
+        EXPECT_GE(r.gpu_peak_reserved, r.gpu_peak_allocated);
+        EXPECT_GT(s["gpu_memory_mib"]["peak_reserved"].get<double>(), 0.0);
+        EXPECT_GT(s["prefetch"].get<int>(), 0) << "prefetch is on by default on CUDA";
+      } else {
+        EXPECT_FALSE(s.contains("gpu_memory_mib"));
+        EXPECT_EQ(s["prefetch"].get<int>(), 0) << "prefetch is off by default on the CPU";
+      }
+    }
+  }
+}
+
+// An interrupted run resumes to the same weights, bit for bit, with the
+// table refreshed from the model (torch search on the device) and prefetch
+// on. On CUDA this needs train.deterministic.
+TEST_P(OnDevice, InterruptedRunResumesBitIdentically) {
+  for (const std::string method : {"simclr", "byol"}) {
+    Config c = config(method + "-ref", 3);
+    c.method.name = method;
+    c.neighbors.refresh_every = 1;
+    c.neighbors.backend = "torch";
+    c.neighbors.device = GetParam();
+    c.train.prefetch = "true";
+    c.train.loader_threads = 2;
+    c.optim.name = method == "byol" ? "lars" : "sgd";
+    const auto ref = train(c, "test");
+    c.train.name = method + "-stopped";
+    request_stop(true);  // stops after the first step
+    const auto first = train(c, "test");
+    request_stop(false);
+    ASSERT_TRUE(first.interrupted);
+    ResumeOptions ro;
+    ro.run_dir = first.run_dir;
+    const auto done = train(c, "test", ro);
+    EXPECT_EQ(done.steps, ref.steps);
+    EXPECT_TRUE(test::bit_identical(test::weights_of(c, ref.run_dir), test::weights_of(c, done.run_dir))) << method;
+  }
+}
+
+// Prefetching on worker threads changes nothing but the time.
+TEST_P(OnDevice, PrefetchGivesTheSameWeights) {
+  Config a = config("inline");
+  a.train.prefetch = "false";
+  Config b = config("prefetch");
+  b.train.prefetch = "true";
+  b.train.loader_threads = 2;
+  const auto ra = train(a, "test"), rb = train(b, "test");
+  EXPECT_TRUE(test::bit_identical(test::weights_of(a, ra.run_dir), test::weights_of(b, rb.run_dir)));
+}
+
+// The NaN policy on the device: stop naming the step, or roll back.
+TEST_P(OnDevice, NonFiniteLossStopsOrRollsBack) {
+  Config c = config("nan");
+  c.optim.lr = 1e30;
+  c.optim.warmup_epochs = 0;
+  EXPECT_THAT(test::error_of([&] { train(c, "test"); }), HasSubstr("non-finite loss at step"));
+  c.train.name = "rollback";
+  c.train.nan_policy = "rollback";
+  c.train.nan_lr_factor = 1e-6;
+  c.train.nan_max_rollbacks = 10;
+  c.train.checkpoint_every_steps = 1;
+  const auto r = train(c, "test");
+  EXPECT_EQ(r.steps, 8);
+  EXPECT_TRUE(std::isfinite(r.final_loss));
+}
+
+// The torch search on the device finds FAISS's exact neighbours.
+TEST_P(OnDevice, TorchSearchOnTheDeviceEqualsFaiss) {
+  torch::manual_seed(1);
+  const auto x = torch::randn({500, 24});
+  SearchOptions faiss;
+  faiss.backend = "faiss";
+  SearchOptions torch_search;
+  torch_search.backend = "torch";
+  torch_search.device = device().str();
+  for (const std::string metric : {"l2", "cosine"}) {
+    faiss.metric = torch_search.metric = metric;
+    const auto a = knn_search(x, x, 6, faiss);
+    const auto b = knn_search(x, x, 6, torch_search);
+    EXPECT_TRUE(b.ids.device().is_cpu()) << "results come back where the inputs are";
+    EXPECT_TRUE(torch::equal(a.ids, b.ids)) << metric;
+    EXPECT_TRUE(torch::allclose(a.dists, b.dists, 1e-3, 1e-3)) << metric;
+  }
+  // Inputs already on the device stay there.
+  const auto on = knn_search(x.to(device()), x.to(device()), 3, torch_search);
+  EXPECT_EQ(on.ids.device(), device());
+}
+
+// Features extracted and probed on the device agree with the CPU.
+TEST_P(OnDevice, EvaluationOnTheDeviceMatchesTheCpu) {
+  Config c = config("eval");
+  const auto r = train(c, "test");
+  Method m = make_method(c.method, c.model, 1);
+  load_checkpoint_weights(r.run_dir + "/checkpoint.pt", *m);
+  const Dataset train_set = load_dataset(c.data, "train"), test_set = load_dataset(c.data, "test");
+  const auto cpu_train = extract_features(m->backbone(), train_set, 64, torch::kCPU);
+  const auto cpu_test = extract_features(m->backbone(), test_set, 64, torch::kCPU);
+  m->to(device());
+  const auto dev_train = extract_features(m->backbone(), train_set, 64, device());
+  const auto dev_test = extract_features(m->backbone(), test_set, 64, device());
+  EXPECT_TRUE(torch::allclose(dev_train.cpu(), cpu_train, 1e-3, 1e-4));
+  const auto on_cpu = evaluate_features(cpu_train, train_set, cpu_test, test_set, c.eval, 0);
+  const auto on_dev = evaluate_features(dev_train, train_set, dev_test, test_set, c.eval, 0);
+  EXPECT_NEAR(on_dev.knn_top1, on_cpu.knn_top1, 2.6);  // one test image of 40 either way
+  EXPECT_NEAR(on_dev.linear_top1, on_cpu.linear_top1, 5.1);
+}
+
+// A one-rank group on the device: Gloo on the CPU, NCCL on CUDA. CPU
+// tensors pass through NCCL by a device copy.
+TEST_P(OnDevice, OneRankGroupRunsEveryCollective) {
+  dist::DistEnv env;
+  env.port = 0;  // one rank: the store takes any free port
+  env.timeout_s = 60;
+  auto g = dist::Group::connect(env, device());
+  EXPECT_EQ(g->nccl(), device().is_cuda());
+  for (const torch::Device d : {torch::Device(torch::kCPU), device()}) {
+    auto t = torch::arange(6, torch::TensorOptions().dtype(torch::kFloat32).device(d));
+    g->all_reduce_sum(t);
+    EXPECT_TRUE(torch::equal(t.cpu(), torch::arange(6, torch::kFloat32))) << d;
+    EXPECT_EQ(g->all_gather(t).device(), d);
+    EXPECT_TRUE(torch::equal(g->all_gather(t).cpu(), torch::arange(6, torch::kFloat32)));
+    g->broadcast(t);
+    EXPECT_EQ(t.device(), d);
+  }
+  NeighborTable table = self_table(5);
+  g->broadcast_table(table);
+  EXPECT_TRUE(torch::equal(table.ids, self_table(5).ids));
+  g->barrier();
+}
+
+INSTANTIATE_TEST_SUITE_P(Devices, OnDevice, ::testing::Values("cpu", "cuda"), device_name);
+
+// Local rank r trains on cuda:r; every error names the variable to change.
+TEST(DistDevices, LocalRankPicksItsGpu) {
+  dist::DistEnv env;
+  env.world = env.local_world = 2;
+  env.rank = env.local_rank = 1;
+  EXPECT_EQ(env.device_for("cpu"), torch::Device(torch::kCPU));
+  if (!cuda_visible()) {
+    EXPECT_EQ(env.device_for("auto"), torch::Device(torch::kCPU));
+    EXPECT_THAT(test::error_of([&] { env.device_for("cuda"); }), HasSubstr("no CUDA device is visible"));
+    return;
+  }
+  const int64_t n = int64_t(torch::cuda::device_count());
+  if (n >= 2) {
+    EXPECT_EQ(env.device_for("cuda"), torch::Device(torch::kCUDA, 1));
+  } else {
+    EXPECT_THAT(test::error_of([&] { env.device_for("cuda"); }), HasSubstr("LOCAL_RANK=1"));
+  }
+  EXPECT_THAT(test::error_of([&] { env.device_for("cuda:0"); }), HasSubstr("one GPU per process"));
+  env.world = env.local_world = 1;
+  env.rank = env.local_rank = 0;
+  EXPECT_EQ(env.device_for("cuda:0"), torch::Device(torch::kCUDA, 0));
+}
+
+}  // namespace
