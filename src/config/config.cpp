@@ -148,6 +148,9 @@ const std::vector<Field>& fields() {
                 "torchscript, onnx: input channels (0 = the sidecar's, else as data; 3 replicates gray)"),
       str_field("prior.normalize", REF(std::string, prior.normalize), {"auto", "dataset", "imagenet", "none"},
                 "torchscript, onnx: input normalisation (auto = the sidecar's mean/std, else dataset)"),
+      str_field("prior.device", REF(std::string, prior.device), {},
+                "torchscript, run, autoencoder, vae: where the prior's network runs: auto (CUDA when present, else "
+                "cpu) | cpu | cuda | cuda:N"),
       int_field("prior.batch_size", REF(int64_t, prior.batch_size), 1, 1 << 20, "images per forward pass when embedding"),
       bool_field("prior.cache", REF(bool, prior.cache),
                  "torchscript, onnx, run: reuse embeddings saved under <train.out_dir>/cache (keyed by model file, data, "

@@ -1,5 +1,7 @@
 #include "gps/prior/autoencoder.h"
 
+#include "gps/core/device.h"
+
 #include "gps/core/check.h"
 #include "gps/core/rng.h"
 
@@ -109,6 +111,7 @@ AutoencoderOptions autoencoder_options(const PriorConfig& cfg) {
   o.lr = cfg.lr;
   o.beta = cfg.beta;
   o.seed = uint64_t(cfg.seed);
+  o.device = resolve_device(cfg.device, "prior.device").str();
   return o;
 }
 
@@ -136,7 +139,7 @@ torch::Tensor AutoencoderPrior::inputs(const Dataset& d, int64_t start, int64_t 
   const int64_t C = d.channels();
   const auto mean = torch::tensor(mean_).view({1, C, 1, 1});
   const auto std = torch::tensor(std_).view({1, C, 1, 1});
-  return ((f - mean) / std).contiguous();
+  return ((f - mean) / std).contiguous().to(torch::Device(opt_.device));
 }
 
 void AutoencoderPrior::fit(const Dataset& train) { fit_once(train); }
@@ -166,6 +169,7 @@ void AutoencoderPrior::fit_once(const Dataset& train) const {
       GPS_CHECK(ar.try_read("gps_key", saved) && saved.isString() && saved.toStringRef() == key,
                 "it was trained with other settings or data");
       net_->load(ar);
+      net_->to(torch::Device(opt_.device));
       net_->eval();
       fitted_ = true;
       std::fprintf(stderr, "[%s] model reused from %s\n", name, file.c_str());
@@ -176,6 +180,7 @@ void AutoencoderPrior::fit_once(const Dataset& train) const {
     }
   }
 
+  net_->to(torch::Device(opt_.device));  // initialised on the CPU: the same weights on every device
   torch::optim::Adam adam(net_->parameters(), torch::optim::AdamOptions(opt_.lr));
   net_->train();
   const int64_t n = train.size();
@@ -213,7 +218,9 @@ void AutoencoderPrior::fit_once(const Dataset& train) const {
   if (!file.empty()) {
     fs::create_directories(cache_dir_);
     torch::serialize::OutputArchive ar;
+    net_->to(torch::kCPU);  // a CPU model on disk loads on any machine
     net_->save(ar);
+    net_->to(torch::Device(opt_.device));
     ar.write("gps_key", c10::IValue(key));
     ar.save_to(file + ".tmp");
     fs::rename(file + ".tmp", file);
@@ -228,7 +235,7 @@ torch::Tensor AutoencoderPrior::embed(const Dataset& d) const {
   torch::NoGradGuard no_grad;
   std::vector<torch::Tensor> parts;
   for (int64_t s = 0; s < d.size(); s += opt_.batch_size)
-    parts.push_back(net_->encode(inputs(d, s, std::min(opt_.batch_size, d.size() - s))));
+    parts.push_back(net_->encode(inputs(d, s, std::min(opt_.batch_size, d.size() - s))).cpu());
   GPS_CHECK(!parts.empty(), "prior: nothing to embed in ", d.name);
   return torch::cat(parts, 0).contiguous();
 }

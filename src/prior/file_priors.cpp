@@ -3,6 +3,7 @@
 
 #include "gps/augment/augment.h"
 #include "gps/core/check.h"
+#include "gps/core/device.h"
 #include "gps/eval/features.h"
 #include "gps/io/npy.h"
 #include "gps/methods/method.h"
@@ -49,13 +50,15 @@ std::string NpyPrior::describe() const {
 struct TorchScriptPrior::Impl {
   torch::jit::script::Module module;
   TorchScriptInput input;
+  torch::Device device = torch::kCPU;  // prior.device
 };
 
 TorchScriptPrior::TorchScriptPrior(const PriorConfig& cfg) : cfg_(cfg), impl_(std::make_shared<Impl>()) {
   GPS_CHECK(fs::exists(cfg.path), "prior.path: TorchScript file ", cfg.path, " does not exist");
   impl_->input = resolve_torchscript_input(cfg);
   try {
-    impl_->module = torch::jit::load(cfg.path, torch::kCPU);
+    impl_->device = resolve_device(cfg.device, "prior.device");
+    impl_->module = torch::jit::load(cfg.path, impl_->device);
   } catch (const std::exception& e) {
     GPS_FAIL("prior.path: ", cfg.path, " is not a loadable TorchScript file (export with torch.jit.script or "
              "torch.jit.trace, then .save(); scripts/export_prior.py does both): ", e.what());
@@ -74,14 +77,14 @@ torch::Tensor TorchScriptPrior::embed(const Dataset& d) const {
     const int64_t want = f.size(1);
     torch::jit::IValue out;
     try {
-      out = impl_->module.forward({f});
+      out = impl_->module.forward({f.to(impl_->device)});
     } catch (const std::exception& e) {
       GPS_FAIL("prior.path: ", cfg_.path, " failed on input [", f.size(0), ", ", want, ", ", f.size(2), ", ",
                f.size(3), "] (check prior.input_size / prior.in_channels", in.sidecar.empty() ? "" : " / the sidecar ",
                in.sidecar, "): ", e.what());
     }
     GPS_CHECK(out.isTensor(), "prior.path: ", cfg_.path, " must return one tensor");
-    auto e = out.toTensor().to(torch::kFloat32).flatten(1);
+    auto e = out.toTensor().to(torch::kCPU, torch::kFloat32).flatten(1);
     GPS_CHECK(in.output_dim == 0 || e.size(1) == in.output_dim, "prior.path: ", cfg_.path, " returned ", e.size(1),
               " features per image but its sidecar ", in.sidecar, " says output_dim ", in.output_dim,
               " (re-export the model, or fix the sidecar)");
@@ -96,7 +99,7 @@ std::string TorchScriptPrior::describe() const {
 
 // ---- RunPrior ----
 
-RunPrior::RunPrior(std::string run_dir) : run_dir_(std::move(run_dir)) {
+RunPrior::RunPrior(std::string run_dir, torch::Device device) : run_dir_(std::move(run_dir)), device_(device) {
   GPS_CHECK(fs::exists(fs::path(run_dir_) / "config.yaml") &&
                 (fs::exists(fs::path(run_dir_) / "checkpoint.pt") || fs::exists(fs::path(run_dir_) / "LATEST")),
             "prior.path: ", run_dir_, " is not a gps run (needs config.yaml and checkpoint.pt or LATEST)");
@@ -106,7 +109,8 @@ torch::Tensor RunPrior::embed(const Dataset& d) const {
   const Config cfg = load_config((fs::path(run_dir_) / "config.yaml").string(), {});
   Method method = make_method(cfg.method, cfg.model, d.channels());
   load_checkpoint_weights(final_checkpoint(run_dir_), *method);
-  return extract_features(method->backbone(), d);
+  method->to(device_);
+  return extract_features(method->backbone(), d);  // on device_, returned on the CPU
 }
 
 std::string RunPrior::describe() const {

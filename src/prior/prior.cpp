@@ -1,6 +1,7 @@
 #include "gps/prior/prior.h"
 
 #include "gps/core/check.h"
+#include "gps/core/device.h"
 #include "gps/prior/autoencoder.h"
 #include "gps/prior/embedding_cache.h"
 #include "gps/prior/file_priors.h"
@@ -20,7 +21,7 @@ std::unique_ptr<Prior> make_prior(const PriorConfig& cfg, const std::string& cac
   else if (cfg.kind == "onnx")
     p = std::make_unique<OnnxPrior>(cfg);
   else if (cfg.kind == "run")
-    p = std::make_unique<RunPrior>(cfg.path);
+    p = std::make_unique<RunPrior>(cfg.path, resolve_device(cfg.device, "prior.device"));
   else if (cfg.kind == "autoencoder" || cfg.kind == "vae")
     p = std::make_unique<AutoencoderPrior>(autoencoder_options(cfg), cfg.cache ? cache_dir : std::string());
   else

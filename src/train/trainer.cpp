@@ -86,7 +86,7 @@ bool is_training_key(const std::string& key) {
                                 "train.progress", "train.prefetch", "train.loader_threads", "train.deterministic",
                                 "train.checkpoint_every_epochs",
                                 "train.checkpoint_every_steps", "train.keep_checkpoints", "train.nan_policy",
-                                "train.nan_lr_factor", "train.nan_max_rollbacks", "neighbors.cache", "neighbors.device", "prior.cache",
+                                "train.nan_lr_factor", "train.nan_max_rollbacks", "neighbors.cache", "neighbors.device", "prior.cache", "prior.device",
                                 "data.cache_dir"};
   if (key.rfind("eval.", 0) == 0) return false;
   for (const char* f : kFree)

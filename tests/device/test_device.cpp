@@ -11,6 +11,7 @@
 #include "gps/methods/method.h"
 #include "gps/neighbors/knn_search.h"
 #include "gps/neighbors/neighbor_table.h"
+#include "gps/prior/file_priors.h"
 #include "gps/train/checkpoint.h"
 #include "gps/train/stop_signal.h"
 #include "gps/train/trainer.h"
@@ -179,6 +180,24 @@ TEST_P(OnDevice, EvaluationOnTheDeviceMatchesTheCpu) {
   const auto on_dev = evaluate_features(dev_train, train_set, dev_test, test_set, c.eval, 0);
   EXPECT_NEAR(on_dev.knn_top1, on_cpu.knn_top1, 2.6);  // one test image of 40 either way
   EXPECT_NEAR(on_dev.linear_top1, on_cpu.linear_top1, 5.1);
+}
+
+// Priors whose networks run on prior.device: a VAE trained there drives a
+// GPS run, and an earlier run's backbone embeds there as on the CPU.
+TEST_P(OnDevice, PriorsRunOnTheDevice) {
+  Config c = config("vae-prior");
+  c.prior.kind = "vae";
+  c.prior.latent_dim = 8;
+  c.prior.epochs = 2;
+  c.prior.input_size = 16;
+  c.prior.device = GetParam();
+  const auto r = train(c, "test");
+  EXPECT_TRUE(std::isfinite(r.final_loss));
+  const Dataset train_set = load_dataset(c.data, "train");
+  const auto on_cpu = RunPrior(r.run_dir, torch::kCPU).embed(train_set);
+  const auto on_dev = RunPrior(r.run_dir, device()).embed(train_set);
+  EXPECT_TRUE(on_dev.device().is_cpu());
+  EXPECT_TRUE(torch::allclose(on_dev, on_cpu, 1e-3, 1e-4));
 }
 
 // A one-rank group on the device: Gloo on the CPU, NCCL on CUDA. CPU

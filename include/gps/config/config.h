@@ -25,6 +25,7 @@ struct PriorConfig {
   int64_t in_channels = 0;      // torchscript: channels the model expects (0 = sidecar's, else as the data; 3 replicates gray)
   std::string normalize = "auto";  // torchscript: auto (sidecar mean/std, else dataset) | dataset | imagenet | none
   int64_t batch_size = 256;     // images per forward pass when embedding
+  std::string device = "auto";  // torchscript, run, autoencoder, vae: where the model runs (auto = CUDA when present)
   bool cache = true;            // torchscript, onnx, run: reuse embeddings saved under <train.out_dir>/cache;
                                 // autoencoder, vae: reuse the trained model saved there
   // autoencoder | vae: a convolutional (variational) autoencoder trained on

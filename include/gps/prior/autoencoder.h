@@ -21,6 +21,7 @@ struct AutoencoderOptions {
   double beta = 1.0;          // VAE: KL weight
   uint64_t seed = 0;
   bool verbose = true;        // a progress line per epoch on stderr
+  std::string device = "cpu"; // where it trains and embeds (the saved model is a CPU one either way)
 };
 
 // Encoder: three 4x4 stride-2 convolutions (16, 32, 64 channels, ReLU), a

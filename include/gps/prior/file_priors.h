@@ -65,12 +65,14 @@ class OnnxPrior : public Prior {
 // features, as `gps eval` computes them.
 class RunPrior : public Prior {
  public:
-  explicit RunPrior(std::string run_dir);
+  // `device`: where the backbone runs (prior.device, resolved).
+  explicit RunPrior(std::string run_dir, torch::Device device = torch::kCPU);
   torch::Tensor embed(const Dataset& d) const override;
   std::string describe() const override;
 
  private:
   std::string run_dir_;
+  torch::Device device_;
 };
 
 // "path@size:mtime", so cached tables notice a changed file. Throws when missing.
