@@ -30,7 +30,7 @@ TEST(CustomPipeline, WritingOutAPresetGivesTheSameViews) {
   preset.preset = "asymmetric";
   gps::AugmentConfig custom;
   custom.preset = "custom";
-  // The asymmetric preset: BYOL's views (semantics.md §5), ops in any order.
+  // The asymmetric preset: BYOL's views (docs/reference-behaviour.md §5), ops in any order.
   custom.view1 = "flip(0.5) crop(0.08, 1.0) jitter(0.8, 0.4, 0.4, 0.2, 0.1) gray(0.2)";
   custom.view2 = "crop; jitter(0.8,0.4,0.4,0.2,0.1); gray(0.2); solarize(0.2); flip";
   const auto a = views(preset, x), b = views(custom, x);

@@ -57,22 +57,11 @@ class ScopedEnv {
   std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
 };
 
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(a);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
 
 // Runs body(rank) on `world` threads, each a rank of its own group (the
 // active group is per thread), and rethrows the first failure.
 void run_ranks(int world, const std::function<void(int)>& body) {
-  const int port = free_port();
+  const int port = dist::free_local_port();
   std::vector<std::thread> threads;
   std::vector<std::string> errors(static_cast<size_t>(world));
   for (int r = 0; r < world; ++r)
@@ -206,7 +195,7 @@ TEST(Distributed, CollectivesAgreeAcrossRanks) {
     GPS_CHECK(g->share_string("k", r == 0 ? "from rank 0" : "ignored") == "from rank 0", "share_string");
     NeighborTable t0;
     if (r == 0) t0 = self_table(5);
-    g->broadcast_table(t0);
+    broadcast_table(*g, t0);
     GPS_CHECK(t0.size() == 5 && t0.is_self_only(), "broadcast_table");
   });
 }

@@ -1,6 +1,6 @@
 #include "gps/core/check.h"
 #include "gps/data/registry.h"
-#include "gps/eval/features.h"
+#include "gps/models/features.h"
 #include "gps/eval/retrieval.h"
 #include "gps/io/npy.h"
 #include "gps/methods/method.h"

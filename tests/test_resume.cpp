@@ -194,6 +194,36 @@ TEST_F(Lifecycle, ChangedTrainingKeysAreRefusedUnlessForced) {
   EXPECT_FALSE(gps::train(c, "test", ro).interrupted);
 }
 
+// Keys that do not change what a run computes (the schema's training flag)
+// may differ on resume: caches, devices, threads, logging, evaluation.
+TEST_F(Lifecycle, RunOnlyKeysMayChangeOnResume) {
+  gps::Config c = config();
+  gps::request_stop(true);
+  const auto first = gps::train(c, "test");
+  gps::request_stop(false);
+  gps::ResumeOptions ro;
+  ro.run_dir = first.run_dir;
+  c.data.cache_dir = tmp.file("other-cache");
+  c.prior.cache = false;
+  c.prior.device = "cpu";
+  c.neighbors.device = "cpu";
+  c.train.deterministic = true;
+  c.train.prefetch = "true";
+  c.eval.knn_k = 3;
+  EXPECT_EQ(gps::changed_training_keys(gps::load_config((std::filesystem::path(first.run_dir) / "config.yaml").string(), {}), c),
+            std::vector<std::string>{});
+  const auto done = gps::train(c, "test", ro);
+  EXPECT_FALSE(done.interrupted);
+  // The schema marks exactly these kinds of keys as free.
+  for (const auto& info : gps::config_schema()) {
+    const bool run_only = info.key.rfind("eval.", 0) == 0 || info.key == "data.cache_dir" || info.key == "prior.cache" ||
+                          info.key == "neighbors.cache" || info.key.find("device") != std::string::npos ||
+                          (info.key.rfind("train.", 0) == 0 && info.key != "train.seed" && info.key != "train.precision" &&
+                           info.key != "train.channels_last" && info.key != "train.online_probe");
+    EXPECT_EQ(info.training, !run_only) << info.key;
+  }
+}
+
 TEST_F(Lifecycle, AutoResumeFindsTheUnfinishedRunWithTheSameConfig) {
   gps::Config c = config();
   c.train.name = "";

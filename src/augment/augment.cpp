@@ -68,7 +68,7 @@ class FlipAugmentation : public Augmentation {
   std::vector<float> mean_, std_;
 };
 
-// The two views' pipelines of a preset (semantics.md §5).
+// The two views' pipelines of a preset (docs/reference-behaviour.md §5).
 std::array<PipelineSpec, 2> preset_views(const AugmentConfig& cfg) {
   PipelineSpec v;
   v.name = cfg.preset;

@@ -1,6 +1,7 @@
 #include "gps/config/config.h"
 
 #include "gps/core/check.h"
+#include "gps/io/fs.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -17,7 +18,16 @@ struct Field {
   std::string key, type, help;
   std::function<void(Config&, const std::string&)> set;
   std::function<std::string(const Config&)> get;
+  bool training = true;  // changes what a run computes; false: may change on --resume (see ConfigKeyInfo)
 };
+
+// A key that does not change what a run computes (where it writes, how often
+// it logs or checkpoints, on which device or how many threads, what happens
+// on a NaN, evaluation): it may differ when a run is resumed.
+Field run_only(Field f) {
+  f.training = false;
+  return f;
+}
 
 std::string fmt_double(double v) {
   std::ostringstream os;
@@ -131,8 +141,8 @@ const std::vector<Field>& fields() {
                 "longer side to image_size then black borders"),
       str_field("data.on_bad_image", REF(std::string, data.on_bad_image), {"fail", "skip"},
                 "folder, aircraft, rhid: an undecodable image file stops the run, or is left out with a report"),
-      str_field("data.cache_dir", REF(std::string, data.cache_dir), {},
-                "folder, aircraft, rhid: where decoded images are cached for the next run (empty = no cache)"),
+      run_only(str_field("data.cache_dir", REF(std::string, data.cache_dir), {},
+                "folder, aircraft, rhid: where decoded images are cached for the next run (empty = no cache)")),
       bool_field("gps", REF(bool, gps), "true: GPS positives from the neighbour table; false: plain SSL (self table)"),
       str_field("prior.kind", REF(std::string, prior.kind), {"pixels", "npy", "torchscript", "onnx", "run", "autoencoder", "vae"},
                 "prior embedding g: normalised pixels, precomputed .npy, a TorchScript or ONNX model, an earlier run's "
@@ -148,13 +158,13 @@ const std::vector<Field>& fields() {
                 "torchscript, onnx: input channels (0 = the sidecar's, else as data; 3 replicates gray)"),
       str_field("prior.normalize", REF(std::string, prior.normalize), {"auto", "dataset", "imagenet", "none"},
                 "torchscript, onnx: input normalisation (auto = the sidecar's mean/std, else dataset)"),
-      str_field("prior.device", REF(std::string, prior.device), {},
+      run_only(str_field("prior.device", REF(std::string, prior.device), {},
                 "torchscript, run, autoencoder, vae: where the prior's network runs: auto (CUDA when present, else "
-                "cpu) | cpu | cuda | cuda:N"),
+                "cpu) | cpu | cuda | cuda:N")),
       int_field("prior.batch_size", REF(int64_t, prior.batch_size), 1, 1 << 20, "images per forward pass when embedding"),
-      bool_field("prior.cache", REF(bool, prior.cache),
+      run_only(bool_field("prior.cache", REF(bool, prior.cache),
                  "torchscript, onnx, run: reuse embeddings saved under <train.out_dir>/cache (keyed by model file, data, "
-                 "preprocessing); autoencoder, vae: reuse the model trained on the same data and settings"),
+                 "preprocessing); autoencoder, vae: reuse the model trained on the same data and settings")),
       int_field("prior.latent_dim", REF(int64_t, prior.latent_dim), 1, 65536, "autoencoder, vae: embedding size"),
       int_field("prior.epochs", REF(int64_t, prior.epochs), 1, 100000, "autoencoder, vae: training epochs"),
       num_field("prior.lr", REF(double, prior.lr), 1e-8, 10, "autoencoder, vae: Adam learning rate"),
@@ -164,15 +174,15 @@ const std::vector<Field>& fields() {
       bool_field("neighbors.exclude_self", REF(bool, neighbors.exclude_self),
                  "false: candidates are the image and its k-1 nearest; true: its k nearest others"),
       str_field("neighbors.metric", REF(std::string, neighbors.metric), {"l2", "cosine"}, "distance in prior space"),
-      bool_field("neighbors.cache", REF(bool, neighbors.cache), "reuse a saved table with the same fingerprint"),
+      run_only(bool_field("neighbors.cache", REF(bool, neighbors.cache), "reuse a saved table with the same fingerprint")),
       int_field("neighbors.refresh_every", REF(int64_t, neighbors.refresh_every), 0, 100000,
                 "rebuild the table from the model being trained every R epochs (reference reload_freq; 0 = never)"),
       str_field("neighbors.refresh_features", REF(std::string, neighbors.refresh_features), {"backbone", "projector"},
                 "features of refreshed tables"),
       str_field("neighbors.backend", REF(std::string, neighbors.backend), {"faiss", "torch"},
                 "search backend: FAISS, or an exact LibTorch matmul + top-k on the embeddings' device"),
-      str_field("neighbors.device", REF(std::string, neighbors.device), {},
-                "torch backend: where the search runs: auto (CUDA when present, else cpu) | cpu | cuda | cuda:N"),
+      run_only(str_field("neighbors.device", REF(std::string, neighbors.device), {},
+                "torch backend: where the search runs: auto (CUDA when present, else cpu) | cpu | cuda | cuda:N")),
       str_field("neighbors.index", REF(std::string, neighbors.index), {"exact", "ivf", "hnsw", "auto"},
                 "FAISS index: exact, IVF-Flat, HNSW-Flat, or auto (exact below neighbors.approx_threshold images, else ivf)"),
       int_field("neighbors.approx_threshold", REF(int64_t, neighbors.approx_threshold), 0, kBig,
@@ -263,55 +273,55 @@ const std::vector<Field>& fields() {
       bool_field("optim.exclude_bias_n_norm", REF(bool, optim.exclude_bias_n_norm),
                  "lars: 1-D parameters (biases, norms) get plain momentum SGD, no trust ratio"),
       int_field("train.seed", REF(int64_t, train.seed), 0, kBig, "seed of weights, sampling and augmentation"),
-      int_field("train.threads", REF(int64_t, train.threads), 0, 1024, "CPU threads (0 = all cores)"),
-      str_field("train.device", REF(std::string, train.device), {},
-                "where the model trains: auto (CUDA when present, else cpu) | cpu | cuda | cuda:N"),
+      run_only(int_field("train.threads", REF(int64_t, train.threads), 0, 1024, "CPU threads (0 = all cores)")),
+      run_only(str_field("train.device", REF(std::string, train.device), {},
+                "where the model trains: auto (CUDA when present, else cpu) | cpu | cuda | cuda:N")),
       str_field("train.precision", REF(std::string, train.precision), {"fp32", "bf16", "auto"},
                 "bf16: autocast (convolutions and matmuls in bfloat16; losses, normalisations, softmax in float32); "
                 "auto: bf16 where the device runs it natively (AMX / AVX512-BF16 CPU, GPU of compute capability >= 8.0)"),
       bool_field("train.channels_last", REF(bool, train.channels_last),
                  "channels-last (NHWC) weights and views; pays off in bf16 for wide networks"),
-      str_field("train.out_dir", REF(std::string, train.out_dir), {}, "parent folder of run directories"),
-      str_field("train.name", REF(std::string, train.name), {}, "run directory name (empty = automatic)"),
-      int_field("train.log_every", REF(int64_t, train.log_every), 1, kBig, "steps between metric records"),
+      run_only(str_field("train.out_dir", REF(std::string, train.out_dir), {}, "parent folder of run directories")),
+      run_only(str_field("train.name", REF(std::string, train.name), {}, "run directory name (empty = automatic)")),
+      run_only(int_field("train.log_every", REF(int64_t, train.log_every), 1, kBig, "steps between metric records")),
       bool_field("train.online_probe", REF(bool, train.online_probe), "train an online linear probe (needs labels)"),
-      bool_field("train.progress", REF(bool, train.progress), "progress line on stderr"),
-      str_field("train.prefetch", REF(std::string, train.prefetch), {"auto", "true", "false"},
+      run_only(bool_field("train.progress", REF(bool, train.progress), "progress line on stderr")),
+      run_only(str_field("train.prefetch", REF(std::string, train.prefetch), {"auto", "true", "false"},
                 "gather and augment the next batch on worker threads while the step computes (auto: on for CUDA, off on "
-                "the CPU)"),
-      int_field("train.loader_threads", REF(int64_t, train.loader_threads), 0, 1024,
-                "threads that prepare a prefetched batch (0 = auto: 1 on the CPU, every core but one on CUDA)"),
-      bool_field("train.deterministic", REF(bool, train.deterministic),
-                 "CUDA: deterministic cuDNN/cuBLAS algorithms and no cuDNN autotuning (bit-identical resume; slower)"),
-      int_field("train.checkpoint_every_epochs", REF(int64_t, train.checkpoint_every_epochs), 0, kBig,
-                "write a resumable checkpoint every N epochs (0 = off)"),
-      int_field("train.checkpoint_every_steps", REF(int64_t, train.checkpoint_every_steps), 0, kBig,
-                "write a resumable checkpoint every N steps (0 = off)"),
-      int_field("train.keep_checkpoints", REF(int64_t, train.keep_checkpoints), 1, 1000000, "periodic checkpoints kept"),
-      str_field("train.nan_policy", REF(std::string, train.nan_policy), {"stop", "rollback"},
-                "on a non-finite loss: stop with a message, or roll back to the last checkpoint with a lower lr"),
-      num_field("train.nan_lr_factor", REF(double, train.nan_lr_factor), 1e-6, 1, "rollback: lr factor per rollback"),
-      int_field("train.nan_max_rollbacks", REF(int64_t, train.nan_max_rollbacks), 0, 1000, "rollback: most rollbacks before stopping"),
-      bool_field("eval.enabled", REF(bool, eval.enabled), "linear probe and kNN on the test split after training"),
-      int_field("eval.knn_k", REF(int64_t, eval.knn_k), 1, 100000, "neighbours of the kNN classifier"),
-      num_field("eval.knn_temperature", REF(double, eval.knn_temperature), 1e-4, 100, "kNN weight temperature"),
-      int_field("eval.linear_epochs", REF(int64_t, eval.linear_epochs), 1, 100000, "linear probe epochs"),
-      num_field("eval.linear_lr", REF(double, eval.linear_lr), 0, 100, "linear probe lr (Adam)"),
-      num_field("eval.linear_weight_decay", REF(double, eval.linear_weight_decay), 0, 1, "linear probe weight decay"),
-      int_field("eval.linear_batch_size", REF(int64_t, eval.linear_batch_size), 1, 1 << 20, "linear probe batch"),
-      str_field("eval.linear_select", REF(std::string, eval.linear_select), {"none", "val"},
+                "the CPU)")),
+      run_only(int_field("train.loader_threads", REF(int64_t, train.loader_threads), 0, 1024,
+                "threads that prepare a prefetched batch (0 = auto: 1 on the CPU, every core but one on CUDA)")),
+      run_only(bool_field("train.deterministic", REF(bool, train.deterministic),
+                 "CUDA: deterministic cuDNN/cuBLAS algorithms and no cuDNN autotuning (bit-identical resume; slower)")),
+      run_only(int_field("train.checkpoint_every_epochs", REF(int64_t, train.checkpoint_every_epochs), 0, kBig,
+                "write a resumable checkpoint every N epochs (0 = off)")),
+      run_only(int_field("train.checkpoint_every_steps", REF(int64_t, train.checkpoint_every_steps), 0, kBig,
+                "write a resumable checkpoint every N steps (0 = off)")),
+      run_only(int_field("train.keep_checkpoints", REF(int64_t, train.keep_checkpoints), 1, 1000000, "periodic checkpoints kept")),
+      run_only(str_field("train.nan_policy", REF(std::string, train.nan_policy), {"stop", "rollback"},
+                "on a non-finite loss: stop with a message, or roll back to the last checkpoint with a lower lr")),
+      run_only(num_field("train.nan_lr_factor", REF(double, train.nan_lr_factor), 1e-6, 1, "rollback: lr factor per rollback")),
+      run_only(int_field("train.nan_max_rollbacks", REF(int64_t, train.nan_max_rollbacks), 0, 1000, "rollback: most rollbacks before stopping")),
+      run_only(bool_field("eval.enabled", REF(bool, eval.enabled), "linear probe and kNN on the test split after training")),
+      run_only(int_field("eval.knn_k", REF(int64_t, eval.knn_k), 1, 100000, "neighbours of the kNN classifier")),
+      run_only(num_field("eval.knn_temperature", REF(double, eval.knn_temperature), 1e-4, 100, "kNN weight temperature")),
+      run_only(int_field("eval.linear_epochs", REF(int64_t, eval.linear_epochs), 1, 100000, "linear probe epochs")),
+      run_only(num_field("eval.linear_lr", REF(double, eval.linear_lr), 0, 100, "linear probe lr (Adam)")),
+      run_only(num_field("eval.linear_weight_decay", REF(double, eval.linear_weight_decay), 0, 1, "linear probe weight decay")),
+      run_only(int_field("eval.linear_batch_size", REF(int64_t, eval.linear_batch_size), 1, 1 << 20, "linear probe batch")),
+      run_only(str_field("eval.linear_select", REF(std::string, eval.linear_select), {"none", "val"},
                 "linear probe hyperparameters: none = eval.linear_lr / linear_weight_decay; val = the best pair of "
-                "linear_lr_grid x linear_wd_grid on a validation split of train, then refit on all train"),
-      num_field("eval.val_fraction", REF(double, eval.val_fraction), 1e-6, 0.999999,
-                "linear_select=val: share of each train class held out for validation"),
-      str_field("eval.linear_lr_grid", REF(std::string, eval.linear_lr_grid), {},
-                "linear_select=val: candidate lrs, comma-separated"),
-      str_field("eval.linear_wd_grid", REF(std::string, eval.linear_wd_grid), {},
-                "linear_select=val: candidate weight decays, comma-separated"),
-      str_field("eval.knn_metric", REF(std::string, eval.knn_metric), {"cosine", "l2"},
-                "similarity of the kNN classifier and of Recall@k"),
-      int_field("eval.knn_every", REF(int64_t, eval.knn_every), 0, kBig,
-                "kNN accuracy on the test split every N epochs during training, logged to metrics.jsonl (0 = off)"),
+                "linear_lr_grid x linear_wd_grid on a validation split of train, then refit on all train")),
+      run_only(num_field("eval.val_fraction", REF(double, eval.val_fraction), 1e-6, 0.999999,
+                "linear_select=val: share of each train class held out for validation")),
+      run_only(str_field("eval.linear_lr_grid", REF(std::string, eval.linear_lr_grid), {},
+                "linear_select=val: candidate lrs, comma-separated")),
+      run_only(str_field("eval.linear_wd_grid", REF(std::string, eval.linear_wd_grid), {},
+                "linear_select=val: candidate weight decays, comma-separated")),
+      run_only(str_field("eval.knn_metric", REF(std::string, eval.knn_metric), {"cosine", "l2"},
+                "similarity of the kNN classifier and of Recall@k")),
+      run_only(int_field("eval.knn_every", REF(int64_t, eval.knn_every), 0, kBig,
+                "kNN accuracy on the test split every N epochs during training, logged to metrics.jsonl (0 = off)")),
   };
   return f;
 }
@@ -384,18 +394,19 @@ void Config::merge_yaml_text(const std::string& text, const std::string& what) {
 }
 
 void Config::merge_yaml_file(const std::string& path) {
-  std::ifstream f(path);
-  GPS_CHECK(f, "cannot open config file ", path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  merge_yaml_text(ss.str(), path);
+  merge_yaml_text(read_file(path, "config file"), path);
+}
+
+std::pair<std::string, std::string> split_override(const std::string& o) {
+  const auto eq = o.find('=');
+  GPS_CHECK(eq != std::string::npos && eq > 0, "override '", o, "': expected key=value (e.g. optim.lr=0.1)");
+  return {o.substr(0, eq), o.substr(eq + 1)};
 }
 
 void Config::apply_overrides(const std::vector<std::string>& overrides) {
   for (const auto& o : overrides) {
-    const auto eq = o.find('=');
-    GPS_CHECK(eq != std::string::npos && eq > 0, "override '", o, "': expected key=value (e.g. optim.lr=0.1)");
-    set(o.substr(0, eq), o.substr(eq + 1));
+    const auto [key, value] = split_override(o);
+    set(key, value);
   }
 }
 
@@ -516,7 +527,7 @@ std::string Config::to_yaml() const {
 std::vector<ConfigKeyInfo> config_schema() {
   Config defaults;
   std::vector<ConfigKeyInfo> out;
-  for (auto& f : fields()) out.push_back({f.key, f.type, f.get(defaults), f.help});
+  for (auto& f : fields()) out.push_back({f.key, f.type, f.get(defaults), f.help, f.training});
   return out;
 }
 

@@ -96,7 +96,7 @@ Dataset load_cifar(const DataConfig& cfg, const std::string& split) {
   d.num_classes = fmt.num_classes;
   d.split = split;
   d.source_size = d.size();
-  // Fixed statistics of the train split (semantics.md section 5 for CIFAR-10).
+  // Fixed statistics of the train split (docs/reference-behaviour.md §5 for CIFAR-10).
   if (c100) {
     d.mean = {0.5071f, 0.4865f, 0.4409f};
     d.std = {0.2673f, 0.2564f, 0.2762f};

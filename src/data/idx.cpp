@@ -1,6 +1,7 @@
 #include "gps/data/idx.h"
 
 #include "gps/core/check.h"
+#include "gps/io/fs.h"
 
 #include <zlib.h>
 
@@ -45,11 +46,7 @@ uint32_t be32(const unsigned char* p) {
 }  // namespace
 
 std::string read_file_maybe_gz(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  GPS_CHECK(f, "cannot open file ", path, " (does it exist?)");
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  std::string bytes = ss.str();
+  std::string bytes = read_file(path);
   if (bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0x1f &&
       static_cast<unsigned char>(bytes[1]) == 0x8b)
     return gunzip(bytes, path);

@@ -1,6 +1,7 @@
 #include "gps/data/image_cache.h"
 
 #include "gps/core/check.h"
+#include "gps/io/fs.h"
 
 #include <ATen/Parallel.h>
 #include <sys/stat.h>
@@ -179,8 +180,8 @@ void write_image_cache(const std::string& file, uint64_t key, int64_t listed, co
   GPS_CHECK(img.dim() == 4 && img.scalar_type() == torch::kUInt8 && int64_t(d.kept.size()) == img.size(0) &&
                 int64_t(d.mean.size()) == img.size(1) && int64_t(d.std.size()) == img.size(1),
             "write_image_cache: images must be [rows, C, S, S] uint8 with one kept index per row and C means/stds");
-  const std::string tmp = str_cat(file, ".tmp-", ::getpid());
-  {
+  // A cache (rebuilt from the images when lost): no fsync.
+  atomic_write(file, [&](const std::string& tmp) {
     std::ofstream f(tmp, std::ios::binary);
     GPS_CHECK(f, "data.cache_dir: cannot write ", tmp);
     uLong crc = crc32(0L, Z_NULL, 0);
@@ -205,17 +206,8 @@ void write_image_cache(const std::string& file, uint64_t key, int64_t listed, co
     const uint32_t c = uint32_t(crc);
     f.write(reinterpret_cast<const char*>(&c), 4);
     f.close();
-    if (!f) {
-      fs::remove(tmp, ec);
-      GPS_FAIL("data.cache_dir: writing ", tmp, " failed (disk full?)");
-    }
-  }
-  fs::rename(tmp, file, ec);
-  if (ec) {
-    std::error_code ignored;
-    fs::remove(tmp, ignored);
-    GPS_FAIL("data.cache_dir: cannot rename ", tmp, " to ", file, ": ", ec.message());
-  }
+    GPS_CHECK(f, "data.cache_dir: writing ", tmp, " failed");
+  }, /*durable=*/false);
 }
 
 }  // namespace gps

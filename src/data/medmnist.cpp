@@ -103,7 +103,7 @@ Dataset load_medmnist(const DataConfig& cfg, const std::string& split) {
   d.num_classes = classes;
   d.split = split;
   d.source_size = d.size();
-  // ImageNet constants, as the reference runs use (semantics.md section 5).
+  // ImageNet constants, as the reference runs use (docs/reference-behaviour.md §5).
   if (d.channels() == 3) {
     d.mean = {0.485f, 0.456f, 0.406f};
     d.std = {0.229f, 0.224f, 0.225f};

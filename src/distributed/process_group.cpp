@@ -3,7 +3,6 @@
 #include "gps/core/check.h"
 #include "gps/core/device.h"
 #include "gps/distributed/backend.h"
-#include "gps/neighbors/neighbor_table.h"
 
 // Torch's CMake package defines USE_C10D_GLOO when its build has Gloo
 // (Debian's does); the header then needs <gloo/...> from libgloo-dev.
@@ -12,6 +11,11 @@
 #endif
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -225,23 +229,20 @@ void Group::broadcast_module(torch::nn::Module& module) {
   }
 }
 
-void Group::broadcast_table(NeighborTable& table) {
-  auto shape = torch::zeros({2}, torch::kInt64);
-  if (lead()) shape[0] = table.size(), shape[1] = table.width();
-  broadcast(shape);
-  const int64_t n = shape[0].item<int64_t>(), k = shape[1].item<int64_t>();
-  if (!lead()) {
-    table.ids = torch::empty({n, k}, torch::kInt64);
-    table.dists = torch::empty({n, k}, torch::kFloat32);
-    table.counts = torch::empty({n}, torch::kInt64);
-  } else {
-    table.ids = table.ids.contiguous();
-    table.dists = table.dists.to(torch::kFloat32).contiguous();
-    table.counts = table.counts.contiguous();
-  }
-  broadcast(table.ids);
-  broadcast(table.dists);
-  broadcast(table.counts);
+
+int free_local_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  GPS_CHECK(fd >= 0, "cannot open a socket to find a free port (pass MASTER_PORT / --master-port)");
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  socklen_t len = sizeof(a);
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 &&
+                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0;
+  ::close(fd);
+  GPS_CHECK(ok, "cannot find a free port on 127.0.0.1 (pass MASTER_PORT / --master-port)");
+  return ntohs(a.sin_port);
 }
 
 // ---- the active group -------------------------------------------------------

@@ -2,7 +2,7 @@
 
 #include "gps/core/check.h"
 #include "gps/data/registry.h"
-#include "gps/eval/features.h"
+#include "gps/models/features.h"
 #include "gps/eval/knn.h"
 
 #include <chrono>

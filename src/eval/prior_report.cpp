@@ -4,7 +4,7 @@
 #include "gps/core/rng.h"
 #include "gps/io/image.h"
 #include "gps/neighbors/table_cache.h"
-#include "gps/train/run_dir.h"
+#include "gps/io/fs.h"
 
 #include <algorithm>
 #include <chrono>
@@ -205,8 +205,8 @@ std::string PriorReport::to_markdown(const std::string& grid_file) const {
 
 void write_prior_report(const std::string& dir, const PriorReport& r) {
   fs::create_directories(dir);
-  write_file_atomic((fs::path(dir) / "report.json").string(), r.to_json().dump(2) + "\n");
-  write_file_atomic((fs::path(dir) / "report.md").string(), r.to_markdown("neighbours.png"));
+  atomic_write_text((fs::path(dir) / "report.json").string(), r.to_json().dump(2) + "\n");
+  atomic_write_text((fs::path(dir) / "report.md").string(), r.to_markdown("neighbours.png"));
   save_png((fs::path(dir) / "neighbours.png").string(), r.grid);
 }
 

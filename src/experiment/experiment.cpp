@@ -4,6 +4,7 @@
 #include "gps/train/run_dir.h"
 #include "gps/train/stop_signal.h"
 #include "gps/train/trainer.h"
+#include "gps/io/fs.h"
 
 #include <nlohmann/json.hpp>
 
@@ -49,7 +50,7 @@ void write_outputs(const ExperimentSpec& spec, ExperimentResult& res, const std:
   const fs::path dir(res.dir);
   res.files.clear();
   auto write = [&](const std::string& name, const std::string& text) {
-    write_file_atomic((dir / name).string(), text);
+    atomic_write_text((dir / name).string(), text);
     res.files.push_back((dir / name).string());
   };
   write("cells.csv", cells_csv(t));
@@ -104,7 +105,7 @@ ExperimentResult run_experiment(const ExperimentSpec& spec, const std::string& c
     return res;
   }
   fs::create_directories(res.dir);
-  write_file_atomic((fs::path(res.dir) / "experiment.yaml").string(), spec.source);
+  atomic_write_text((fs::path(res.dir) / "experiment.yaml").string(), spec.source);
   std::ofstream(fs::path(res.dir) / "command.txt", std::ios::app) << command_line << "\n";
 
   std::vector<std::string> errors;

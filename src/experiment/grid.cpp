@@ -1,6 +1,7 @@
 #include "gps/experiment/grid.h"
 
 #include "gps/core/check.h"
+#include "gps/io/fs.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -212,9 +213,7 @@ ExperimentSpec parse_experiment(const std::string& text, const std::string& what
   spec.base.merge_yaml_text(em.c_str(), what);
 
   for (const auto& o : overrides) {
-    const auto eq = o.find('=');
-    GPS_CHECK(eq != std::string::npos && eq > 0, "override '", o, "': expected key=value (e.g. optim.epochs=1)");
-    const std::string key = o.substr(0, eq), value = o.substr(eq + 1);
+    const auto [key, value] = split_override(o);
     if (key.rfind("grid.", 0) == 0) {
       const std::string gk = key.substr(5);
       std::vector<std::string> values;
@@ -253,11 +252,7 @@ ExperimentSpec parse_experiment(const std::string& text, const std::string& what
 }
 
 ExperimentSpec load_experiment(const std::string& path, const std::vector<std::string>& overrides) {
-  std::ifstream f(path);
-  GPS_CHECK(f, "cannot open experiment file ", path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return parse_experiment(ss.str(), path, overrides, std::filesystem::path(path).stem().string());
+  return parse_experiment(read_file(path, "experiment file"), path, overrides, std::filesystem::path(path).stem().string());
 }
 
 std::string experiment_dir(const ExperimentSpec& spec) {

@@ -1,6 +1,7 @@
 #include "gps/io/npy.h"
 
 #include "gps/core/check.h"
+#include "gps/io/fs.h"
 
 #include <cstring>
 #include <fstream>
@@ -118,11 +119,7 @@ torch::Tensor parse_npy(const std::string& bytes, const std::string& what) {
 }
 
 torch::Tensor load_npy(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  GPS_CHECK(f, "cannot open ", path, " (does it exist?)");
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return parse_npy(ss.str(), path);
+  return parse_npy(read_file(path, ".npy file"), path);
 }
 
 }  // namespace gps

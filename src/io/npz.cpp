@@ -2,6 +2,7 @@
 
 #include "gps/core/check.h"
 #include "gps/io/npy.h"
+#include "gps/io/fs.h"
 
 #include <zip.h>
 
@@ -153,14 +154,8 @@ void save_npz(const std::string& path, const std::map<std::string, torch::Tensor
   if (members.empty()) {
     // libzip removes archives left without entries; np.savez() writes the
     // 22-byte end-of-central-directory record alone.
-    const std::string tmp = path + ".tmp";
-    {
-      std::ofstream f(tmp, std::ios::binary);
-      const char eocd[22] = {'P', 'K', 5, 6};
-      f.write(eocd, sizeof(eocd));
-      GPS_CHECK(f.good(), "cannot write ", tmp);
-    }
-    GPS_CHECK(std::rename(tmp.c_str(), path.c_str()) == 0, "cannot write ", path, " (rename from ", tmp, " failed)");
+    const char eocd[22] = {'P', 'K', 5, 6};
+    atomic_write_text(path, std::string(eocd, sizeof(eocd)));
     return;
   }
   int err = 0;

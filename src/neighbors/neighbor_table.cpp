@@ -1,8 +1,11 @@
 #include "gps/neighbors/neighbor_table.h"
 
+#include "gps/distributed/process_group.h"
+
 #include "gps/core/check.h"
 #include "gps/io/npy.h"
 #include "gps/neighbors/candidate_rules.h"
+#include "gps/io/fs.h"
 
 #include <nlohmann/json.hpp>
 
@@ -57,17 +60,11 @@ void save_table(const std::string& dir, const NeighborTable& t, const std::strin
   const fs::path d(dir);
   // meta.json is written last: its presence marks a complete table.
   fs::remove(d / "meta.json");
-  for (auto& [name, tensor] : {std::pair<std::string, torch::Tensor>{"ids", t.ids}, {"dists", t.dists}, {"counts", t.counts}}) {
-    save_npy((d / (name + ".npy.tmp")).string(), tensor);
-    fs::rename(d / (name + ".npy.tmp"), d / (name + ".npy"));
-  }
+  // A cache: rebuilt when lost, so no fsync.
+  for (auto& [name, tensor] : {std::pair<std::string, torch::Tensor>{"ids", t.ids}, {"dists", t.dists}, {"counts", t.counts}})
+    atomic_write((d / (name + ".npy")).string(), [&](const std::string& tmp) { save_npy(tmp, tensor); }, false);
   nlohmann::json meta = {{"fingerprint", fingerprint}, {"rows", t.size()}, {"width", t.width()}};
-  {
-    std::ofstream f((d / "meta.json.tmp").string());
-    GPS_CHECK(f, "cannot write ", (d / "meta.json.tmp").string());
-    f << meta.dump(2) << "\n";
-  }
-  fs::rename(d / "meta.json.tmp", d / "meta.json");
+  atomic_write_text((d / "meta.json").string(), meta.dump(2) + "\n", false);
 }
 
 bool load_table(const std::string& dir, const std::string& fingerprint, NeighborTable& out) {
@@ -102,6 +99,25 @@ double candidate_label_purity(const NeighborTable& t, const torch::Tensor& label
   const int64_t n = valid.sum().item<int64_t>();
   if (n == 0) return std::nan("");
   return double(same.logical_and(valid).sum().item<int64_t>()) / double(n);
+}
+
+void broadcast_table(dist::Group& group, NeighborTable& table) {
+  auto shape = torch::zeros({2}, torch::kInt64);
+  if (group.lead()) shape[0] = table.size(), shape[1] = table.width();
+  group.broadcast(shape);
+  const int64_t n = shape[0].item<int64_t>(), k = shape[1].item<int64_t>();
+  if (!group.lead()) {
+    table.ids = torch::empty({n, k}, torch::kInt64);
+    table.dists = torch::empty({n, k}, torch::kFloat32);
+    table.counts = torch::empty({n}, torch::kInt64);
+  } else {
+    table.ids = table.ids.contiguous();
+    table.dists = table.dists.to(torch::kFloat32).contiguous();
+    table.counts = table.counts.contiguous();
+  }
+  group.broadcast(table.ids);
+  group.broadcast(table.dists);
+  group.broadcast(table.counts);
 }
 
 }  // namespace gps

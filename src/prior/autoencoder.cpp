@@ -4,6 +4,7 @@
 
 #include "gps/core/check.h"
 #include "gps/core/rng.h"
+#include "gps/io/fs.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 
@@ -222,8 +223,7 @@ void AutoencoderPrior::fit_once(const Dataset& train) const {
     net_->save(ar);
     net_->to(torch::Device(opt_.device));
     ar.write("gps_key", c10::IValue(key));
-    ar.save_to(file + ".tmp");
-    fs::rename(file + ".tmp", file);
+    atomic_write(file, [&](const std::string& tmp) { ar.save_to(tmp); }, /*durable=*/false);  // a cache
     std::fprintf(stderr, "[%s] model saved to %s\n", name, file.c_str());
   }
 }

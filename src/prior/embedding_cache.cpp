@@ -3,6 +3,7 @@
 #include "gps/core/check.h"
 #include "gps/core/rng.h"
 #include "gps/io/npy.h"
+#include "gps/io/fs.h"
 
 #include <nlohmann/json.hpp>
 
@@ -60,15 +61,9 @@ torch::Tensor CachedPrior::embed(const Dataset& d) const {
   auto e = inner_->embed(d);
   fs::create_directories(dir_);
   fs::remove(meta);
-  save_npy(npy + ".tmp", e.contiguous());
-  fs::rename(npy + ".tmp", npy);
-  {
-    std::ofstream f(meta + ".tmp");
-    GPS_CHECK(f, "cannot write ", meta, ".tmp");
-    f << nlohmann::json{{"key", k}, {"rows", e.size(0)}, {"dim", e.size(1)}}.dump(2) << "\n";
-    GPS_CHECK(f.flush(), "cannot write ", meta, ".tmp");
-  }
-  fs::rename(meta + ".tmp", meta);
+  const auto rows = e.contiguous();
+  atomic_write(npy, [&](const std::string& tmp) { save_npy(tmp, rows); }, /*durable=*/false);  // a cache
+  atomic_write_text(meta, nlohmann::json{{"key", k}, {"rows", e.size(0)}, {"dim", e.size(1)}}.dump(2) + "\n", false);
   std::fprintf(stderr, "[gps] prior embeddings of %s saved to %s\n", d.name.c_str(), npy.c_str());
   return e;
 }

@@ -4,10 +4,10 @@
 #include "gps/augment/augment.h"
 #include "gps/core/check.h"
 #include "gps/core/device.h"
-#include "gps/eval/features.h"
+#include "gps/models/features.h"
 #include "gps/io/npy.h"
 #include "gps/methods/method.h"
-#include "gps/train/checkpoint.h"
+#include "gps/methods/weights.h"
 
 #include <torch/script.h>
 
@@ -108,8 +108,8 @@ RunPrior::RunPrior(std::string run_dir, torch::Device device) : run_dir_(std::mo
 torch::Tensor RunPrior::embed(const Dataset& d) const {
   const Config cfg = load_config((fs::path(run_dir_) / "config.yaml").string(), {});
   Method method = make_method(cfg.method, cfg.model, d.channels());
-  load_checkpoint_weights(final_checkpoint(run_dir_), *method);
   method->to(device_);
+  load_method_weights(final_checkpoint(run_dir_), *method);
   return extract_features(method->backbone(), d);  // on device_, returned on the CPU
 }
 

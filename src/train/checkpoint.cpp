@@ -2,6 +2,7 @@
 
 #include "gps/core/check.h"
 #include "gps/train/run_dir.h"
+#include "gps/io/fs.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 
@@ -19,16 +20,6 @@ namespace gps {
 namespace fs = std::filesystem;
 
 namespace {
-
-// Flushes a written file to disk so that the rename that follows publishes
-// complete bytes even after a power cut.
-void fsync_file(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY);
-  GPS_CHECK(fd >= 0, "cannot reopen ", path, " to flush it");
-  const int rc = ::fsync(fd);
-  ::close(fd);
-  GPS_CHECK(rc == 0, "fsync failed on ", path);
-}
 
 torch::Tensor string_tensor(const std::string& s) {
   return torch::from_blob(const_cast<char*>(s.data()), {int64_t(s.size())}, torch::kUInt8).clone();
@@ -66,14 +57,7 @@ void save_checkpoint(const std::string& path, torch::nn::Module& method, torch::
     root.write("table_dists", state.table.dists);
     root.write("table_counts", state.table.counts);
   }
-  const std::string tmp = path + ".tmp";
-  try {
-    root.save_to(tmp);
-  } catch (const std::exception& e) {
-    GPS_FAIL("cannot write checkpoint ", tmp, ": ", e.what());
-  }
-  fsync_file(tmp);
-  fs::rename(tmp, path);
+  atomic_write(path, [&](const std::string& tmp) { root.save_to(tmp); });  // durable: fsync, rename, fsync folder
 }
 
 CheckpointState load_checkpoint(const std::string& path, torch::nn::Module& method, torch::nn::Module* classifier,
@@ -167,27 +151,7 @@ std::vector<std::string> list_run_checkpoints(const std::string& run_dir) {
 
 void set_latest(const std::string& run_dir, const std::string& relative) {
   const std::string latest = (fs::path(run_dir) / "LATEST").string();
-  write_file_atomic(latest, relative + "\n");
-}
-
-std::string latest_checkpoint(const std::string& run_dir) {
-  const fs::path latest = fs::path(run_dir) / "LATEST";
-  if (!fs::exists(latest)) return "";
-  std::ifstream f(latest);
-  std::string rel;
-  std::getline(f, rel);
-  GPS_CHECK(!rel.empty(), latest.string(), " is empty (expected the name of a checkpoint file)");
-  const fs::path p = fs::path(run_dir) / rel;
-  GPS_CHECK(fs::exists(p), latest.string(), " names ", p.string(), ", which does not exist");
-  return p.string();
-}
-
-std::string final_checkpoint(const std::string& run_dir) {
-  const fs::path p = fs::path(run_dir) / "checkpoint.pt";
-  if (fs::exists(p)) return p.string();
-  const std::string latest = latest_checkpoint(run_dir);
-  GPS_CHECK(!latest.empty(), run_dir, " has no checkpoint (neither checkpoint.pt nor LATEST): is it a gps run directory?");
-  return latest;
+  atomic_write_text(latest, relative + "\n");
 }
 
 }  // namespace gps

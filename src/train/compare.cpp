@@ -9,6 +9,7 @@
 #include "gps/prior/prior.h"
 #include "gps/train/progress.h"
 #include "gps/train/run_dir.h"
+#include "gps/io/fs.h"
 
 #include <cstdio>
 #include <filesystem>
@@ -45,7 +46,7 @@ CompareResult run_compare(const Config& base, const std::string& command_line) {
   set_threads(int(base.train.threads));
   Dataset train_set = load_dataset(base.data, "train");
   Dataset test_set = load_dataset(base.data, "test");
-  auto prior = make_prior(base.prior, (std::filesystem::path(base.train.out_dir) / "cache").string());
+  auto prior = make_prior(base.prior, cache_dir(base.train.out_dir));
   r.prior_name = prior->describe();
   try {
     r.prior = evaluate_features(prior->embed(train_set), train_set, prior->embed(test_set), test_set, base.eval,
@@ -77,13 +78,13 @@ CompareResult run_compare(const Config& base, const std::string& command_line) {
   r.table_markdown = md;
   r.out_dir = base.train.out_dir;
   const auto out = std::filesystem::path(base.train.out_dir);
-  write_file_atomic((out / (stem + "-compare.md")).string(), md);
+  atomic_write_text((out / (stem + "-compare.md")).string(), md);
   nlohmann::json j = {{"plain", {{"run_dir", r.plain.run_dir}, {"eval", r.plain.eval.to_json()},
                                  {"train_seconds", r.plain.train_seconds}, {"images_per_second", r.plain.images_per_second}}},
                       {"gps", {{"run_dir", r.gps.run_dir}, {"eval", r.gps.eval.to_json()},
                                {"train_seconds", r.gps.train_seconds}, {"images_per_second", r.gps.images_per_second}}},
                       {"prior", {{"name", r.prior_name}, {"eval", r.prior.to_json()}}}};
-  write_file_atomic((out / (stem + "-compare.json")).string(), j.dump(2) + "\n");
+  atomic_write_text((out / (stem + "-compare.json")).string(), j.dump(2) + "\n");
   return r;
 }
 

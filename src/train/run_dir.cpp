@@ -1,6 +1,7 @@
 #include "gps/train/run_dir.h"
 
 #include "gps/core/check.h"
+#include "gps/io/fs.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -11,22 +12,6 @@
 namespace gps {
 
 namespace fs = std::filesystem;
-
-void write_file_atomic(const std::string& path, const std::string& content) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    GPS_CHECK(f, "cannot write ", tmp);
-    f << content;
-    f.flush();
-    GPS_CHECK(f.good(), "write failed: ", tmp);
-  }
-  if (const int fd = ::open(tmp.c_str(), O_RDONLY); fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
-  }
-  fs::rename(tmp, path);
-}
 
 RunDir RunDir::create(const std::string& parent, const std::string& name) {
   std::error_code ec;
@@ -61,7 +46,7 @@ RunDir RunDir::open(const std::string& path, int64_t keep_until_step) {
       if (j.contains("step") && j["step"].is_number_integer() && j["step"].get<int64_t>() > keep_until_step) past = true;
       if (!past) kept += line + "\n";
     }
-    write_file_atomic(metrics, kept);
+    atomic_write_text(metrics, kept);
   }
   r.metrics_.open(metrics, std::ios::app);
   GPS_CHECK(r.metrics_, "cannot write ", metrics);
@@ -79,7 +64,7 @@ std::string RunDir::file(const std::string& name) const { return (fs::path(path_
 
 void RunDir::write_text(const std::string& name, const std::string& content) const {
   if (!writes_) return;
-  write_file_atomic(file(name), content);
+  atomic_write_text(file(name), content);
 }
 
 void RunDir::write_json(const std::string& name, const nlohmann::json& j) const { write_text(name, j.dump(2) + "\n"); }

@@ -9,7 +9,7 @@
 #include "gps/core/threads.h"
 #include "gps/data/registry.h"
 #include "gps/distributed/process_group.h"
-#include "gps/eval/features.h"
+#include "gps/models/features.h"
 #include "gps/eval/periodic_knn.h"
 #include "gps/io/npz.h"
 #include "gps/methods/method.h"
@@ -24,6 +24,7 @@
 #include "gps/train/stop_signal.h"
 #include "gps/train/train_state.h"
 #include "gps/train/train_step.h"
+#include "gps/io/fs.h"
 
 #include <chrono>
 #include <cmath>
@@ -80,19 +81,6 @@ PairBatch shard(const PairBatch& pb, int rank, int world) {
 
 namespace {
 
-bool is_training_key(const std::string& key) {
-  // train.device may change: a checkpoint loads on any device.
-  static const char* kFree[] = {"train.threads", "train.device", "train.out_dir", "train.name", "train.log_every",
-                                "train.progress", "train.prefetch", "train.loader_threads", "train.deterministic",
-                                "train.checkpoint_every_epochs",
-                                "train.checkpoint_every_steps", "train.keep_checkpoints", "train.nan_policy",
-                                "train.nan_lr_factor", "train.nan_max_rollbacks", "neighbors.cache", "neighbors.device", "prior.cache", "prior.device",
-                                "data.cache_dir"};
-  if (key.rfind("eval.", 0) == 0) return false;
-  for (const char* f : kFree)
-    if (key == f) return false;
-  return true;
-}
 
 // The run's finished state: summary.json without "interrupted": true.
 bool run_finished(const std::filesystem::path& dir) {
@@ -110,7 +98,7 @@ bool is_finished_run(const std::string& run_dir) { return run_finished(run_dir);
 std::vector<std::string> changed_training_keys(const Config& saved, const Config& now) {
   std::vector<std::string> out;
   for (const auto& info : config_schema())
-    if (is_training_key(info.key) && saved.get(info.key) != now.get(info.key)) out.push_back(info.key);
+    if (info.training && saved.get(info.key) != now.get(info.key)) out.push_back(info.key);
   return out;
 }
 
@@ -360,13 +348,13 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
   NeighborTable table;
   if (cfg.gps) {
     if (lead) {  // one prior, one table (and cache write); the other ranks receive it
-      const std::string cache_dir = (std::filesystem::path(cfg.train.out_dir) / "cache").string();
-      auto prior = make_prior(cfg.prior, cache_dir);
-      table = obtain_table(*prior, train_set, cfg.neighbors, cache_dir, &result.table);
+      const std::string cache = cache_dir(cfg.train.out_dir);
+      auto prior = make_prior(cfg.prior, cache);
+      table = obtain_table(*prior, train_set, cfg.neighbors, cache, &result.table);
       std::fprintf(stderr, "[gps] neighbour table %s %s (%.1fs): %s\n", result.table.reused ? "reused" : "built",
                    result.table.dir.c_str(), result.table.seconds, result.table.fingerprint.c_str());
     }
-    if (group) group->broadcast_table(table);
+    if (group) broadcast_table(*group, table);
   } else {
     table = self_table(train_set.size());
     result.table.fingerprint = "self";
@@ -442,7 +430,7 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
         if (lead) refresh_table(cfg, *state.method, train_set, sampler, run, epoch);
         if (group) {  // rank 0's table everywhere, as at the start
           NeighborTable t = sampler.table();
-          group->broadcast_table(t);
+          broadcast_table(*group, t);
           sampler.set_table(std::move(t));
         }
         table_refreshed = true;

@@ -7,7 +7,7 @@
 #include "gps/data/registry.h"
 #include "gps/distributed/process_group.h"
 #include "gps/eval/evaluate.h"
-#include "gps/eval/features.h"
+#include "gps/models/features.h"
 #include "gps/methods/method.h"
 #include "gps/neighbors/knn_search.h"
 #include "gps/neighbors/neighbor_table.h"
@@ -218,7 +218,7 @@ TEST_P(OnDevice, OneRankGroupRunsEveryCollective) {
     EXPECT_EQ(t.device(), d);
   }
   NeighborTable table = self_table(5);
-  g->broadcast_table(table);
+  broadcast_table(*g, table);
   EXPECT_TRUE(torch::equal(table.ids, self_table(5).ids));
   g->barrier();
 }

@@ -9,7 +9,7 @@
 #include "gps/core/threads.h"
 #include "gps/data/registry.h"
 #include "gps/eval/evaluate.h"
-#include "gps/eval/features.h"
+#include "gps/models/features.h"
 #include "gps/eval/prior_report.h"
 #include "gps/io/npy.h"
 #include "gps/methods/method.h"
@@ -18,6 +18,7 @@
 #include "gps/prior/prior.h"
 #include "gps/train/checkpoint.h"
 #include "gps/train/run_dir.h"
+#include "gps/io/fs.h"
 
 #include <chrono>
 #include <cstdio>
@@ -33,10 +34,10 @@ Runner add_neighbors(CLI::App& app) {
     const Config cfg = load_config(args->config_path, args->overrides);
     set_threads(int(cfg.train.threads));
     const Dataset d = load_dataset(cfg.data, "train");
-    const std::string cache_dir = (std::filesystem::path(cfg.train.out_dir) / "cache").string();
-    auto prior = make_prior(cfg.prior, cache_dir);
+    const std::string cache = cache_dir(cfg.train.out_dir);
+    auto prior = make_prior(cfg.prior, cache);
     TableInfo info;
-    const NeighborTable t = obtain_table(*prior, d, cfg.neighbors, cache_dir, &info);
+    const NeighborTable t = obtain_table(*prior, d, cfg.neighbors, cache, &info);
     std::printf("table: %s (%s in %.1f s)\n", info.dir.c_str(), info.reused ? "reused" : "built", info.seconds);
     std::printf("fingerprint: %s\n", info.fingerprint.c_str());
     std::printf("rows %lld, candidates per row %lld (valid: mean %.2f, min %lld)\n", static_cast<long long>(t.size()),
@@ -63,7 +64,7 @@ Runner add_embed(CLI::App& app) {
     const Config cfg = load_config(args->config_path, args->overrides);
     set_threads(int(cfg.train.threads));
     const Dataset d = load_dataset(cfg.data, *split);
-    auto prior = make_prior(cfg.prior, (std::filesystem::path(cfg.train.out_dir) / "cache").string());
+    auto prior = make_prior(cfg.prior, cache_dir(cfg.train.out_dir));
     const auto t0 = std::chrono::steady_clock::now();
     // Learned priors (PCA, autoencoder, vae) fit on the train split first.
     if (d.split != "train") prior->fit(load_dataset(cfg.data, "train"));
@@ -118,7 +119,7 @@ Runner add_eval(CLI::App& app) {
       test_x = prior.embed(test_set);
     }
     const EvalResult r = evaluate_features(train_x, train_set, test_x, test_set, cfg.eval, uint64_t(cfg.train.seed));
-    write_file_atomic(out, r.to_json().dump(2) + "\n");
+    atomic_write_text(out, r.to_json().dump(2) + "\n");
     std::printf("linear probe %.2f%%, kNN %.2f%%, Recall@1 %.2f%% (written to %s)\n", r.linear_top1, r.knn_top1,
                 r.recall_at_1, out.c_str());
     return 0;
@@ -129,14 +130,14 @@ Runner add_prior_report(CLI::App& app) {
   struct Args {
     ConfigArgs cfg;
     std::string out;
-    std::string ks_text = "1,4,9,16,32,64";
+    std::vector<int64_t> ks{1, 4, 9, 16, 32, 64};
     int64_t rows = 10, neighbors = 8;
     bool no_eval = false;
   };
   auto a = std::make_shared<Args>();
   add_config_args(&app, a->cfg);
   app.add_option("-o,--out", a->out, "report folder (default: <train.out_dir>/prior-report-<prior>)");
-  app.add_option("--ks", a->ks_text, "k values of the purity table, comma-separated")->capture_default_str();
+  app.add_option("--ks", a->ks, "k values of the purity table, comma-separated")->delimiter(',')->capture_default_str();
   app.add_option("--rows", a->rows, "images (rows) in neighbours.png")->capture_default_str()->check(CLI::Range(1, 1000));
   app.add_option("--neighbors", a->neighbors, "neighbours per row in neighbours.png")
       ->capture_default_str()
@@ -150,8 +151,8 @@ Runner add_prior_report(CLI::App& app) {
     Dataset test;
     const bool evaluate = !a->no_eval && cfg.eval.enabled && train.has_labels();
     if (evaluate) test = load_dataset(cfg.data, "test");
-    const std::string cache_dir = (fs::path(cfg.train.out_dir) / "cache").string();
-    auto prior = make_prior(cfg.prior, cache_dir);
+    const std::string cache = cache_dir(cfg.train.out_dir);
+    auto prior = make_prior(cfg.prior, cache);
     std::string out = a->out;
     if (out.empty()) {
       std::string tag = cfg.prior.kind;
@@ -160,25 +161,12 @@ Runner add_prior_report(CLI::App& app) {
       out = (fs::path(cfg.train.out_dir) / ("prior-report-" + tag)).string();
     }
     PriorReportOptions opts;
-    opts.ks.clear();
-    std::stringstream ks(a->ks_text);
-    for (std::string item; std::getline(ks, item, ',');) {
-      size_t used = 0;
-      int64_t k = 0;
-      try {
-        k = std::stoll(item, &used);
-      } catch (const std::exception&) {
-        used = 0;
-      }
-      GPS_CHECK(used > 0 && used == item.size(), "--ks: expected comma-separated integers such as 1,4,9, got '",
-                a->ks_text, "'");
-      opts.ks.push_back(k);
-    }
+    opts.ks = a->ks;
     opts.grid_rows = a->rows;
     opts.grid_neighbors = a->neighbors;
     opts.evaluate = evaluate;
     opts.seed = uint64_t(cfg.train.seed);
-    const PriorReport r = make_prior_report(*prior, train, evaluate ? &test : nullptr, cfg, cache_dir, opts);
+    const PriorReport r = make_prior_report(*prior, train, evaluate ? &test : nullptr, cfg, cache, opts);
     write_prior_report(out, r);
     std::printf("prior %s on %s: %lld x %lld embeddings (%.1f s)\n", r.prior.c_str(), r.data.c_str(),
                 static_cast<long long>(r.images), static_cast<long long>(r.dim), r.embed_seconds);

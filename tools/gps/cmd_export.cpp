@@ -6,13 +6,14 @@
 #include "gps/core/check.h"
 #include "gps/core/threads.h"
 #include "gps/data/registry.h"
-#include "gps/eval/features.h"
+#include "gps/models/features.h"
 #include "gps/io/npy.h"
 #include "gps/io/npz.h"
 #include "gps/methods/method.h"
 #include "gps/models/export.h"
 #include "gps/train/checkpoint.h"
 #include "gps/train/run_dir.h"
+#include "gps/io/fs.h"
 
 #include <cstdio>
 #include <filesystem>
@@ -50,7 +51,7 @@ Runner add_export(CLI::App& app) {
     auto side = backbone_sidecar(cfg.model, train_set.channels(), train_set.height(), train_set.mean, train_set.std,
                                  backbone->feature_dim());
     side["source"] = {{"run", a->run}, {"checkpoint", ckpt}, {"method", cfg.method.name}, {"gps", cfg.gps}};
-    write_file_atomic(file("backbone.json"), side.dump(2) + "\n");
+    atomic_write_text(file("backbone.json"), side.dump(2) + "\n");
     std::printf("wrote %s, %s, %s\n", file("backbone.pt").c_str(), file("backbone.npz").c_str(),
                 file("backbone.json").c_str());
     if (a->embeddings) {

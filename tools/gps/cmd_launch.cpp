@@ -5,6 +5,7 @@
 #include "commands.h"
 
 #include "gps/core/check.h"
+#include "gps/distributed/process_group.h"
 
 #include <netinet/in.h>
 #include <signal.h>
@@ -34,24 +35,6 @@ void forward_signal(int sig) {
   for (sig_atomic_t i = 0; i < g_num_children; ++i) ::kill(g_children[i], sig);
 }
 
-// A TCP port that is free on the loopback interface right now (the kernel
-// picks it). Another program could take it before rank 0 binds it; the run
-// then fails at once with a message naming the port.
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  GPS_CHECK(fd >= 0, "gps launch: cannot open a socket to find a free port; pass --master-port");
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  socklen_t len = sizeof(a);
-  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 &&
-                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0;
-  ::close(fd);
-  GPS_CHECK(ok, "gps launch: cannot find a free port; pass --master-port");
-  return ntohs(a.sin_port);
-}
-
 // Exit status of a child as a shell reports it (128 + signal when killed).
 int exit_code(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
@@ -64,7 +47,7 @@ int launch(int nproc, int port, const std::vector<std::string>& command) {
   GPS_CHECK(port >= 0 && port <= 65535, "gps launch: --master-port must be in [0, 65535] (0: a free port), got ", port);
   GPS_CHECK(!command.empty(), "gps launch: no command; usage: gps launch --nproc N -- train -c CONFIG [key=value ...]");
   GPS_CHECK(command[0] == "train", "gps launch: only `train` runs in several processes, got `", command[0], "`");
-  if (port == 0) port = free_port();
+  if (port == 0) port = dist::free_local_port();
   std::vector<std::string> argv_s{"/proc/self/exe"};
   argv_s.insert(argv_s.end(), command.begin(), command.end());
   char exe[4096];

@@ -26,7 +26,7 @@ class Augmentation {
 };
 
 // The preset named by cfg.preset, normalising with the dataset's mean/std
-// (semantics.md §5): none | weak (flip; resize when crop_size is set) |
+// (docs/reference-behaviour.md §5): none | weak (flip; resize when crop_size is set) |
 // weak-rrc (RRC 0.08-1 + flip) | strong | asymmetric | vicreg. `none` and
 // `weak` without crop_size keep their original implementations (and draws).
 std::unique_ptr<Augmentation> make_augmentation(const AugmentConfig& cfg, const std::vector<float>& mean,

@@ -1,4 +1,4 @@
-// The augmentation pipeline: ops in the reference order (semantics.md §5)
+// The augmentation pipeline: ops in the reference order (docs/reference-behaviour.md §5)
 // crop/resize -> colour jitter -> grayscale -> blur -> solarize -> equalize
 // -> horizontal flip, then float conversion and per-channel normalisation.
 //

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace gps {
@@ -190,9 +191,18 @@ struct Config {
 // errors name `key`.
 std::vector<double> parse_number_list(const std::string& key, const std::string& text);
 
-// One row of the schema, for --help and docs.
+// "key=value" -> {key, value}; throws gps::Error naming the override when
+// there is no '=' or no key. The one parser of command-line overrides
+// (configs here, experiment grids in experiment/grid.cpp).
+std::pair<std::string, std::string> split_override(const std::string& override_text);
+
+// One row of the schema, for --help, docs and resume. `training`: the key
+// changes what a run computes, so a resumed run must keep it (false for where
+// a run writes, how often it logs or checkpoints, devices and threads, the
+// NaN policy, caches and evaluation).
 struct ConfigKeyInfo {
   std::string key, type, default_value, help;
+  bool training = true;
 };
 std::vector<ConfigKeyInfo> config_schema();
 

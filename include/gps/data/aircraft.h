@@ -9,7 +9,7 @@
 // unique names of all images_variant_*.txt files present.
 // Every image loses its bottom 20 rows (the copyright banner, as the official
 // tools do) before the resize of data.resize to data.image_size.
-// Normalisation: ImageNet constants (semantics.md section 5).
+// Normalisation: ImageNet constants (docs/reference-behaviour.md §5).
 #pragma once
 
 #include "gps/data/registry.h"

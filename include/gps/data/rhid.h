@@ -14,7 +14,7 @@
 // The test splits are for leave-one-out retrieval (Recall@k) inside a split.
 // Images: decoded and resized as data.resize / data.image_size say (default
 // 224, centre crop) and cached; normalisation mean (0.4620, 0.3980, 0.3292),
-// std (0.2619, 0.2529, 0.2460) (semantics.md section 5).
+// std (0.2619, 0.2529, 0.2460) (docs/reference-behaviour.md §5).
 #pragma once
 
 #include "gps/data/registry.h"

@@ -21,8 +21,6 @@
 
 namespace gps {
 
-struct NeighborTable;
-
 namespace dist {
 
 // This process's place in the job, from the environment (torchrun's names):
@@ -97,8 +95,6 @@ class Group {
   void average_gradients(const std::vector<torch::Tensor>& params);
   // Parameters and buffers of `module` become rank 0's (start and resume).
   void broadcast_module(torch::nn::Module& module);
-  // Rank 0's neighbour table on every rank (ids, distances, counts).
-  void broadcast_table(NeighborTable& table);
 
   struct Impl;
 
@@ -107,6 +103,12 @@ class Group {
   std::unique_ptr<Impl> impl_;
   int rank_ = 0, world_ = 1;
 };
+
+// A TCP port free on the loopback interface right now (the kernel picks
+// it), for a rendezvous on this machine. Another program could take it
+// before rank 0 binds it; the run then fails at once naming the port.
+// Throws gps::Error when no socket can be opened.
+int free_local_port();
 
 // The group the current thread trains in, or nullptr for one process. Set by
 // whoever connects (the CLI); the methods' losses and batch norm consult it,

@@ -1,4 +1,4 @@
-// Projector and predictor MLPs shared by the methods (semantics.md §2).
+// Projector and predictor MLPs shared by the methods (docs/reference-behaviour.md §2).
 #pragma once
 
 #include <torch/torch.h>

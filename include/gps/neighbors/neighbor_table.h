@@ -23,6 +23,12 @@ struct NeighborTable {
 // The table of plain SSL: every image's only candidate is itself.
 NeighborTable self_table(int64_t n);
 
+namespace dist {
+class Group;
+}
+// Several processes: rank 0's table (ids, distances, counts) on every rank.
+void broadcast_table(dist::Group& group, NeighborTable& table);
+
 // The GPS table from prior embeddings `emb` [N, D] (float32):
 //  exclude_self = false: row i = {i, NN1, ..., NN(k-1)} (i first, distance 0)
 //  exclude_self = true:  row i = {NN1, ..., NNk}, the k nearest other images.

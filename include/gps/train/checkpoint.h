@@ -12,6 +12,7 @@
 #pragma once
 
 #include "gps/methods/method.h"
+#include "gps/methods/weights.h"  // latest_checkpoint, final_checkpoint
 #include "gps/neighbors/neighbor_table.h"
 
 #include <torch/torch.h>
@@ -64,13 +65,5 @@ std::vector<std::string> list_run_checkpoints(const std::string& run_dir);
 
 // Points run_dir/LATEST at `relative` (a file inside run_dir), atomically.
 void set_latest(const std::string& run_dir, const std::string& relative);
-
-// The checkpoint LATEST names ("" when the run has none). Throws gps::Error
-// when LATEST names a file that does not exist.
-std::string latest_checkpoint(const std::string& run_dir);
-
-// The checkpoint a finished run is evaluated or embedded from: checkpoint.pt
-// when present, else the one LATEST names. Throws gps::Error when neither exists.
-std::string final_checkpoint(const std::string& run_dir);
 
 }  // namespace gps

@@ -26,7 +26,7 @@ class RunDir {
 
   const std::string& path() const { return path_; }
   std::string file(const std::string& name) const;
-  // Writes a whole file atomically (temporary file, then rename).
+  // Writes a whole file atomically and durably (gps/io/fs.h).
   void write_text(const std::string& name, const std::string& content) const;
   void write_json(const std::string& name, const nlohmann::json& j) const;
   // Appends one JSON object as a line to metrics.jsonl (flushed).
@@ -37,8 +37,5 @@ class RunDir {
   std::ofstream metrics_;
   bool writes_ = true;
 };
-
-// Atomic write of a file: `path`.tmp, flush, fsync, rename.
-void write_file_atomic(const std::string& path, const std::string& content);
 
 }  // namespace gps

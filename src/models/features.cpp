@@ -1,4 +1,4 @@
-#include "gps/eval/features.h"
+#include "gps/models/features.h"
 
 #include "gps/augment/augment.h"
 

@@ -1,0 +1,27 @@
+// A trained method's weights from a run directory: which checkpoint file a
+// finished run is read from, and its "method" entry loaded into a module.
+// Below train/ so that priors (the "run" prior) and tools can read trained
+// runs without the trainer; train/checkpoint.h writes these files.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+
+namespace gps {
+
+// The checkpoint run_dir/LATEST names ("" when the run has none). Throws
+// gps::Error when LATEST is empty or names a file that does not exist.
+std::string latest_checkpoint(const std::string& run_dir);
+
+// The checkpoint a finished run is evaluated or embedded from: checkpoint.pt
+// when present, else the one LATEST names. Throws gps::Error when neither exists.
+std::string final_checkpoint(const std::string& run_dir);
+
+// Loads the "method" entry of checkpoint `path` (backbone, heads, targets,
+// queue, batch-norm statistics) into `method`, onto the device its
+// parameters are on. Throws gps::Error naming `path` for a missing, corrupt
+// or mismatched file.
+void load_method_weights(const std::string& path, torch::nn::Module& method);
+
+}  // namespace gps
