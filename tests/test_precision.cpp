@@ -14,6 +14,7 @@
 #include "test_util.h"
 
 #include <ATen/Parallel.h>
+#include <dlfcn.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -270,4 +271,16 @@ TEST(Threads, TheRequestedCountRunsAndOneOpenMpIsLoaded) {
   }
   EXPECT_EQ(omp_libs.size(), 1u) << "OpenMP runtimes loaded: " << ::testing::PrintToString(omp_libs);
   set_threads(1);
+}
+
+// Which library serves BLAS to the process: libtorch_cpu exports sgemm_ (its
+// MKL) and FAISS links OpenBLAS; the first on the link line wins for both.
+// LibTorch must come first (CMakeLists.txt, gps_lib): the measured numbers
+// were made so, and a different order changes every run's floats.
+TEST(Blas, GemmComesFromLibTorch) {
+  void* f = dlsym(RTLD_DEFAULT, "sgemm_");
+  ASSERT_NE(f, nullptr);
+  Dl_info info{};
+  ASSERT_NE(dladdr(f, &info), 0);
+  EXPECT_THAT(std::string(info.dli_fname), HasSubstr("libtorch_cpu"));
 }

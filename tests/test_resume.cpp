@@ -4,6 +4,7 @@
 #include "test_util.h"
 #include "test_spawn.h"
 
+#include "gps/io/fs.h"
 #include "gps/methods/method.h"
 #include "gps/train/checkpoint.h"
 #include "gps/train/stop_signal.h"
@@ -222,6 +223,62 @@ TEST_F(Lifecycle, RunOnlyKeysMayChangeOnResume) {
                            info.key != "train.channels_last" && info.key != "train.online_probe");
     EXPECT_EQ(info.training, !run_only) << info.key;
   }
+}
+
+// One writer per run directory: a second gps on a run in use refuses at
+// once naming the holder's pid, and nothing of the run changes.
+TEST_F(Lifecycle, ARunInUseRefusesASecondWriter) {
+  gps::Config c = config();
+  gps::request_stop(true);
+  const auto first = gps::train(c, "test");
+  gps::request_stop(false);
+  const std::string cfg_path = tmp.file("cfg.yaml");
+  gps::test::write_bytes(cfg_path, c.to_yaml());
+  const std::string metrics_before = read_file(first.run_dir + "/metrics.jsonl");
+  {
+    const gps::DirLock held(first.run_dir, "run directory");  // as a running gps would
+    const auto r = gps::test::run_gps("train -c " + cfg_path + " --resume " + first.run_dir);
+    EXPECT_NE(r.code, 0) << r.output;
+    EXPECT_THAT(r.output, HasSubstr("is in use by another gps process (pid " + std::to_string(::getpid()) + ")"));
+    EXPECT_EQ(read_file(first.run_dir + "/metrics.jsonl"), metrics_before) << "nothing was written";
+  }
+  // Released (as at a crash): the resume goes through.
+  const auto r = gps::test::run_gps("train -c " + cfg_path + " --resume " + first.run_dir);
+  EXPECT_EQ(r.code, 0) << r.output;
+}
+
+// A full disk while a checkpoint is written (RLIMIT_FSIZE below its size):
+// the error names the file, the previous checkpoint and LATEST stay valid,
+// and the run then resumes to the uninterrupted weights.
+TEST_F(Lifecycle, AFullDiskAtACheckpointKeepsThePreviousOne) {
+  gps::Config c = config();
+  c.train.checkpoint_every_steps = 1;
+  const auto ref = gps::train(c, "test");
+  c.train.name = "stopped";
+  gps::request_stop(true);
+  const auto first = gps::train(c, "test");
+  gps::request_stop(false);
+  const std::string latest = gps::latest_checkpoint(first.run_dir);
+  const auto size = std::filesystem::file_size(latest);
+  const std::string cfg_path = tmp.file("cfg.yaml");
+  gps::test::write_bytes(cfg_path, c.to_yaml());
+  // bash's ulimit -f counts KiB; SIGXFSZ ignored, so writes fail with EFBIG.
+  const std::string limited = "bash -c 'trap \"\" XFSZ; ulimit -f " + std::to_string(size / 1024 / 2) + "; exec " +
+                              std::string(GPS_BINARY_DIR) + "/gps train -c " + cfg_path + " --resume " + first.run_dir +
+                              "' 2>&1";
+  FILE* p = popen(limited.c_str(), "r");
+  std::string out;
+  std::array<char, 4096> buf;
+  while (size_t n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
+  const int status = pclose(p);
+  EXPECT_NE(WEXITSTATUS(status), 0) << out;
+  EXPECT_THAT(out, HasSubstr("cannot write " + first.run_dir + "/checkpoints/"));
+  EXPECT_EQ(gps::latest_checkpoint(first.run_dir), latest) << "LATEST still names the last complete checkpoint";
+  gps::ResumeOptions ro;
+  ro.run_dir = first.run_dir;
+  const auto done = gps::train(c, "test", ro);
+  EXPECT_FALSE(done.interrupted);
+  expect_same_weights(c, ref.run_dir, done.run_dir);
 }
 
 TEST_F(Lifecycle, AutoResumeFindsTheUnfinishedRunWithTheSameConfig) {

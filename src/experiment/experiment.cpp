@@ -105,6 +105,7 @@ ExperimentResult run_experiment(const ExperimentSpec& spec, const std::string& c
     return res;
   }
   fs::create_directories(res.dir);
+  const DirLock lock(res.dir, "experiment folder");  // one `gps experiment` per folder; released on return or crash
   atomic_write_text((fs::path(res.dir) / "experiment.yaml").string(), spec.source);
   std::ofstream(fs::path(res.dir) / "command.txt", std::ios::app) << command_line << "\n";
 

@@ -3,6 +3,7 @@
 #include "gps/core/check.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -69,5 +70,32 @@ std::string read_file(const std::string& path, const std::string& what) {
 }
 
 std::string cache_dir(const std::string& out_dir) { return (fs::path(out_dir) / "cache").string(); }
+
+DirLock::DirLock(const std::string& dir, const std::string& what) {
+  const std::string path = (fs::path(dir) / ".gps-lock").string();
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  GPS_CHECK(fd_ >= 0, "cannot create the lock file ", path, " of ", what, " ", dir, ": ", std::strerror(errno),
+            " (is the folder writable?)");
+  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    char buf[32] = {0};
+    const ssize_t n = ::pread(fd_, buf, sizeof(buf) - 1, 0);
+    ::close(fd_);
+    fd_ = -1;
+    GPS_CHECK(err == EWOULDBLOCK, "cannot lock ", path, ": ", std::strerror(err));
+    const std::string pid = n > 0 ? std::string(buf, size_t(n)) : std::string("unknown");
+    GPS_FAIL(what, " ", dir, " is in use by another gps process (pid ", pid.substr(0, pid.find('\n')),
+             "): one writer per folder\n---> HINT: wait for it to finish, or stop it (its checkpoint stays valid) and "
+             "resume");
+  }
+  const std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd_, 0) == 0) {
+    [[maybe_unused]] const ssize_t w = ::pwrite(fd_, pid.data(), pid.size(), 0);
+  }
+}
+
+DirLock::~DirLock() {
+  if (fd_ >= 0) ::close(fd_);  // releases the flock
+}
 
 }  // namespace gps

@@ -56,11 +56,19 @@ std::string npy_header(const torch::Tensor& t) {
 void save_npy(const std::string& path, const torch::Tensor& t_in) {
   auto t = t_in.detach().to(torch::kCPU).contiguous();
   const std::string header = npy_header(t);
-  std::ofstream f(path, std::ios::binary);
-  GPS_CHECK(f, "cannot write ", path);
-  f.write(header.data(), header.size());
-  f.write(static_cast<const char*>(t.data_ptr()), t.numel() * t.element_size());
-  GPS_CHECK(f.good(), "write failed: ", path);
+  // Atomic (gps/io/fs.h): a full disk leaves no torn .npy behind. Not
+  // fsynced: embeddings and tables are outputs or caches, cheap to remake.
+  atomic_write(
+      path,
+      [&](const std::string& tmp) {
+        std::ofstream f(tmp, std::ios::binary);
+        GPS_CHECK(f, "cannot create ", tmp);
+        f.write(header.data(), std::streamsize(header.size()));
+        f.write(static_cast<const char*>(t.data_ptr()), std::streamsize(t.numel() * t.element_size()));
+        f.close();
+        GPS_CHECK(f.good(), "writing ", tmp, " failed");
+      },
+      /*durable=*/false);
 }
 
 torch::Tensor parse_npy(const std::string& bytes, const std::string& what) {

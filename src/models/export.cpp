@@ -1,6 +1,7 @@
 #include "gps/models/export.h"
 
 #include "gps/core/check.h"
+#include "gps/io/fs.h"
 
 #include <torch/script.h>
 
@@ -100,7 +101,9 @@ void save_backbone_torchscript(ResNet& net, const ModelConfig& model, int64_t in
   try {
     m.define(w.str());
     m.eval();
-    m.save(path);
+    std::ostringstream bytes;  // in memory first: LibTorch's file writer aborts on a full disk
+    m.save(bytes);
+    atomic_write_text(path, bytes.str());
   } catch (const c10::Error& e) {
     GPS_FAIL("cannot write TorchScript backbone ", path, ": ", e.what_without_backtrace());
   }

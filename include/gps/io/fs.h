@@ -34,4 +34,21 @@ void fsync_path(const std::string& path);
 // <out_dir>/cache: where tables, prior embeddings and trained priors are kept.
 std::string cache_dir(const std::string& out_dir);
 
+// One writer per folder: an advisory lock (flock) on <dir>/.gps-lock, which
+// holds the owner's pid. It is released when the object is destroyed or the
+// process ends, a crash included, so a stale lock never blocks a resume.
+class DirLock {
+ public:
+  // Takes the lock at once or throws gps::Error: "<what> <dir> is in use by
+  // another gps process (pid N)". `what` names the folder for the user
+  // ("run directory", "experiment folder").
+  DirLock(const std::string& dir, const std::string& what);
+  ~DirLock();
+  DirLock(const DirLock&) = delete;
+  DirLock& operator=(const DirLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
 }  // namespace gps

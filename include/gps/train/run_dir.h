@@ -2,9 +2,12 @@
 // metrics, evaluation, checkpoint) lives in one folder.
 #pragma once
 
+#include "gps/io/fs.h"
+
 #include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <memory>
 #include <string>
 
 namespace gps {
@@ -34,6 +37,7 @@ class RunDir {
 
  private:
   std::string path_;
+  std::shared_ptr<DirLock> lock_;  // one writer per run directory (gps/io/fs.h)
   std::ofstream metrics_;
   bool writes_ = true;
 };
