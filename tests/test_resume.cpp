@@ -158,6 +158,17 @@ class Lifecycle : public ::testing::Test {
     c.train.name = "run";
     return c;
   }
+  // A run of `c` stopped after its first step (checkpoint.pt written), and
+  // the options that resume it.
+  gps::ResumeOptions stopped_run(const gps::Config& c) {
+    gps::request_stop(true);
+    const auto first = gps::train(c, "test");
+    gps::request_stop(false);
+    EXPECT_TRUE(first.interrupted);
+    gps::ResumeOptions ro;
+    ro.run_dir = first.run_dir;
+    return ro;
+  }
   TempDir tmp;
 };
 
@@ -180,11 +191,7 @@ TEST_F(Lifecycle, InterruptedLibraryRunResumesToTheSameWeights) {
 
 TEST_F(Lifecycle, ChangedTrainingKeysAreRefusedUnlessForced) {
   gps::Config c = config();
-  gps::request_stop(true);
-  const auto first = gps::train(c, "test");
-  gps::request_stop(false);
-  gps::ResumeOptions ro;
-  ro.run_dir = first.run_dir;
+  gps::ResumeOptions ro = stopped_run(c);
   c.optim.lr = 0.01;
   c.train.log_every = 5;  // not a training key
   const std::string msg = gps::test::error_of([&] { gps::train(c, "test", ro); });
@@ -199,11 +206,7 @@ TEST_F(Lifecycle, ChangedTrainingKeysAreRefusedUnlessForced) {
 // may differ on resume: caches, devices, threads, logging, evaluation.
 TEST_F(Lifecycle, RunOnlyKeysMayChangeOnResume) {
   gps::Config c = config();
-  gps::request_stop(true);
-  const auto first = gps::train(c, "test");
-  gps::request_stop(false);
-  gps::ResumeOptions ro;
-  ro.run_dir = first.run_dir;
+  const gps::ResumeOptions ro = stopped_run(c);
   c.data.cache_dir = tmp.file("other-cache");
   c.prior.cache = false;
   c.prior.device = "cpu";
@@ -211,7 +214,7 @@ TEST_F(Lifecycle, RunOnlyKeysMayChangeOnResume) {
   c.train.deterministic = true;
   c.train.prefetch = "true";
   c.eval.knn_k = 3;
-  EXPECT_EQ(gps::changed_training_keys(gps::load_config((std::filesystem::path(first.run_dir) / "config.yaml").string(), {}), c),
+  EXPECT_EQ(gps::changed_training_keys(gps::load_config((std::filesystem::path(ro.run_dir) / "config.yaml").string(), {}), c),
             std::vector<std::string>{});
   const auto done = gps::train(c, "test", ro);
   EXPECT_FALSE(done.interrupted);

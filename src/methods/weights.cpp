@@ -29,16 +29,23 @@ std::string final_checkpoint(const std::string& run_dir) {
   return latest;
 }
 
-void load_method_weights(const std::string& path, torch::nn::Module& method) {
+torch::Device module_device(const torch::nn::Module& module) {
+  const auto params = module.parameters();
+  return params.empty() ? torch::Device(torch::kCPU) : params.front().device();
+}
+
+torch::serialize::InputArchive read_checkpoint_archive(const std::string& path, const torch::Device& device) {
   GPS_CHECK(fs::exists(path), "checkpoint ", path, " does not exist");
-  const auto params = method.parameters();
-  const torch::Device device = params.empty() ? torch::Device(torch::kCPU) : params.front().device();
   torch::serialize::InputArchive root;
   try {
     root.load_from(path, device);
   } catch (const std::exception& e) {
     GPS_FAIL(path, ": cannot read checkpoint (truncated or corrupt file): ", e.what());
   }
+  return root;
+}
+
+void load_method_entry(torch::serialize::InputArchive& root, const std::string& path, torch::nn::Module& method) {
   try {
     torch::serialize::InputArchive m;
     GPS_CHECK(root.try_read("method", m), path, ": not a gps checkpoint (no 'method' entry)");
@@ -48,6 +55,11 @@ void load_method_weights(const std::string& path, torch::nn::Module& method) {
   } catch (const std::exception& e) {
     GPS_FAIL(path, ": cannot load checkpoint (corrupt file, or model settings differ from the run's): ", e.what());
   }
+}
+
+void load_method_weights(const std::string& path, torch::nn::Module& method) {
+  auto root = read_checkpoint_archive(path, module_device(method));
+  load_method_entry(root, path, method);
 }
 
 }  // namespace gps

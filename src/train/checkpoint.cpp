@@ -68,19 +68,9 @@ void save_checkpoint(const std::string& path, torch::nn::Module& method, torch::
 
 CheckpointState load_checkpoint(const std::string& path, torch::nn::Module& method, torch::nn::Module* classifier,
                                 torch::optim::Optimizer* optimizer) {
-  GPS_CHECK(fs::exists(path), "checkpoint ", path, " does not exist");
-  torch::serialize::InputArchive root;
-  const auto params = method.parameters();
-  const torch::Device device = params.empty() ? torch::Device(torch::kCPU) : params.front().device();
+  auto root = read_checkpoint_archive(path, module_device(method));
+  load_method_entry(root, path, method);
   try {
-    root.load_from(path, device);
-  } catch (const std::exception& e) {
-    GPS_FAIL(path, ": cannot read checkpoint (truncated or corrupt file): ", e.what());
-  }
-  try {
-    torch::serialize::InputArchive m;
-    GPS_CHECK(root.try_read("method", m), path, ": not a gps checkpoint (no 'method' entry)");
-    method.load(m);
     if (classifier) {
       torch::serialize::InputArchive c;
       GPS_CHECK(root.try_read("classifier", c), path, ": has no online classifier, but this run trains one");

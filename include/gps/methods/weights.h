@@ -24,4 +24,14 @@ std::string final_checkpoint(const std::string& run_dir);
 // or mismatched file.
 void load_method_weights(const std::string& path, torch::nn::Module& method);
 
+// The two steps of load_method_weights, for readers of the whole checkpoint
+// (train/checkpoint.cpp): the archive of `path`, its tensors on `device`;
+// and its "method" entry loaded into `method`. Both throw gps::Error naming
+// `path`.
+torch::serialize::InputArchive read_checkpoint_archive(const std::string& path, const torch::Device& device);
+void load_method_entry(torch::serialize::InputArchive& root, const std::string& path, torch::nn::Module& method);
+
+// The device of a module's first parameter (the CPU when it has none).
+torch::Device module_device(const torch::nn::Module& module);
+
 }  // namespace gps
