@@ -2,8 +2,8 @@
 
 #include "gps/core/check.h"
 #include "gps/data/registry.h"
-#include "gps/models/features.h"
 #include "gps/eval/knn.h"
+#include "gps/models/features.h"
 
 #include <chrono>
 

@@ -2,9 +2,9 @@
 
 #include "gps/core/check.h"
 #include "gps/core/rng.h"
+#include "gps/io/fs.h"
 #include "gps/io/image.h"
 #include "gps/neighbors/table_cache.h"
-#include "gps/io/fs.h"
 
 #include <algorithm>
 #include <chrono>

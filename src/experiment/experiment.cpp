@@ -1,10 +1,10 @@
 #include "gps/experiment/experiment.h"
 
 #include "gps/core/check.h"
+#include "gps/io/fs.h"
 #include "gps/train/run_dir.h"
 #include "gps/train/stop_signal.h"
 #include "gps/train/trainer.h"
-#include "gps/io/fs.h"
 
 #include <nlohmann/json.hpp>
 

@@ -1,8 +1,8 @@
 #include "gps/io/npz.h"
 
 #include "gps/core/check.h"
-#include "gps/io/npy.h"
 #include "gps/io/fs.h"
+#include "gps/io/npy.h"
 
 #include <zip.h>
 

@@ -3,9 +3,9 @@
 #include "gps/distributed/process_group.h"
 
 #include "gps/core/check.h"
+#include "gps/io/fs.h"
 #include "gps/io/npy.h"
 #include "gps/neighbors/candidate_rules.h"
-#include "gps/io/fs.h"
 
 #include <nlohmann/json.hpp>
 

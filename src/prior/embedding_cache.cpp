@@ -2,8 +2,8 @@
 
 #include "gps/core/check.h"
 #include "gps/core/rng.h"
-#include "gps/io/npy.h"
 #include "gps/io/fs.h"
+#include "gps/io/npy.h"
 
 #include <nlohmann/json.hpp>
 

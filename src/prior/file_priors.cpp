@@ -4,10 +4,10 @@
 #include "gps/augment/augment.h"
 #include "gps/core/check.h"
 #include "gps/core/device.h"
-#include "gps/models/features.h"
 #include "gps/io/npy.h"
 #include "gps/methods/method.h"
 #include "gps/methods/weights.h"
+#include "gps/models/features.h"
 
 #include <torch/script.h>
 

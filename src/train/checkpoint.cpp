@@ -1,13 +1,11 @@
 #include "gps/train/checkpoint.h"
 
 #include "gps/core/check.h"
-#include "gps/train/run_dir.h"
 #include "gps/io/fs.h"
+#include "gps/train/run_dir.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>

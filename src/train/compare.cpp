@@ -6,10 +6,10 @@
 #include "gps/core/precision.h"
 #include "gps/core/threads.h"
 #include "gps/data/registry.h"
+#include "gps/io/fs.h"
 #include "gps/prior/prior.h"
 #include "gps/train/progress.h"
 #include "gps/train/run_dir.h"
-#include "gps/io/fs.h"
 
 #include <cstdio>
 #include <filesystem>

@@ -3,8 +3,6 @@
 #include "gps/core/check.h"
 #include "gps/io/fs.h"
 
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <sstream>

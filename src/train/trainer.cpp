@@ -9,11 +9,12 @@
 #include "gps/core/threads.h"
 #include "gps/data/registry.h"
 #include "gps/distributed/process_group.h"
-#include "gps/models/features.h"
 #include "gps/eval/periodic_knn.h"
+#include "gps/io/fs.h"
 #include "gps/io/npz.h"
 #include "gps/methods/method.h"
 #include "gps/models/export.h"
+#include "gps/models/features.h"
 #include "gps/neighbors/candidate_rules.h"
 #include "gps/optim/schedule.h"
 #include "gps/prior/prior.h"
@@ -24,7 +25,6 @@
 #include "gps/train/stop_signal.h"
 #include "gps/train/train_state.h"
 #include "gps/train/train_step.h"
-#include "gps/io/fs.h"
 
 #include <chrono>
 #include <cmath>
@@ -80,7 +80,6 @@ PairBatch shard(const PairBatch& pb, int rank, int world) {
 }  // namespace
 
 namespace {
-
 
 // The run's finished state: summary.json without "interrupted": true.
 bool run_finished(const std::filesystem::path& dir) {

@@ -6,14 +6,14 @@
 #include "gps/core/check.h"
 #include "gps/core/threads.h"
 #include "gps/data/registry.h"
-#include "gps/models/features.h"
+#include "gps/io/fs.h"
 #include "gps/io/npy.h"
 #include "gps/io/npz.h"
 #include "gps/methods/method.h"
 #include "gps/models/export.h"
+#include "gps/models/features.h"
 #include "gps/train/checkpoint.h"
 #include "gps/train/run_dir.h"
-#include "gps/io/fs.h"
 
 #include <cstdio>
 #include <filesystem>
