@@ -19,11 +19,13 @@ cd "$(dirname "$0")/.."
 
 TORCH_VERSION=2.11.0
 TORCHVISION_VERSION=0.26.0
+# gps_ssl (python/): its tests, `pip install .`, and TensorBoard export.
+PY_TOOLS=(pytest==9.2.0 scikit-build-core==1.1.2 tensorboard==2.21.0)
 VENV="${GPS_VENV:-/opt/gps-venv}"
 
 PKGS=(
   build-essential cmake ninja-build ccache pkg-config
-  python3-venv                       # the project venv (Debian's python3)
+  python3-venv python3-dev           # the project venv (Debian's python3) and Python.h for gps_ssl
   libgloo-dev                        # Gloo headers for c10d's CPU process group (the torch wheel ships none)
   libfaiss-dev                       # neighbour search
   libopencv-dev                      # image I/O, PNG grids, ONNX prior
@@ -54,16 +56,16 @@ done
 # The project venv with the pinned torch (about 5 GB with its CUDA libraries).
 venv_ok() {
   [ -x "$VENV/bin/python" ] && "$VENV/bin/python" - "$TORCH_VERSION" "$TORCHVISION_VERSION" <<'EOF' 2>/dev/null
-import sys, torch, torchvision, numpy
+import sys, torch, torchvision, numpy, pytest, scikit_build_core, tensorboard
 ok = torch.__version__.split("+")[0] == sys.argv[1] and torchvision.__version__.split("+")[0] == sys.argv[2]
 sys.exit(0 if ok else 1)
 EOF
 }
 if ! venv_ok; then
-  echo "[setup] installing torch==$TORCH_VERSION torchvision==$TORCHVISION_VERSION numpy into $VENV"
+  echo "[setup] installing torch==$TORCH_VERSION torchvision==$TORCHVISION_VERSION numpy ${PY_TOOLS[*]} into $VENV"
   [ -x "$VENV/bin/python" ] || /usr/bin/python3 -m venv "$VENV"
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check \
-    "torch==$TORCH_VERSION" "torchvision==$TORCHVISION_VERSION" numpy
+    "torch==$TORCH_VERSION" "torchvision==$TORCHVISION_VERSION" numpy "${PY_TOOLS[@]}"
   venv_ok || { echo "[setup] $VENV: torch $TORCH_VERSION is not importable after pip install" >&2; exit 1; }
 fi
 

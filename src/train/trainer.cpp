@@ -22,6 +22,7 @@
 #include "gps/train/checkpoint.h"
 #include "gps/train/progress.h"
 #include "gps/train/run_dir.h"
+#include "gps/train/step_batch.h"
 #include "gps/train/stop_signal.h"
 #include "gps/train/train_state.h"
 #include "gps/train/train_step.h"
@@ -204,14 +205,12 @@ class BatchSource {
   // that many threads (train.loader_threads); 0: the caller's threads.
   StepBatch host(int64_t epoch, const torch::Tensor& order, int64_t b, int threads) const {
     if (threads > 0) omp_set_num_threads(threads);
-    StepBatch v;
-    v.pairs = sampler_.batch(epoch, order, b);
-    if (world_ > 1) v.pairs = shard(v.pairs, rank_, world_);
-    const uint64_t s1 = mix64(seed_ ^ mix64(uint64_t(epoch) * 2 + 0));
-    const uint64_t s2 = mix64(seed_ ^ mix64(uint64_t(epoch) * 2 + 1));
-    v.x1 = pin_for(augment_.apply(data_.images.index_select(0, v.pairs.anchors), v.pairs.positions, s1, 0), device_);
-    v.x2 = pin_for(augment_.apply(data_.images.index_select(0, v.pairs.positives), v.pairs.positions, s2, 1), device_);
-    if (labels_) v.labels = pin_for(data_.labels.index_select(0, v.pairs.anchors), device_);
+    PairBatch pairs = sampler_.batch(epoch, order, b);
+    if (world_ > 1) pairs = shard(pairs, rank_, world_);
+    StepBatch v = make_step_batch(pairs, augment_, data_, seed_, epoch, labels_);
+    v.x1 = pin_for(v.x1, device_);
+    v.x2 = pin_for(v.x2, device_);
+    if (v.labels.defined()) v.labels = pin_for(v.labels, device_);
     return v;
   }
 

@@ -1,4 +1,4 @@
-// gps neighbors / gps embed / gps eval: the prior, its table, and evaluation.
+// gps neighbors / embed / eval / prior-report / augment-grid / batch: the prior, its table, evaluation, and what a step sees.
 #include "commands.h"
 
 #include "gps/augment/augment.h"
@@ -12,17 +12,21 @@
 #include "gps/io/fs.h"
 #include "gps/io/image.h"
 #include "gps/io/npy.h"
+#include "gps/io/npz.h"
 #include "gps/methods/method.h"
 #include "gps/models/features.h"
 #include "gps/neighbors/table_cache.h"
 #include "gps/prior/file_priors.h"
 #include "gps/prior/prior.h"
+#include "gps/sampling/pair_sampler.h"
 #include "gps/train/checkpoint.h"
 #include "gps/train/run_dir.h"
+#include "gps/train/step_batch.h"
 
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <sstream>
 
 namespace gps::cli {
@@ -208,6 +212,48 @@ Runner add_augment_grid(CLI::App& app) {
     save_png(a->out, augment_grid(d, *aug, a->images, a->views, uint64_t(cfg.train.seed)));
     std::printf("wrote %s: %d images x (original + %d views), preset %s\n", a->out.c_str(), a->images, a->views,
                 cfg.augment.preset.c_str());
+    return 0;
+  };
+}
+
+// gps batch: the input of one training step (pairs and both views), as the
+// trainer makes it, written to an .npz (to inspect, or to check another
+// implementation such as gps_ssl against).
+Runner add_batch(CLI::App& app) {
+  struct Args {
+    ConfigArgs cfg;
+    std::string out = "batch.npz";
+    int64_t epoch = 0, step = 0;
+  };
+  auto a = std::make_shared<Args>();
+  add_config_args(&app, a->cfg);
+  app.add_option("-o,--out", a->out, ".npz to write: anchors, positives, positions [B] int64, x1, x2 [B, C, S, S] "
+                 "float32, labels [B] int64")->capture_default_str();
+  app.add_option("--epoch", a->epoch, "epoch (from 0)")->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--step", a->step, "step within the epoch (from 0)")->capture_default_str()->check(CLI::NonNegativeNumber);
+  return [a]() {
+    const Config cfg = load_config(a->cfg.config_path, a->cfg.overrides);
+    set_threads(int(cfg.train.threads));
+    const Dataset d = load_dataset(cfg.data, "train");
+    NeighborTable table = self_table(d.size());
+    if (cfg.gps) {  // the table the trainer starts from (before any neighbors.refresh_every rebuild)
+      const std::string cache = cache_dir(cfg.train.out_dir);
+      auto prior = make_prior(cfg.prior, cache);
+      table = obtain_table(*prior, d, cfg.neighbors, cache);
+    }
+    const uint64_t seed = uint64_t(cfg.train.seed);
+    PairSampler sampler(std::move(table), cfg.optim.batch_size, seed);
+    GPS_CHECK(a->step < sampler.batches_per_epoch(), "--step ", a->step, " is not in [0, ", sampler.batches_per_epoch(),
+              "): an epoch of ", d.size(), " images has that many steps of optim.batch_size = ", cfg.optim.batch_size);
+    auto aug = make_augmentation(cfg.augment, d.mean, d.std);
+    const StepBatch v = make_step_batch(sampler.batch(a->epoch, sampler.epoch_order(a->epoch), a->step), *aug, d, seed,
+                                        a->epoch, d.has_labels());
+    std::map<std::string, torch::Tensor> arrays = {{"anchors", v.pairs.anchors}, {"positives", v.pairs.positives},
+                                                   {"positions", v.pairs.positions}, {"x1", v.x1}, {"x2", v.x2}};
+    if (v.labels.defined()) arrays["labels"] = v.labels;
+    save_npz(a->out, arrays);
+    std::printf("wrote %s: epoch %lld step %lld, %lld pairs, views %s\n", a->out.c_str(), (long long)a->epoch,
+                (long long)a->step, (long long)v.x1.size(0), aug->describe().c_str());
     return 0;
   };
 }

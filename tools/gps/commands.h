@@ -28,6 +28,7 @@ Runner add_neighbors(CLI::App& app);
 Runner add_embed(CLI::App& app);
 Runner add_eval(CLI::App& app);
 Runner add_augment_grid(CLI::App& app);
+Runner add_batch(CLI::App& app);
 Runner add_prior_report(CLI::App& app);
 Runner add_export(CLI::App& app);
 Runner add_launch(CLI::App& app);

@@ -42,6 +42,8 @@ int main(int argc, char** argv) {
       [&](CLI::App& s) { return gps::cli::add_export(s); });
   add("augment-grid", "write a PNG of dataset images next to augmented views (see what a preset does)",
       [&](CLI::App& s) { return gps::cli::add_augment_grid(s); });
+  add("batch", "write the input of one training step (pairs and both augmented views) as .npz",
+      [&](CLI::App& s) { return gps::cli::add_batch(s); });
   add("launch", "run a command in N processes on this machine (data-parallel `gps train`: NCCL on GPUs, Gloo on the CPU)",
       [&](CLI::App& s) { return gps::cli::add_launch(s); });
   add("info", "the environment: gps, LibTorch, FAISS, OpenCV versions, CPU and its flags, threads, BLAS, GPUs",

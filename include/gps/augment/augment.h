@@ -4,6 +4,7 @@
 #pragma once
 
 #include "gps/config/config.h"
+#include "gps/core/rng.h"
 #include "gps/data/dataset.h"
 
 #include <memory>
@@ -31,6 +32,13 @@ class Augmentation {
 // `weak` without crop_size keep their original implementations (and draws).
 std::unique_ptr<Augmentation> make_augmentation(const AugmentConfig& cfg, const std::vector<float>& mean,
                                                 const std::vector<float>& std);
+
+// The random stream of view `view` (0 or 1) in `epoch` of a run seeded with
+// `seed`: what the trainer passes to Augmentation::apply, with the samples'
+// epoch positions as keys (gps_ssl.Augment uses the same).
+inline uint64_t view_stream(uint64_t seed, int64_t epoch, int view) {
+  return mix64(seed ^ mix64(uint64_t(epoch) * 2 + uint64_t(view)));
+}
 
 // Deterministic conversion used for evaluation and priors: [B,C,H,W] uint8 ->
 // normalised float32.

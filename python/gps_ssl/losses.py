@@ -1,0 +1,42 @@
+"""The five SSL losses of gps, on torch tensors, as part of autograd graphs.
+
+These are gps's C++ functions (include/gps/methods/losses.h), not Python
+rewrites; they run on the tensors' device and dtype.
+"""
+from collections import namedtuple
+
+from . import _core
+
+BarlowTwinsLoss = namedtuple("BarlowTwinsLoss", "loss on_diag off_diag")
+VICRegLoss = namedtuple("VICRegLoss", "loss invariance variance covariance")
+
+
+def nt_xent(z1, z2, temperature=0.2):
+    """SimCLR's NT-Xent: z1, z2 [N, D] (L2-normalised inside); row i of each is a positive pair,
+    the other 2N - 2 views negatives. Returns the mean loss, a scalar tensor."""
+    return _core.nt_xent(z1, z2, float(temperature))
+
+
+def nt_xent_indexed(z, indexes, temperature=0.2):
+    """NT-Xent over z [M, D] where rows with equal indexes ([M] int64) are positives of each other."""
+    return _core.nt_xent_indexed(z, indexes, float(temperature))
+
+
+def byol_loss(p, z):
+    """BYOL: mean(2 - 2 cos(p_i, z_i)); p, z [N, D]; z is detached (gradients reach p only)."""
+    return _core.byol_loss(p, z)
+
+
+def nnclr_loss(nn, p, temperature=0.2):
+    """NNCLR: cross-entropy of normalise(nn) normalise(p)^T / T against the diagonal; nn, p [N, D]."""
+    return _core.nnclr_loss(nn, p, float(temperature))
+
+
+def barlow_twins_loss(z1, z2, lambda_=0.0051, scale=0.1):
+    """Barlow Twins on z1, z2 [N, D], N >= 2: BarlowTwinsLoss(loss, on_diag, off_diag)."""
+    return BarlowTwinsLoss(*_core.barlow_twins_loss(z1, z2, float(lambda_), float(scale)))
+
+
+def vicreg_loss(z1, z2, sim_weight=25.0, var_weight=25.0, cov_weight=1.0, eps=1e-4):
+    """VICReg on z1, z2 [N, D], N >= 2: VICRegLoss(loss, invariance, variance, covariance)."""
+    return VICRegLoss(*_core.vicreg_loss(z1, z2, float(sim_weight), float(var_weight), float(cov_weight), float(eps)))

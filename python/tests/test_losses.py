@@ -1,0 +1,101 @@
+"""The five losses: values and gradients against PyTorch reference formulas, autograd through C++."""
+import pytest
+import torch
+import torch.nn.functional as F
+
+import gps_ssl
+
+DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
+def ref_nt_xent(z1, z2, t):
+    z = F.normalize(torch.cat([z1, z2]), dim=1)
+    n = z1.shape[0]
+    logits = z @ z.t() / t
+    logits = logits.masked_fill(torch.eye(2 * n, dtype=torch.bool, device=z.device), float("-inf"))
+    target = torch.cat([torch.arange(n, 2 * n), torch.arange(0, n)]).to(z.device)
+    return F.cross_entropy(logits, target)
+
+
+def ref_byol(p, z):
+    return (2 - 2 * F.cosine_similarity(p, z.detach(), dim=-1)).mean()
+
+
+def ref_nnclr(nn, p, t):
+    logits = F.normalize(nn, dim=1) @ F.normalize(p, dim=1).t() / t
+    return F.cross_entropy(logits, torch.arange(nn.shape[0], device=nn.device))
+
+
+def ref_barlow(z1, z2, lam, scale):
+    n = z1.shape[0]
+    bn = lambda z: (z - z.mean(0)) / torch.sqrt(z.var(0, unbiased=False) + 1e-5)
+    c = bn(z1).t() @ bn(z2) / n
+    on = (torch.diagonal(c) - 1).pow(2).sum()
+    off = (c - torch.diag(torch.diagonal(c))).pow(2).sum()
+    return scale * (on + lam * off)
+
+
+def ref_vicreg(z1, z2, sw=25.0, vw=25.0, cw=1.0, eps=1e-4):
+    n, d = z1.shape
+    inv = F.mse_loss(z1, z2)
+    var = sum(F.relu(1 - torch.sqrt(z.var(0) + eps)).mean() for z in (z1, z2))
+    cov = 0
+    for z in (z1, z2):
+        zc = z - z.mean(0)
+        c = zc.t() @ zc / (n - 1)
+        cov = cov + (c - torch.diag(torch.diagonal(c))).pow(2).sum() / d
+    return sw * inv + vw * var + cw * cov
+
+
+CASES = {
+    "nt_xent": (lambda a, b: gps_ssl.nt_xent(a, b, 0.2), lambda a, b: ref_nt_xent(a, b, 0.2)),
+    "byol": (gps_ssl.byol_loss, ref_byol),
+    "nnclr": (lambda a, b: gps_ssl.nnclr_loss(a, b, 0.3), lambda a, b: ref_nnclr(a, b, 0.3)),
+    "barlow_twins": (lambda a, b: gps_ssl.barlow_twins_loss(a, b).loss, lambda a, b: ref_barlow(a, b, 0.0051, 0.1)),
+    "vicreg": (lambda a, b: gps_ssl.vicreg_loss(a, b).loss, ref_vicreg),
+}
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_value_and_gradients_match_the_reference(name, device):
+    mine, ref = CASES[name]
+    g = torch.Generator().manual_seed(11)
+    a0, b0 = torch.randn(12, 6, generator=g, dtype=torch.float64), torch.randn(12, 6, generator=g, dtype=torch.float64)
+    a, b = a0.clone().to(device).requires_grad_(), b0.clone().to(device).requires_grad_()
+    ra, rb = a0.clone().to(device).requires_grad_(), b0.clone().to(device).requires_grad_()
+    loss, expect = mine(a, b), ref(ra, rb)
+    assert loss.device.type == device and loss.dim() == 0
+    assert torch.allclose(loss, expect, rtol=1e-9, atol=1e-9), (loss.item(), expect.item())
+    loss.backward()
+    expect.backward()
+    assert torch.allclose(a.grad, ra.grad, atol=1e-9)
+    if rb.grad is None:  # BYOL: the target is detached
+        assert b.grad is None
+    else:
+        assert torch.allclose(b.grad, rb.grad, atol=1e-9)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_gradcheck_through_the_cpp_loss(name):
+    mine, _ = CASES[name]
+    g = torch.Generator().manual_seed(4)
+    a = torch.randn(6, 4, generator=g, dtype=torch.float64, requires_grad=True)
+    b = torch.randn(6, 4, generator=g, dtype=torch.float64, requires_grad=name != "byol")
+    assert torch.autograd.gradcheck(mine, (a, b))
+
+
+def test_indexed_nt_xent_equals_two_view_form():
+    z1, z2 = torch.randn(5, 3), torch.randn(5, 3)
+    idx = torch.cat([torch.arange(5), torch.arange(5)])
+    assert torch.allclose(gps_ssl.nt_xent_indexed(torch.cat([z1, z2]), idx, 0.5), gps_ssl.nt_xent(z1, z2, 0.5))
+
+
+def test_parts_and_errors():
+    z1, z2 = torch.randn(8, 4), torch.randn(8, 4)
+    v = gps_ssl.vicreg_loss(z1, z2)
+    assert torch.allclose(v.loss, 25 * v.invariance + 25 * v.variance + v.covariance)
+    bt = gps_ssl.barlow_twins_loss(z1, z2, lambda_=0.01, scale=1.0)
+    assert torch.allclose(bt.loss, bt.on_diag + 0.01 * bt.off_diag)
+    with pytest.raises((gps_ssl.Error, RuntimeError)):
+        gps_ssl.nt_xent(torch.randn(4, 3), torch.randn(5, 3))
