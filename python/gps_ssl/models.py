@@ -54,6 +54,5 @@ class ResNet18(nn.Module):
 
 
 def projector(in_dim, hidden_dim, out_dim):
-    """SimCLR's projector as gps builds it: Linear - BatchNorm - ReLU - Linear."""
-    return nn.Sequential(nn.Linear(in_dim, hidden_dim), nn.BatchNorm1d(hidden_dim), nn.ReLU(),
-                         nn.Linear(hidden_dim, out_dim))
+    """SimCLR's projector as gps builds it (src/methods/simclr.cpp): Linear - ReLU - Linear."""
+    return nn.Sequential(nn.Linear(in_dim, hidden_dim), nn.ReLU(), nn.Linear(hidden_dim, out_dim))
