@@ -62,8 +62,8 @@ int main(int argc, char** argv) {
     std::map<std::string, int64_t> b = {{"n", 60000}, {"d", 784},    {"clusters", 1000}, {"latent", 16},
                                         {"queries", 1000}, {"threads", 2}, {"seed", 0}, {"separation", 100}};
     gps::Config cfg;
-    cfg.neighbors.k = 10;
-    cfg.neighbors.exclude_self = true;
+    cfg.neighbors.rules.k = 10;
+    cfg.neighbors.rules.exclude_self = true;
     for (int i = 1; i < argc; ++i) {
       const std::string a = argv[i];
       const auto eq = a.find('=');
@@ -84,7 +84,7 @@ int main(int argc, char** argv) {
     const double gen_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const double data_rss = status_mib("VmRSS");
 
-    const auto rules = gps::candidate_rules(cfg.neighbors);
+    const auto rules = cfg.neighbors.rules;
     const auto search = gps::search_options(cfg.neighbors);
     t0 = std::chrono::steady_clock::now();
     const auto t = gps::build_table(x, rules, search);
@@ -93,11 +93,11 @@ int main(int argc, char** argv) {
 
     // Recall@k of the table's other-image candidates against an exact search
     // of evenly spaced rows (the table keeps at most k others per row).
-    const int64_t q = std::min(b["queries"], n), k = cfg.neighbors.k;
+    const int64_t q = std::min(b["queries"], n), k = cfg.neighbors.rules.k;
     const int64_t others = rules.exclude_self ? k : k - 1;
     const auto rows = torch::arange(q, torch::kInt64) * (n / q);
     gps::SearchOptions exact;
-    exact.metric = cfg.neighbors.metric;
+    exact.metric = cfg.neighbors.search.metric;
     const auto ex = gps::knn_search(x, x.index_select(0, rows), others + 1, exact);
     int64_t hits = 0, total = 0;
     for (int64_t r = 0; r < q; ++r) {

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer harnesses in fuzz/ with clang (ASan + UBSan) and runs
-# each for GPS_FUZZ_SECONDS (default 600) on GPS_FUZZ_JOBS parallel jobs.
+# Builds the libFuzzer harnesses in fuzz/ with CMake and clang (ASan + UBSan,
+# build-fuzz/) and runs each for GPS_FUZZ_SECONDS (default 600).
 # Corpora live in build-fuzz/corpus/<target>; crashes are written to
-# build-fuzz/findings/<target>/. Every finding becomes a regression case in
-# tests/test_fuzz_cases.cpp.
+# build-fuzz/findings/<target>/. Every finding becomes a regression case:
+# copy it to tests/fuzz_cases/<target>/, and ctest replays it (Fuzz.<target>,
+# the same harness built with the project's compiler).
 #
 #   bash scripts/fuzz.sh                 # all targets, 10 minutes each
 #   GPS_FUZZ_SECONDS=60 bash scripts/fuzz.sh npz config
@@ -16,32 +17,22 @@ fi
 
 SECONDS_EACH=${GPS_FUZZ_SECONDS:-600}
 TARGETS=("$@")
-[ ${#TARGETS[@]} -eq 0 ] && TARGETS=(idx npy npz cifar config)
+[ ${#TARGETS[@]} -eq 0 ] && TARGETS=(idx npy npz cifar config image_cache pipeline)
 OUT=build-fuzz
-mkdir -p "$OUT"
+VENV=${GPS_VENV:-/opt/gps-venv}
+[ -x "$VENV/bin/python" ] || { echo "$VENV missing: run bash scripts/setup.sh first (LibTorch comes from its torch)" >&2; exit 1; }
 
-TORCH_INC="-isystem /usr/include/torch/csrc/api/include"
-FLAGS="-std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Iinclude $TORCH_INC"
-# The rest of the library (uninstrumented) fills in what the readers reference.
-[ -f build/libgps_core.a ] || { echo "build/libgps_core.a missing: run GPS_TARGETS=all bash scripts/setup.sh first" >&2; exit 1; }
-LIBS="build/libgps_core.a -ltorch -ltorch_cpu -lc10 -lz -lzip -lyaml-cpp -lfaiss -lopencv_core -lopencv_imgproc -lopencv_imgcodecs -lgomp -lpthread"
-# The sources each harness needs: the reader under test, built instrumented.
-declare -A SOURCES=(
-  [idx]="src/data/idx.cpp"
-  [npy]="src/io/npy.cpp"
-  [npz]="src/io/npz.cpp src/io/npy.cpp"
-  [cifar]="src/data/cifar.cpp"
-  [config]="src/config/config.cpp"
-)
+# A clang build of the libraries with coverage instrumentation and ASan +
+# UBSan (fuzz/CMakeLists.txt, GPS_FUZZ_ENGINE=libfuzzer): only what the
+# harnesses need is built.
+SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -g -O1"
+cmake -S . -B "$OUT" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang \
+  -DCMAKE_CXX_FLAGS="$SAN" -DGPS_FUZZ_ENGINE=libfuzzer -DGPS_BUILD_TESTS=OFF -DGPS_BUILD_BENCH=OFF \
+  -DGPS_BUILD_PYTHON=OFF -DGPS_PYTHON="$VENV/bin/python" >/dev/null
+cmake --build "$OUT" -j "$(nproc)" --target "${TARGETS[@]/#/fuzz_}"
 
 for t in "${TARGETS[@]}"; do
-  src=${SOURCES[$t]:?unknown fuzz target $t (expected: idx npy npz cifar config)}
-  bin=$OUT/fuzz_$t
-  if [ ! -x "$bin" ] || [ -n "$(find fuzz/fuzz_$t.cpp fuzz/fuzz_common.h $src include build/libgps_core.a -newer "$bin" -print -quit)" ]; then
-    echo "[fuzz] building $bin"
-    # shellcheck disable=SC2086
-    clang++ $FLAGS -o "$bin" fuzz/fuzz_$t.cpp $src $LIBS
-  fi
+  bin=$OUT/fuzz/fuzz_$t
   mkdir -p "$OUT/corpus/$t" "$OUT/findings/$t"
   # Seeds: the committed regression cases of this target.
   [ -d "tests/fuzz_cases/$t" ] && cp -n tests/fuzz_cases/$t/* "$OUT/corpus/$t/" 2>/dev/null || true

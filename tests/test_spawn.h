@@ -29,4 +29,33 @@ inline pid_t spawn_gps(const std::vector<std::string>& args, const std::string& 
   return rc == 0 ? pid : -1;
 }
 
+// Starts `argv` (argv[0] a path) with stdout and stderr appended to `log`, in
+// this process's environment plus `env` ("NAME=value" entries, which win);
+// returns the pid, or -1.
+inline pid_t spawn_with_env(const std::vector<std::string>& args, const std::vector<std::string>& env,
+                            const std::string& log) {
+  std::vector<std::string> all = args;
+  std::vector<char*> argv;
+  for (auto& a : all) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> vars = env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string v(*e);
+    bool overridden = false;
+    for (const auto& o : env) overridden |= v.substr(0, v.find('=') + 1) == o.substr(0, o.find('=') + 1);
+    if (!overridden) vars.push_back(v);
+  }
+  std::vector<char*> envp;
+  for (auto& v : vars) envp.push_back(v.data());
+  envp.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  pid_t pid = -1;
+  const int rc = posix_spawnp(&pid, argv[0], &fa, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  return rc == 0 ? pid : -1;
+}
+
 }  // namespace gps::test

@@ -44,6 +44,11 @@ inline void write_bytes(const std::string& path, const std::string& bytes) {
   f.write(bytes.data(), bytes.size());
 }
 
+inline std::string read_bytes(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
 inline void write_gz(const std::string& path, const std::string& bytes) {
   gzFile g = gzopen(path.c_str(), "wb");
   gzwrite(g, bytes.data(), static_cast<unsigned>(bytes.size()));

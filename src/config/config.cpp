@@ -113,220 +113,224 @@ Field str_field(std::string key, std::function<std::string&(Config&)> ref, std::
 
 constexpr int64_t kBig = std::numeric_limits<int32_t>::max();
 
-#define REF(T, expr) [](Config& c) -> T& { return c.expr; }
+// KEY(data.subset): the key "data.subset" bound to Config::data.subset.
+// KEY_AT(key, member): a key bound to a member of another name.
+#define KEY_AT(key, expr) key, [](Config& c) -> auto& { return c.expr; }
+#define KEY(expr) KEY_AT(#expr, expr)
 
 const std::vector<Field>& fields() {
   static const std::vector<Field> f = {
-      str_field("data.name", REF(std::string, data.name),
+      str_field(KEY(data.name),
                 {"fashion-mnist", "mnist", "cifar10", "cifar100", "medmnist", "folder", "aircraft", "rhid"},
                 "dataset (folder: one subfolder per class, or a flat unlabeled folder)"),
-      str_field("data.root", REF(std::string, data.root), {},
+      str_field(KEY(data.root), {},
                 "folder holding the dataset files (medmnist: the .npz file, or its folder with data.medmnist_flag)"),
-      str_field("data.train_split", REF(std::string, data.train_split), {},
+      str_field(KEY(data.train_split), {},
                 "split trained on (aircraft: train or trainval)"),
-      str_field("data.test_split", REF(std::string, data.test_split), {},
+      str_field(KEY(data.test_split), {},
                 "split evaluated on (medmnist: val or test; aircraft: val or test; rhid: D_SS, D_SU, D_UU or D_?\?)"),
-      int_field("data.subset", REF(int64_t, data.subset), 0, kBig, "stratified subset of train images (0 = all)"),
-      int_field("data.test_subset", REF(int64_t, data.test_subset), 0, kBig, "stratified subset of test images (0 = all)"),
-      int_field("data.seed", REF(int64_t, data.seed), 0, kBig, "seed of the subset draws"),
-      str_field("data.medmnist_flag", REF(std::string, data.medmnist_flag), {},
+      int_field(KEY(data.subset), 0, kBig, "stratified subset of train images (0 = all)"),
+      int_field(KEY(data.test_subset), 0, kBig, "stratified subset of test images (0 = all)"),
+      int_field(KEY(data.seed), 0, kBig, "seed of the subset draws"),
+      str_field(KEY(data.medmnist_flag), {},
                 "medmnist: dataset file <data.root>/<flag>.npz (pathmnist, tissuemnist, pathmnist_64, ...)"),
-      str_field("data.cifar100_labels", REF(std::string, data.cifar100_labels), {"fine", "coarse"},
+      str_field(KEY(data.cifar100_labels), {"fine", "coarse"},
                 "cifar100: fine (100 classes) or coarse (20 superclasses) labels"),
-      int_field("data.image_size", REF(int64_t, data.image_size), 0, 4096,
+      int_field(KEY(data.image_size), 0, 4096,
                 "folder, aircraft, rhid: side of the decoded square images (0 = 224)"),
-      int_field("data.channels", REF(int64_t, data.channels), 0, 3, "folder, aircraft, rhid: 1 gray or 3 RGB (0 = 3)"),
-      str_field("data.resize", REF(std::string, data.resize), {"stretch", "center-crop", "pad"},
+      int_field(KEY(data.channels), 0, 3, "folder, aircraft, rhid: 1 gray or 3 RGB (0 = 3)"),
+      str_field(KEY(data.resize), {"stretch", "center-crop", "pad"},
                 "folder, aircraft, rhid: stretch to the square; shorter side to image_size then centre crop; "
                 "longer side to image_size then black borders"),
-      str_field("data.on_bad_image", REF(std::string, data.on_bad_image), {"fail", "skip"},
+      str_field(KEY(data.on_bad_image), {"fail", "skip"},
                 "folder, aircraft, rhid: an undecodable image file stops the run, or is left out with a report"),
-      run_only(str_field("data.cache_dir", REF(std::string, data.cache_dir), {},
+      run_only(str_field(KEY(data.cache_dir), {},
                 "folder, aircraft, rhid: where decoded images are cached for the next run (empty = no cache)")),
-      bool_field("gps", REF(bool, gps), "true: GPS positives from the neighbour table; false: plain SSL (self table)"),
-      str_field("prior.kind", REF(std::string, prior.kind), {"pixels", "npy", "torchscript", "onnx", "run", "autoencoder", "vae"},
+      bool_field(KEY(gps), "true: GPS positives from the neighbour table; false: plain SSL (self table)"),
+      str_field(KEY(prior.kind), {"pixels", "npy", "torchscript", "onnx", "run", "autoencoder", "vae"},
                 "prior embedding g: normalised pixels, precomputed .npy, a TorchScript or ONNX model, an earlier run's "
                 "backbone, or an autoencoder / VAE trained on the train images"),
-      int_field("prior.pca_dim", REF(int64_t, prior.pca_dim), 0, 100000, "PCA of the prior's embeddings, fitted on train (0 = none)"),
-      str_field("prior.path", REF(std::string, prior.path), {}, "npy: train embeddings [N, D] float32; torchscript, onnx: model file; run: run directory"),
-      str_field("prior.test_path", REF(std::string, prior.test_path), {}, "npy: test embeddings (optional, for the prior's own evaluation)"),
-      str_field("prior.sidecar", REF(std::string, prior.sidecar), {},
+      int_field(KEY(prior.pca_dim), 0, 100000, "PCA of the prior's embeddings, fitted on train (0 = none)"),
+      str_field(KEY(prior.path), {}, "npy: train embeddings [N, D] float32; torchscript, onnx: model file; run: run directory"),
+      str_field(KEY(prior.test_path), {}, "npy: test embeddings (optional, for the prior's own evaluation)"),
+      str_field(KEY(prior.sidecar), {},
                 "torchscript, onnx: JSON with input size, channels, mean/std (empty = <prior.path>.json when present; none = ignore)"),
-      int_field("prior.input_size", REF(int64_t, prior.input_size), 0, 4096,
+      int_field(KEY(prior.input_size), 0, 4096,
                 "torchscript, onnx: resize images to this size (0 = the sidecar's, else keep); autoencoder, vae: input size (0 = 32)"),
-      int_field("prior.in_channels", REF(int64_t, prior.in_channels), 0, 3,
+      int_field(KEY(prior.in_channels), 0, 3,
                 "torchscript, onnx: input channels (0 = the sidecar's, else as data; 3 replicates gray)"),
-      str_field("prior.normalize", REF(std::string, prior.normalize), {"auto", "dataset", "imagenet", "none"},
+      str_field(KEY(prior.normalize), {"auto", "dataset", "imagenet", "none"},
                 "torchscript, onnx: input normalisation (auto = the sidecar's mean/std, else dataset)"),
-      run_only(str_field("prior.device", REF(std::string, prior.device), {},
+      run_only(str_field(KEY(prior.device), {},
                 "torchscript, run, autoencoder, vae: where the prior's network runs: auto (CUDA when present, else "
                 "cpu) | cpu | cuda | cuda:N")),
-      int_field("prior.batch_size", REF(int64_t, prior.batch_size), 1, 1 << 20, "images per forward pass when embedding"),
-      run_only(bool_field("prior.cache", REF(bool, prior.cache),
+      int_field(KEY(prior.batch_size), 1, 1 << 20, "images per forward pass when embedding"),
+      run_only(bool_field(KEY(prior.cache),
                  "torchscript, onnx, run: reuse embeddings saved under <train.out_dir>/cache (keyed by model file, data, "
                  "preprocessing); autoencoder, vae: reuse the model trained on the same data and settings")),
-      int_field("prior.latent_dim", REF(int64_t, prior.latent_dim), 1, 65536, "autoencoder, vae: embedding size"),
-      int_field("prior.epochs", REF(int64_t, prior.epochs), 1, 100000, "autoencoder, vae: training epochs"),
-      num_field("prior.lr", REF(double, prior.lr), 1e-8, 10, "autoencoder, vae: Adam learning rate"),
-      num_field("prior.beta", REF(double, prior.beta), 0, 1e6, "vae: weight of the KL term"),
-      int_field("prior.seed", REF(int64_t, prior.seed), 0, kBig, "autoencoder, vae: initialisation and shuffling seed"),
-      int_field("neighbors.k", REF(int64_t, neighbors.k), 1, 100000, "candidates per image"),
-      bool_field("neighbors.exclude_self", REF(bool, neighbors.exclude_self),
+      int_field(KEY(prior.latent_dim), 1, 65536, "autoencoder, vae: embedding size"),
+      int_field(KEY(prior.epochs), 1, 100000, "autoencoder, vae: training epochs"),
+      num_field(KEY(prior.lr), 1e-8, 10, "autoencoder, vae: Adam learning rate"),
+      num_field(KEY(prior.beta), 0, 1e6, "vae: weight of the KL term"),
+      int_field(KEY(prior.seed), 0, kBig, "autoencoder, vae: initialisation and shuffling seed"),
+      int_field(KEY_AT("neighbors.k", neighbors.rules.k), 1, 100000, "candidates per image"),
+      bool_field(KEY_AT("neighbors.exclude_self", neighbors.rules.exclude_self),
                  "false: candidates are the image and its k-1 nearest; true: its k nearest others"),
-      str_field("neighbors.metric", REF(std::string, neighbors.metric), {"l2", "cosine"}, "distance in prior space"),
-      run_only(bool_field("neighbors.cache", REF(bool, neighbors.cache), "reuse a saved table with the same fingerprint")),
-      int_field("neighbors.refresh_every", REF(int64_t, neighbors.refresh_every), 0, 100000,
+      str_field(KEY_AT("neighbors.metric", neighbors.search.metric), {"l2", "cosine"}, "distance in prior space"),
+      run_only(bool_field(KEY(neighbors.cache), "reuse a saved table with the same fingerprint")),
+      int_field(KEY(neighbors.refresh_every), 0, 100000,
                 "rebuild the table from the model being trained every R epochs (reference reload_freq; 0 = never)"),
-      str_field("neighbors.refresh_features", REF(std::string, neighbors.refresh_features), {"backbone", "projector"},
+      str_field(KEY(neighbors.refresh_features), {"backbone", "projector"},
                 "features of refreshed tables"),
-      str_field("neighbors.backend", REF(std::string, neighbors.backend), {"faiss", "torch"},
+      str_field(KEY_AT("neighbors.backend", neighbors.search.backend), {"faiss", "torch"},
                 "search backend: FAISS, or an exact LibTorch matmul + top-k on the embeddings' device"),
-      run_only(str_field("neighbors.device", REF(std::string, neighbors.device), {},
+      run_only(str_field(KEY_AT("neighbors.device", neighbors.search.device), {},
                 "torch backend: where the search runs: auto (CUDA when present, else cpu) | cpu | cuda | cuda:N")),
-      str_field("neighbors.index", REF(std::string, neighbors.index), {"exact", "ivf", "hnsw", "auto"},
+      str_field(KEY_AT("neighbors.index", neighbors.search.index), {"exact", "ivf", "hnsw", "auto"},
                 "FAISS index: exact, IVF-Flat, HNSW-Flat, or auto (exact below neighbors.approx_threshold images, else ivf)"),
-      int_field("neighbors.approx_threshold", REF(int64_t, neighbors.approx_threshold), 0, kBig,
+      int_field(KEY_AT("neighbors.approx_threshold", neighbors.search.approx_threshold), 0, kBig,
                 "index=auto: images from which the approximate index is used"),
-      int_field("neighbors.nlist", REF(int64_t, neighbors.nlist), 0, kBig, "ivf: inverted lists (0 = 4 sqrt(N))"),
-      int_field("neighbors.nprobe", REF(int64_t, neighbors.nprobe), 1, kBig,
+      int_field(KEY_AT("neighbors.nlist", neighbors.search.nlist), 0, kBig, "ivf: inverted lists (0 = 4 sqrt(N))"),
+      int_field(KEY_AT("neighbors.nprobe", neighbors.search.nprobe), 1, kBig,
                 "ivf: lists visited per query (more = higher recall, slower)"),
-      int_field("neighbors.ivf_train_size", REF(int64_t, neighbors.ivf_train_size), 0, kBig,
+      int_field(KEY_AT("neighbors.ivf_train_size", neighbors.search.ivf_train_size), 0, kBig,
                 "ivf: images in the k-means training sample (0 = min(N, 40 nlist))"),
-      int_field("neighbors.hnsw_m", REF(int64_t, neighbors.hnsw_m), 2, 256, "hnsw: links per node"),
-      int_field("neighbors.ef_construction", REF(int64_t, neighbors.ef_construction), 1, 100000,
+      int_field(KEY_AT("neighbors.hnsw_m", neighbors.search.hnsw_m), 2, 256, "hnsw: links per node"),
+      int_field(KEY_AT("neighbors.ef_construction", neighbors.search.ef_construction), 1, 100000,
                 "hnsw: beam width while building"),
-      int_field("neighbors.ef_search", REF(int64_t, neighbors.ef_search), 1, 100000,
+      int_field(KEY_AT("neighbors.ef_search", neighbors.search.ef_search), 1, 100000,
                 "hnsw: beam width while searching (raised to the search width when smaller)"),
-      int_field("neighbors.search_batch", REF(int64_t, neighbors.search_batch), 1, kBig,
+      int_field(KEY_AT("neighbors.search_batch", neighbors.search.batch_size), 1, kBig,
                 "queries per search call (bounds temporary memory)"),
-      int_field("neighbors.seed", REF(int64_t, neighbors.seed), 0, kBig, "ivf: seed of the training sample and k-means"),
-      str_field("neighbors.tau_mode", REF(std::string, neighbors.tau_mode), {"fixed", "adaptive", "adaptive_row"},
+      int_field(KEY_AT("neighbors.seed", neighbors.search.seed), 0, kBig, "ivf: seed of the training sample and k-means"),
+      str_field(KEY_AT("neighbors.tau_mode", neighbors.rules.tau_mode), {"fixed", "adaptive", "adaptive_row"},
                 "distance ball: fixed neighbors.tau; adaptive = one tau from all rows' first tau_window distances "
                 "(reference); adaptive_row = a tau per row"),
-      num_field("neighbors.tau", REF(double, neighbors.tau), -1, 1e30,
+      num_field(KEY_AT("neighbors.tau", neighbors.rules.tau), -1, 1e30,
                 "tau_mode=fixed: keep candidates with squared distance <= tau (< 0 = no ball); empty ball = self"),
-      num_field("neighbors.tau_std", REF(double, neighbors.tau_std), -100, 100,
+      num_field(KEY_AT("neighbors.tau_std", neighbors.rules.tau_std), -100, 100,
                 "adaptive: tau = mean + tau_std * std (reference mean+std = 1, mean = 0, mean-std = -1)"),
-      int_field("neighbors.tau_window", REF(int64_t, neighbors.tau_window), 1, 100000,
+      int_field(KEY_AT("neighbors.tau_window", neighbors.rules.tau_window), 1, 100000,
                 "adaptive: nearest other images whose distances give mean and std (reference threshold_k)"),
-      bool_field("neighbors.mutual", REF(bool, neighbors.mutual),
+      bool_field(KEY_AT("neighbors.mutual", neighbors.rules.mutual),
                  "keep j among i's candidates only when i is among j's (mutual kNN)"),
-      str_field("neighbors.combine", REF(std::string, neighbors.combine), {"none", "intersection", "union"},
+      str_field(KEY(neighbors.combine), {"none", "intersection", "union"},
                 "combine the candidates of the main prior with neighbors.extra_priors"),
-      str_field("neighbors.extra_priors", REF(std::string, neighbors.extra_priors), {},
+      str_field(KEY(neighbors.extra_priors), {},
                 "comma-separated .npy train embeddings [N, D] float32 combined with the main prior"),
-      str_field("augment.preset", REF(std::string, augment.preset),
+      str_field(KEY(augment.preset),
                 {"none", "weak", "weak-rrc", "strong", "asymmetric", "vicreg", "custom"},
                 "augmentation preset: weak = flip only (GPS runs); weak-rrc = crop 0.08-1 + flip; "
                 "strong = SimCLR-style symmetric; asymmetric = BYOL-style views; vicreg; custom = augment.view1/view2"),
-      str_field("augment.view1", REF(std::string, augment.view1), {},
+      str_field(KEY(augment.view1), {},
                 "custom preset, view 1: ops among crop(min_scale,max_scale,min_ratio,max_ratio) "
                 "jitter(p,brightness,contrast,saturation,hue) gray(p) blur(p,sigma_min,sigma_max) "
                 "solarize(p,threshold) equalize(p) flip(p); applied in that order"),
-      str_field("augment.view2", REF(std::string, augment.view2), {}, "custom preset, view 2 (empty = as view 1)"),
-      num_field("augment.flip_p", REF(double, augment.flip_p), 0, 1, "horizontal-flip probability (all but none)"),
-      int_field("augment.crop_size", REF(int64_t, augment.crop_size), 0, 4096,
+      str_field(KEY(augment.view2), {}, "custom preset, view 2 (empty = as view 1)"),
+      num_field(KEY(augment.flip_p), 0, 1, "horizontal-flip probability (all but none)"),
+      int_field(KEY(augment.crop_size), 0, 4096,
                 "output size of the views in pixels (0 = the input size)"),
-      num_field("augment.min_scale", REF(double, augment.min_scale), 0, 1,
+      num_field(KEY(augment.min_scale), 0, 1,
                 "smallest crop area fraction of the random resized crop (0 = preset's: 0.08, vicreg 0.2)"),
-      num_field("augment.max_scale", REF(double, augment.max_scale), 0, 1,
+      num_field(KEY(augment.max_scale), 0, 1,
                 "largest crop area fraction of the random resized crop (0 = preset's: 1.0)"),
-      str_field("model.arch", REF(std::string, model.arch), {"resnet18", "resnet50"}, "backbone (small stem keeps 28/32 px images)"),
-      int_field("model.width", REF(int64_t, model.width), 1, 1024, "channels of the first stage (64 = torchvision)"),
-      bool_field("model.small_stem", REF(bool, model.small_stem), "3x3 stride-1 stem without max-pool"),
-      int_field("model.stem_padding", REF(int64_t, model.stem_padding), 0, 3, "padding of the small stem"),
-      str_field("model.init_from", REF(std::string, model.init_from), {},
+      str_field(KEY(model.arch), {"resnet18", "resnet50"}, "backbone (small stem keeps 28/32 px images)"),
+      int_field(KEY(model.width), 1, 1024, "channels of the first stage (64 = torchvision)"),
+      bool_field(KEY(model.small_stem), "3x3 stride-1 stem without max-pool"),
+      int_field(KEY(model.stem_padding), 0, 3, "padding of the small stem"),
+      str_field(KEY(model.init_from), {},
                 "start from torchvision-named backbone weights (.npz, e.g. from gps export or a converted torchvision model)"),
-      str_field("method.name", REF(std::string, method.name), {"simclr", "byol", "nnclr", "barlow_twins", "vicreg"},
+      str_field(KEY(method.name), {"simclr", "byol", "nnclr", "barlow_twins", "vicreg"},
                 "SSL method"),
-      num_field("method.temperature", REF(double, method.temperature), 1e-4, 100, "NT-Xent temperature (simclr, nnclr)"),
-      int_field("method.proj_hidden_dim", REF(int64_t, method.proj_hidden_dim), 1, 65536, "projector hidden width (reference: 2048; byol 4096)"),
-      int_field("method.proj_output_dim", REF(int64_t, method.proj_output_dim), 1, 65536, "projector output width (reference: 256; barlow_twins, vicreg 2048)"),
-      int_field("method.pred_hidden_dim", REF(int64_t, method.pred_hidden_dim), 1, 65536,
+      num_field(KEY(method.temperature), 1e-4, 100, "NT-Xent temperature (simclr, nnclr)"),
+      int_field(KEY(method.proj_hidden_dim), 1, 65536, "projector hidden width (reference: 2048; byol 4096)"),
+      int_field(KEY(method.proj_output_dim), 1, 65536, "projector output width (reference: 256; barlow_twins, vicreg 2048)"),
+      int_field(KEY(method.pred_hidden_dim), 1, 65536,
                 "predictor hidden width (byol, nnclr)"),
-      num_field("method.tau_base", REF(double, method.tau_base), 0, 1,
+      num_field(KEY(method.tau_base), 0, 1,
                 "byol: EMA rate of the target at step 0, cosine-increased to 1"),
-      int_field("method.queue_size", REF(int64_t, method.queue_size), 1, 1 << 24,
+      int_field(KEY(method.queue_size), 1, 1 << 24,
                 "nnclr: rows of the FIFO support set (a multiple of optim.batch_size)"),
-      num_field("method.barlow_lambda", REF(double, method.barlow_lambda), 0, 100,
+      num_field(KEY(method.barlow_lambda), 0, 100,
                 "barlow_twins: weight of the off-diagonal term"),
-      num_field("method.barlow_scale", REF(double, method.barlow_scale), 1e-6, 1000,
+      num_field(KEY(method.barlow_scale), 1e-6, 1000,
                 "barlow_twins: factor on the whole loss"),
-      num_field("method.vicreg_sim_weight", REF(double, method.vicreg_sim_weight), 0, 1000,
+      num_field(KEY(method.vicreg_sim_weight), 0, 1000,
                 "vicreg: weight of the invariance (MSE) term"),
-      num_field("method.vicreg_var_weight", REF(double, method.vicreg_var_weight), 0, 1000,
+      num_field(KEY(method.vicreg_var_weight), 0, 1000,
                 "vicreg: weight of the variance (std hinge) term"),
-      num_field("method.vicreg_cov_weight", REF(double, method.vicreg_cov_weight), 0, 1000,
+      num_field(KEY(method.vicreg_cov_weight), 0, 1000,
                 "vicreg: weight of the covariance term"),
-      str_field("optim.name", REF(std::string, optim.name), {"sgd", "lars"}, "optimiser (momentum SGD or LARS)"),
-      int_field("optim.batch_size", REF(int64_t, optim.batch_size), 2, 1 << 20, "images per step (anchors)"),
-      int_field("optim.epochs", REF(int64_t, optim.epochs), 1, 100000, "training epochs"),
-      num_field("optim.lr", REF(double, optim.lr), 0, 100, "base learning rate"),
-      bool_field("optim.scale_lr", REF(bool, optim.scale_lr), "multiply lr by batch_size/256"),
-      num_field("optim.momentum", REF(double, optim.momentum), 0, 0.9999, "SGD momentum"),
-      num_field("optim.weight_decay", REF(double, optim.weight_decay), 0, 1, "weight decay (weights of >= 2 dims)"),
-      num_field("optim.warmup_epochs", REF(double, optim.warmup_epochs), 0, 100000, "linear warm-up epochs"),
-      num_field("optim.warmup_start_lr", REF(double, optim.warmup_start_lr), 0, 100, "lr at step 0"),
-      num_field("optim.min_lr", REF(double, optim.min_lr), 0, 100, "lr at the end of the cosine"),
-      num_field("optim.classifier_lr", REF(double, optim.classifier_lr), 0, 100, "online probe lr (scaled like lr)"),
-      num_field("optim.eta", REF(double, optim.eta), 1e-6, 10, "lars: trust coefficient"),
-      bool_field("optim.exclude_bias_n_norm", REF(bool, optim.exclude_bias_n_norm),
+      str_field(KEY(optim.name), {"sgd", "lars"}, "optimiser (momentum SGD or LARS)"),
+      int_field(KEY(optim.batch_size), 2, 1 << 20, "images per step (anchors)"),
+      int_field(KEY(optim.epochs), 1, 100000, "training epochs"),
+      num_field(KEY(optim.lr), 0, 100, "base learning rate"),
+      bool_field(KEY(optim.scale_lr), "multiply lr by batch_size/256"),
+      num_field(KEY(optim.momentum), 0, 0.9999, "SGD momentum"),
+      num_field(KEY(optim.weight_decay), 0, 1, "weight decay (weights of >= 2 dims)"),
+      num_field(KEY(optim.warmup_epochs), 0, 100000, "linear warm-up epochs"),
+      num_field(KEY(optim.warmup_start_lr), 0, 100, "lr at step 0"),
+      num_field(KEY(optim.min_lr), 0, 100, "lr at the end of the cosine"),
+      num_field(KEY(optim.classifier_lr), 0, 100, "online probe lr (scaled like lr)"),
+      num_field(KEY(optim.eta), 1e-6, 10, "lars: trust coefficient"),
+      bool_field(KEY(optim.exclude_bias_n_norm),
                  "lars: 1-D parameters (biases, norms) get plain momentum SGD, no trust ratio"),
-      int_field("train.seed", REF(int64_t, train.seed), 0, kBig, "seed of weights, sampling and augmentation"),
-      run_only(int_field("train.threads", REF(int64_t, train.threads), 0, 1024, "CPU threads (0 = all cores)")),
-      run_only(str_field("train.device", REF(std::string, train.device), {},
+      int_field(KEY(train.seed), 0, kBig, "seed of weights, sampling and augmentation"),
+      run_only(int_field(KEY(train.threads), 0, 1024, "CPU threads (0 = all cores)")),
+      run_only(str_field(KEY(train.device), {},
                 "where the model trains: auto (CUDA when present, else cpu) | cpu | cuda | cuda:N")),
-      str_field("train.precision", REF(std::string, train.precision), {"fp32", "bf16", "auto"},
+      str_field(KEY(train.precision), {"fp32", "bf16", "auto"},
                 "bf16: autocast (convolutions and matmuls in bfloat16; losses, normalisations, softmax in float32); "
                 "auto: bf16 where the device runs it natively (AMX / AVX512-BF16 CPU, GPU of compute capability >= 8.0)"),
-      bool_field("train.channels_last", REF(bool, train.channels_last),
+      bool_field(KEY(train.channels_last),
                  "channels-last (NHWC) weights and views; pays off in bf16 for wide networks"),
-      run_only(str_field("train.out_dir", REF(std::string, train.out_dir), {}, "parent folder of run directories")),
-      run_only(str_field("train.name", REF(std::string, train.name), {}, "run directory name (empty = automatic)")),
-      run_only(int_field("train.log_every", REF(int64_t, train.log_every), 1, kBig, "steps between metric records")),
-      bool_field("train.online_probe", REF(bool, train.online_probe), "train an online linear probe (needs labels)"),
-      run_only(bool_field("train.progress", REF(bool, train.progress), "progress line on stderr")),
-      run_only(str_field("train.prefetch", REF(std::string, train.prefetch), {"auto", "true", "false"},
+      run_only(str_field(KEY(train.out_dir), {}, "parent folder of run directories")),
+      run_only(str_field(KEY(train.name), {}, "run directory name (empty = automatic)")),
+      run_only(int_field(KEY(train.log_every), 1, kBig, "steps between metric records")),
+      bool_field(KEY(train.online_probe), "train an online linear probe (needs labels)"),
+      run_only(bool_field(KEY(train.progress), "progress line on stderr")),
+      run_only(str_field(KEY(train.prefetch), {"auto", "true", "false"},
                 "gather and augment the next batch on worker threads while the step computes (auto: on for CUDA, off on "
                 "the CPU)")),
-      run_only(int_field("train.loader_threads", REF(int64_t, train.loader_threads), 0, 1024,
+      run_only(int_field(KEY(train.loader_threads), 0, 1024,
                 "threads that prepare a prefetched batch (0 = auto: 1 on the CPU, every core but one on CUDA)")),
-      run_only(bool_field("train.deterministic", REF(bool, train.deterministic),
+      run_only(bool_field(KEY(train.deterministic),
                  "CUDA: deterministic cuDNN/cuBLAS algorithms and no cuDNN autotuning (bit-identical resume; slower)")),
-      run_only(int_field("train.checkpoint_every_epochs", REF(int64_t, train.checkpoint_every_epochs), 0, kBig,
+      run_only(int_field(KEY(train.checkpoint_every_epochs), 0, kBig,
                 "write a resumable checkpoint every N epochs (0 = off)")),
-      run_only(int_field("train.checkpoint_every_steps", REF(int64_t, train.checkpoint_every_steps), 0, kBig,
+      run_only(int_field(KEY(train.checkpoint_every_steps), 0, kBig,
                 "write a resumable checkpoint every N steps (0 = off)")),
-      run_only(int_field("train.keep_checkpoints", REF(int64_t, train.keep_checkpoints), 1, 1000000, "periodic checkpoints kept")),
-      run_only(str_field("train.nan_policy", REF(std::string, train.nan_policy), {"stop", "rollback"},
+      run_only(int_field(KEY(train.keep_checkpoints), 1, 1000000, "periodic checkpoints kept")),
+      run_only(str_field(KEY(train.nan_policy), {"stop", "rollback"},
                 "on a non-finite loss: stop with a message, or roll back to the last checkpoint with a lower lr")),
-      run_only(num_field("train.nan_lr_factor", REF(double, train.nan_lr_factor), 1e-6, 1, "rollback: lr factor per rollback")),
-      run_only(int_field("train.nan_max_rollbacks", REF(int64_t, train.nan_max_rollbacks), 0, 1000, "rollback: most rollbacks before stopping")),
-      run_only(bool_field("eval.enabled", REF(bool, eval.enabled), "linear probe and kNN on the test split after training")),
-      run_only(int_field("eval.knn_k", REF(int64_t, eval.knn_k), 1, 100000, "neighbours of the kNN classifier")),
-      run_only(num_field("eval.knn_temperature", REF(double, eval.knn_temperature), 1e-4, 100, "kNN weight temperature")),
-      run_only(int_field("eval.linear_epochs", REF(int64_t, eval.linear_epochs), 1, 100000, "linear probe epochs")),
-      run_only(num_field("eval.linear_lr", REF(double, eval.linear_lr), 0, 100, "linear probe lr (Adam)")),
-      run_only(num_field("eval.linear_weight_decay", REF(double, eval.linear_weight_decay), 0, 1, "linear probe weight decay")),
-      run_only(int_field("eval.linear_batch_size", REF(int64_t, eval.linear_batch_size), 1, 1 << 20, "linear probe batch")),
-      run_only(str_field("eval.linear_select", REF(std::string, eval.linear_select), {"none", "val"},
+      run_only(num_field(KEY(train.nan_lr_factor), 1e-6, 1, "rollback: lr factor per rollback")),
+      run_only(int_field(KEY(train.nan_max_rollbacks), 0, 1000, "rollback: most rollbacks before stopping")),
+      run_only(bool_field(KEY(eval.enabled), "linear probe and kNN on the test split after training")),
+      run_only(int_field(KEY(eval.knn_k), 1, 100000, "neighbours of the kNN classifier")),
+      run_only(num_field(KEY(eval.knn_temperature), 1e-4, 100, "kNN weight temperature")),
+      run_only(int_field(KEY(eval.linear_epochs), 1, 100000, "linear probe epochs")),
+      run_only(num_field(KEY(eval.linear_lr), 0, 100, "linear probe lr (Adam)")),
+      run_only(num_field(KEY(eval.linear_weight_decay), 0, 1, "linear probe weight decay")),
+      run_only(int_field(KEY(eval.linear_batch_size), 1, 1 << 20, "linear probe batch")),
+      run_only(str_field(KEY(eval.linear_select), {"none", "val"},
                 "linear probe hyperparameters: none = eval.linear_lr / linear_weight_decay; val = the best pair of "
                 "linear_lr_grid x linear_wd_grid on a validation split of train, then refit on all train")),
-      run_only(num_field("eval.val_fraction", REF(double, eval.val_fraction), 1e-6, 0.999999,
+      run_only(num_field(KEY(eval.val_fraction), 1e-6, 0.999999,
                 "linear_select=val: share of each train class held out for validation")),
-      run_only(str_field("eval.linear_lr_grid", REF(std::string, eval.linear_lr_grid), {},
+      run_only(str_field(KEY(eval.linear_lr_grid), {},
                 "linear_select=val: candidate lrs, comma-separated")),
-      run_only(str_field("eval.linear_wd_grid", REF(std::string, eval.linear_wd_grid), {},
+      run_only(str_field(KEY(eval.linear_wd_grid), {},
                 "linear_select=val: candidate weight decays, comma-separated")),
-      run_only(str_field("eval.knn_metric", REF(std::string, eval.knn_metric), {"cosine", "l2"},
+      run_only(str_field(KEY(eval.knn_metric), {"cosine", "l2"},
                 "similarity of the kNN classifier and of Recall@k")),
-      run_only(int_field("eval.knn_every", REF(int64_t, eval.knn_every), 0, kBig,
+      run_only(int_field(KEY(eval.knn_every), 0, kBig,
                 "kNN accuracy on the test split every N epochs during training, logged to metrics.jsonl (0 = off)")),
   };
   return f;
 }
 
-#undef REF
+#undef KEY
+#undef KEY_AT
 
 const Field* find_field(const std::string& key) {
   for (auto& f : fields())
@@ -411,40 +415,12 @@ void Config::apply_overrides(const std::vector<std::string>& overrides) {
 }
 
 void Config::validate() const {
-  if (!is_image_file_dataset(data.name)) {
-    GPS_CHECK(data.image_size == 0, "data.image_size only applies to data.name folder, aircraft or rhid, not '",
-              data.name, "' (leave it at 0)");
-    GPS_CHECK(data.channels == 0, "data.channels only applies to data.name folder, aircraft or rhid, not '",
-              data.name, "' (leave it at 0)");
-  }
-  GPS_CHECK(data.channels != 2, "data.channels: expected 1 (gray), 3 (RGB) or 0 (default 3), got 2");
-  GPS_CHECK(data.medmnist_flag.empty() || data.name == "medmnist", "data.medmnist_flag only applies to ",
-            "data.name=medmnist, not '", data.name, "'");
-  GPS_CHECK(data.cifar100_labels == "fine" || data.name == "cifar100", "data.cifar100_labels=",
-            data.cifar100_labels, " only applies to data.name=cifar100, not '", data.name, "'");
-  GPS_CHECK(optim.warmup_epochs <= optim.epochs, "optim.warmup_epochs (", optim.warmup_epochs,
-            ") must not exceed optim.epochs (", optim.epochs, ")");
-  GPS_CHECK(optim.min_lr <= optim.lr, "optim.min_lr (", optim.min_lr, ") must not exceed optim.lr (", optim.lr, ")");
-  {
-    const std::string& pk = prior.kind;
-    const bool learned = pk == "autoencoder" || pk == "vae";
-    const bool model_file = pk == "torchscript" || pk == "onnx";
-    if (pk != "pixels" && !learned)
-      GPS_CHECK(!prior.path.empty(), "prior.kind=", pk, " needs prior.path (",
-                pk == "npy" ? "a .npy file of train embeddings" : pk == "run" ? "a run directory"
-                : pk == "onnx" ? "an .onnx file" : "a TorchScript file", ")");
-    if (learned) {
-      GPS_CHECK(prior.path.empty(), "prior.path does not apply to prior.kind=", pk,
-                " (the tool trains it on the train images; got prior.path=", prior.path, ")");
-      GPS_CHECK(prior.input_size == 0 || (prior.input_size >= 16 && prior.input_size % 8 == 0), "prior.input_size=",
-                prior.input_size, ": the ", pk, " needs a multiple of 8 that is at least 16 (0 = 32)");
-      GPS_CHECK(prior.in_channels == 0 && prior.normalize == "auto", "prior.in_channels / prior.normalize do not apply "
-                "to prior.kind=", pk, " (it reads the data's channels, normalised with the dataset statistics)");
-    }
-    GPS_CHECK(prior.beta == 1.0 || pk == "vae", "prior.beta only applies to prior.kind=vae, not '", pk, "'");
-    GPS_CHECK(prior.test_path.empty() || pk == "npy", "prior.test_path only applies to prior.kind=npy");
-    GPS_CHECK(prior.sidecar.empty() || model_file, "prior.sidecar only applies to prior.kind=torchscript or onnx");
-  }
+  gps::validate(data);
+  gps::validate(prior);
+  gps::validate(neighbors);
+  gps::validate(augment);
+  gps::validate(optim);
+  gps::validate(eval);
   {
     const std::string& d = train.device;
     const bool cuda_n = d.rfind("cuda:", 0) == 0 && d.size() > 5 &&
@@ -452,51 +428,11 @@ void Config::validate() const {
     GPS_CHECK(d == "auto" || d == "cpu" || d == "cuda" || cuda_n, "train.device: expected auto, cpu, cuda or cuda:N, got '",
               d, "'");
   }
+  // Across modules.
   GPS_CHECK(gps || neighbors.refresh_every == 0, "neighbors.refresh_every needs gps=true (plain SSL has no table)");
   if (method.name == "nnclr")
     GPS_CHECK(method.queue_size % optim.batch_size == 0, "method.queue_size (", method.queue_size,
               ") must be a multiple of optim.batch_size (", optim.batch_size, ")");
-  const std::string& ap = augment.preset;
-  const bool rrc_preset = ap == "weak-rrc" || ap == "strong" || ap == "asymmetric" || ap == "vicreg";
-  if (ap == "custom") {
-    GPS_CHECK(!augment.view1.empty(), "augment.preset=custom needs augment.view1, e.g. \"crop(0.2) flip(0.5)\"");
-  } else {
-    GPS_CHECK(augment.view1.empty() && augment.view2.empty(),
-              "augment.view1/view2 only apply to augment.preset=custom, not '", ap, "'");
-  }
-  if (!rrc_preset)
-    GPS_CHECK(augment.min_scale == 0 && augment.max_scale == 0, "augment.min_scale/max_scale only apply to presets "
-              "with a random resized crop (weak-rrc, strong, asymmetric, vicreg), not '", augment.preset, "'");
-  {
-    const double lo = augment.min_scale > 0 ? augment.min_scale : (augment.preset == "vicreg" ? 0.2 : 0.08);
-    const double hi = augment.max_scale > 0 ? augment.max_scale : 1.0;
-    GPS_CHECK(!rrc_preset || lo <= hi, "augment.min_scale (", lo, ") must not exceed augment.max_scale (", hi, ")");
-  }
-  {
-    const auto& nb = neighbors;
-    if (nb.nlist > 0)
-      GPS_CHECK(nb.nprobe <= nb.nlist, "neighbors.nprobe (", nb.nprobe, ") must not exceed neighbors.nlist (", nb.nlist, ")");
-    if (nb.nlist > 0 && nb.ivf_train_size > 0)
-      GPS_CHECK(nb.ivf_train_size >= nb.nlist, "neighbors.ivf_train_size (", nb.ivf_train_size,
-                ") must be at least neighbors.nlist (", nb.nlist, ")");
-    GPS_CHECK(nb.backend == "faiss" || nb.index == "exact" || nb.index == "auto", "neighbors.index=", nb.index,
-              " needs neighbors.backend=faiss (the torch backend is exact only)");
-    GPS_CHECK(nb.tau_mode == "fixed" || nb.tau < 0, "neighbors.tau (", nb.tau, ") only applies to tau_mode=fixed; "
-              "tau_mode=", nb.tau_mode, " computes tau from neighbors.tau_std and tau_window");
-    const bool rules = nb.tau >= 0 || nb.tau_mode != "fixed" || nb.mutual || nb.combine != "none";
-    GPS_CHECK(!rules || nb.exclude_self || nb.k > 1, "neighbors.tau/tau_mode/mutual/combine have no effect with "
-              "neighbors.k=1 and exclude_self=false: the only candidate is the image itself");
-    GPS_CHECK((nb.combine == "none") == nb.extra_priors.empty(), nb.combine == "none"
-              ? "neighbors.extra_priors is set but neighbors.combine=none; choose intersection or union"
-              : "neighbors.combine needs neighbors.extra_priors (comma-separated .npy train embeddings)");
-    GPS_CHECK(nb.combine == "none" || nb.refresh_every == 0, "neighbors.combine does not apply to refreshed tables "
-              "(neighbors.refresh_every > 0 rebuilds from the model alone)");
-  }
-  if (eval.linear_select == "val") {
-    parse_number_list("eval.linear_lr_grid", eval.linear_lr_grid);
-    parse_number_list("eval.linear_wd_grid", eval.linear_wd_grid);
-  }
-  // k = 1 without exclude_self is allowed: GPS then degenerates to plain SSL (Proposition 1).
 }
 
 std::string Config::to_yaml() const {
@@ -528,24 +464,6 @@ std::vector<ConfigKeyInfo> config_schema() {
   Config defaults;
   std::vector<ConfigKeyInfo> out;
   for (auto& f : fields()) out.push_back({f.key, f.type, f.get(defaults), f.help, f.training});
-  return out;
-}
-
-std::vector<double> parse_number_list(const std::string& key, const std::string& text) {
-  std::vector<double> out;
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    const auto b = item.find_first_not_of(" \t"), e = item.find_last_not_of(" \t");
-    GPS_CHECK(b != std::string::npos, key, ": empty entry in '", text, "' (expected numbers separated by commas)");
-    item = item.substr(b, e - b + 1);
-    char* end = nullptr;
-    const double v = std::strtod(item.c_str(), &end);
-    GPS_CHECK(end == item.c_str() + item.size() && std::isfinite(v) && v >= 0, key, ": '", item,
-              "' is not a non-negative number (expected e.g. 1e-3,0.01,0.1)");
-    out.push_back(v);
-  }
-  GPS_CHECK(!out.empty(), key, ": expected at least one number, got '", text, "'");
   return out;
 }
 

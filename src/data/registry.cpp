@@ -64,6 +64,20 @@ bool is_image_file_dataset(const std::string& name) {
   return name == "folder" || name == "aircraft" || name == "rhid";
 }
 
+void validate(const DataConfig& data) {
+  if (!is_image_file_dataset(data.name)) {
+    GPS_CHECK(data.image_size == 0, "data.image_size only applies to data.name folder, aircraft or rhid, not '",
+              data.name, "' (leave it at 0)");
+    GPS_CHECK(data.channels == 0, "data.channels only applies to data.name folder, aircraft or rhid, not '",
+              data.name, "' (leave it at 0)");
+  }
+  GPS_CHECK(data.channels != 2, "data.channels: expected 1 (gray), 3 (RGB) or 0 (default 3), got 2");
+  GPS_CHECK(data.medmnist_flag.empty() || data.name == "medmnist", "data.medmnist_flag only applies to ",
+            "data.name=medmnist, not '", data.name, "'");
+  GPS_CHECK(data.cifar100_labels == "fine" || data.name == "cifar100", "data.cifar100_labels=",
+            data.cifar100_labels, " only applies to data.name=cifar100, not '", data.name, "'");
+}
+
 Dataset load_dataset(const DataConfig& cfg, const std::string& split) {
   const bool train_role = split == "train";
   const std::string actual = split == "train" ? cfg.train_split : split == "test" ? cfg.test_split : split;

@@ -19,7 +19,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <condition_variable>
 #include <cstdlib>
+#include <mutex>
 #include <thread>
 
 namespace gps::dist {
@@ -39,12 +41,10 @@ int env_int(const char* name, int fallback, int lo, int hi) {
   return int(x);
 }
 
-void wait(const c10::intrusive_ptr<c10d::Work>& work, const char* what) {
-  try {
-    work->wait();
-  } catch (const std::exception& e) {
-    GPS_FAIL("distributed ", what, " failed (another process stopped or timed out?): ", e.what());
-  }
+// The first line of a c10d error (the rest is a C++ stack trace).
+std::string first_line(const char* what) {
+  std::string s(what);
+  return s.substr(0, s.find('\n'));
 }
 
 }  // namespace
@@ -92,6 +92,76 @@ struct Group::Impl {
   c10::intrusive_ptr<c10d::Backend> pg;  // ProcessGroupGloo (CPU) or ProcessGroupNCCL (CUDA)
   torch::Device device = torch::kCPU;     // where the backend's tensors must live
   int64_t shared_keys = 0;                // share_string calls so far: a fresh store key each time
+  std::string where;                      // the store's address, MASTER_ADDR:MASTER_PORT
+  int rank = 0, world = 1, timeout_s = 0;
+  int64_t step = -1;                      // Group::set_step
+
+  void wait(const c10::intrusive_ptr<c10d::Work>& work, const char* what) {
+    try {
+      work->wait();
+    } catch (const std::exception& e) {
+      lost(what, e);
+    }
+  }
+
+  // A collective failed: a rank died, its link is down, or it did not answer
+  // within GPS_DIST_TIMEOUT_S. Every rank that sees the failure leaves a mark
+  // in the store (gps/lost/<rank>) and waits a few seconds for the others'
+  // marks: the ranks without one are the lost ones. When the store itself is
+  // unreachable, rank 0 (which serves it) is lost, or this host's link is.
+  [[noreturn]] void lost(const char* what, const std::exception& e) {
+    using Clock = std::chrono::steady_clock;
+    const auto grace = std::chrono::seconds(std::min(timeout_s, 10));
+    const std::string when = step >= 0 ? str_cat("at step ", step) : std::string("before the first step");
+    // The store is asked on a thread of its own: a store behind a cut link
+    // does not answer, and its client waits without a limit.
+    struct Verdict {
+      std::mutex m;
+      std::condition_variable cv;
+      bool done = false, store_ok = false;
+      std::vector<int> missing;
+    };
+    auto v = std::make_shared<Verdict>();
+    std::thread([v, st = store, me = rank, world = world, grace] {
+      std::vector<int> missing;
+      bool ok = false;
+      try {
+        st->setTimeout(std::chrono::duration_cast<std::chrono::milliseconds>(grace));
+        st->set(str_cat("gps/lost/", me), std::vector<uint8_t>{1});
+        for (const auto until = Clock::now() + grace;;) {
+          missing.clear();
+          for (int q = 0; q < world; ++q)
+            if (q != me && !st->check({str_cat("gps/lost/", q)})) missing.push_back(q);
+          if (missing.empty() || Clock::now() >= until) break;
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        ok = true;
+      } catch (const std::exception&) {
+      }
+      std::lock_guard<std::mutex> lock(v->m);
+      v->done = true, v->store_ok = ok, v->missing = missing;
+      v->cv.notify_all();
+    }).detach();
+    std::unique_lock<std::mutex> lock(v->m);
+    v->cv.wait_for(lock, grace + std::chrono::seconds(3), [&] { return v->done; });
+    std::string who;
+    if (!v->done || !v->store_ok) {
+      who = str_cat("lost rank 0 of ", world, " (it serves the rendezvous store at ", where,
+                    "), or this host's link to it,");
+    } else if (v->missing.empty()) {
+      who = str_cat("every rank of ", world, " saw the failure (none is lost; a timeout?)");
+    } else {
+      who = v->missing.size() == 1 ? "lost rank " : "lost ranks ";
+      for (size_t i = 0; i < v->missing.size(); ++i) who += str_cat(i ? ", " : "", v->missing[i]);
+      who += str_cat(" of ", world);
+    }
+    lock.unlock();
+    // Rank 0 serves the store: it stays a moment so that the others can read it.
+    if (rank == 0 && v->store_ok) std::this_thread::sleep_for(std::chrono::seconds(1));
+    GPS_FAIL("distributed: ", who, " ", when, ": the ", what, " on rank ", rank, " failed: ",
+             first_line(e.what()), "\n---> HINT: the last checkpoint is intact; once every rank can run again, "
+             "continue with the same command and --resume <run directory>");
+  }
 
   // NCCL reduces CUDA tensors only: a CPU tensor (a flag, a shape, the
   // neighbour table) goes through a device copy. Gloo takes either.
@@ -116,6 +186,10 @@ std::shared_ptr<Group> Group::connect(const DistEnv& env, const torch::Device& d
   g->impl_ = std::make_unique<Impl>();
   g->impl_->device = device;
   const std::string where = str_cat(env.master_addr, ":", env.port);
+  g->impl_->where = where;
+  g->impl_->rank = env.rank;
+  g->impl_->world = env.world;
+  g->impl_->timeout_s = env.timeout_s;
   try {
     c10d::TCPStoreOptions so;
     so.port = uint16_t(env.port);
@@ -152,11 +226,13 @@ std::shared_ptr<Group> Group::connect(const DistEnv& env, const torch::Device& d
 
 bool Group::nccl() const { return impl_->device.is_cuda(); }
 
+void Group::set_step(int64_t step) { impl_->step = step; }
+
 void Group::all_reduce_sum(torch::Tensor& t) {
   GPS_CHECK(t.is_contiguous(), "all_reduce_sum: tensor must be contiguous");
   impl_->on_device(t, [this](torch::Tensor& x) {
     std::vector<torch::Tensor> v{x};
-    wait(impl_->pg->allreduce(v), "all-reduce");
+    impl_->wait(impl_->pg->allreduce(v), "all-reduce");
   });
 }
 
@@ -166,7 +242,7 @@ torch::Tensor Group::all_gather(const torch::Tensor& t) {
   std::vector<torch::Tensor> inputs{in};
   std::vector<std::vector<torch::Tensor>> outputs(1);
   for (int r = 0; r < world_; ++r) outputs[0].push_back(torch::empty_like(in));
-  wait(impl_->pg->allgather(outputs, inputs), "all-gather");
+  impl_->wait(impl_->pg->allgather(outputs, inputs), "all-gather");
   return torch::cat(outputs[0], 0);
 }
 
@@ -176,11 +252,11 @@ void Group::broadcast(torch::Tensor& t, int root) {
     std::vector<torch::Tensor> v{x};
     c10d::BroadcastOptions o;
     o.rootRank = root;
-    wait(impl_->pg->broadcast(v, o), "broadcast");
+    impl_->wait(impl_->pg->broadcast(v, o), "broadcast");
   });
 }
 
-void Group::barrier() { wait(impl_->pg->barrier(), "barrier"); }
+void Group::barrier() { impl_->wait(impl_->pg->barrier(), "barrier"); }
 
 std::string Group::share_string(const std::string& key, const std::string& value) {
   const std::string k = str_cat("gps/", key, "/", impl_->shared_keys++);

@@ -85,8 +85,9 @@ torch::Tensor neighbor_grid(const Dataset& d, const torch::Tensor& anchors, cons
   return grid;
 }
 
-PriorReport make_prior_report(Prior& prior, const Dataset& train, const Dataset* test, const Config& cfg,
-                              const std::string& cache_dir, const PriorReportOptions& opts) {
+PriorReport make_prior_report(Prior& prior, const Dataset& train, const Dataset* test,
+                              const NeighborConfig& neighbors, const EvalConfig& eval, const std::string& cache_dir,
+                              const PriorReportOptions& opts) {
   PriorReport r;
   r.data = train.name;
   r.images = train.size();
@@ -102,11 +103,11 @@ PriorReport make_prior_report(Prior& prior, const Dataset& train, const Dataset*
   r.embed_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   r.prior = prior.describe();
   r.dim = emb.size(1);
-  const SearchOptions search = search_options(cfg.neighbors);
+  const SearchOptions search = search_options(neighbors);
   if (train.has_labels()) r.purity = knn_label_purity(emb, train.labels, opts.ks, search);
 
   // The configured candidate sets.
-  const NeighborTable t = obtain_table(prior, train, cfg.neighbors, cache_dir);
+  const NeighborTable t = obtain_table(prior, train, neighbors, cache_dir);
   r.table_k = t.width();
   const auto counts = t.counts.to(torch::kInt64);
   r.candidates_mean = counts.to(torch::kFloat64).mean().item<double>();
@@ -144,7 +145,7 @@ PriorReport make_prior_report(Prior& prior, const Dataset& train, const Dataset*
 
   if (opts.evaluate && test != nullptr && train.has_labels() && test->has_labels()) {
     const torch::Tensor test_emb = prior.embed(*test);
-    r.eval = evaluate_features(emb, train, test_emb, *test, cfg.eval, opts.seed);
+    r.eval = evaluate_features(emb, train, test_emb, *test, eval, opts.seed);
   }
   return r;
 }

@@ -239,7 +239,7 @@ std::string settings_line(const ResultTables& t, const ExperimentSpec& spec) {
                                              spec.average);
   return str_cat("Base settings: ", c.data.name, " (train subset ", c.data.subset == 0 ? std::string("all") : std::to_string(c.data.subset),
                  "), ", c.model.arch, " width ", c.model.width, ", ", c.optim.epochs, " epochs, batch ",
-                 c.optim.batch_size, ", prior ", c.prior.kind, ", k = ", c.neighbors.k, " (grid values and per-method "
+                 c.optim.batch_size, ", prior ", c.prior.kind, ", k = ", c.neighbors.rules.k, " (grid values and per-method "
                  "settings override these). Entries: ", avg, ". **Bold**: best in its column. –: no finished cell. ",
                  "Finished cells: ", finished_count(t), " of ", t.cells.size(), ".\n\n");
 }

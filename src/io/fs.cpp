@@ -5,8 +5,11 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
+#include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -67,6 +70,19 @@ std::string read_file(const std::string& path, const std::string& what) {
   ss << f.rdbuf();
   GPS_CHECK(!f.bad(), "cannot read ", what, " ", path);
   return ss.str();
+}
+
+std::string file_crc32(const std::string& path) {
+  const std::string bytes = read_file(path, "cache file");
+  uLong crc = crc32(0L, Z_NULL, 0);
+  for (size_t at = 0; at < bytes.size();) {  // zlib takes lengths as uInt
+    const size_t n = std::min<size_t>(bytes.size() - at, size_t(1) << 30);
+    crc = crc32(crc, reinterpret_cast<const Bytef*>(bytes.data() + at), uInt(n));
+    at += n;
+  }
+  char hex[9];
+  std::snprintf(hex, sizeof(hex), "%08lx", static_cast<unsigned long>(crc));
+  return hex;
 }
 
 std::string cache_dir(const std::string& out_dir) { return (fs::path(out_dir) / "cache").string(); }

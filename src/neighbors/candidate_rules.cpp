@@ -38,18 +38,6 @@ NeighborTable unfilled_table(int64_t n, int64_t width) {
 
 }  // namespace
 
-CandidateRules candidate_rules(const NeighborConfig& c) {
-  CandidateRules r;
-  r.k = c.k;
-  r.exclude_self = c.exclude_self;
-  r.tau_mode = c.tau_mode;
-  r.tau = c.tau;
-  r.tau_std = c.tau_std;
-  r.tau_window = c.tau_window;
-  r.mutual = c.mutual;
-  return r;
-}
-
 NeighborTable build_table(const torch::Tensor& emb, const CandidateRules& rules, const SearchOptions& search) {
   GPS_CHECK(emb.dim() == 2, "build_table: embeddings must be [N, D], got ", emb.sizes());
   check_rules(rules);

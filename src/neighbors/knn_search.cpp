@@ -87,20 +87,8 @@ std::vector<int64_t> sample_rows(int64_t n, int64_t count, uint64_t seed) {
 }  // namespace
 
 SearchOptions search_options(const NeighborConfig& c) {
-  SearchOptions o;
-  o.metric = c.metric;
-  o.backend = c.backend;
-  if (c.backend == "torch") o.device = resolve_device(c.device, "neighbors.device").str();
-  o.index = c.index;
-  o.approx_threshold = c.approx_threshold;
-  o.nlist = c.nlist;
-  o.nprobe = c.nprobe;
-  o.ivf_train_size = c.ivf_train_size;
-  o.hnsw_m = c.hnsw_m;
-  o.ef_construction = c.ef_construction;
-  o.ef_search = c.ef_search;
-  o.batch_size = c.search_batch;
-  o.seed = c.seed;
+  SearchOptions o = c.search;
+  o.device = c.search.backend == "torch" ? resolve_device(c.search.device, "neighbors.device").str() : "";
   return o;
 }
 

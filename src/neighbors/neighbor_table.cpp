@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
@@ -58,33 +59,48 @@ NeighborTable build_table(const torch::Tensor& emb, int64_t k, bool exclude_self
 void save_table(const std::string& dir, const NeighborTable& t, const std::string& fingerprint) {
   fs::create_directories(dir);
   const fs::path d(dir);
-  // meta.json is written last: its presence marks a complete table.
+  // meta.json is written last: its presence marks a complete table, and it
+  // keeps the CRC of each file so that a damaged one is detected.
   fs::remove(d / "meta.json");
   // A cache: rebuilt when lost, so no fsync.
-  for (auto& [name, tensor] : {std::pair<std::string, torch::Tensor>{"ids", t.ids}, {"dists", t.dists}, {"counts", t.counts}})
-    save_npy((d / (name + ".npy")).string(), tensor);  // atomic
-  nlohmann::json meta = {{"fingerprint", fingerprint}, {"rows", t.size()}, {"width", t.width()}};
+  nlohmann::json crc;
+  for (auto& [name, tensor] : {std::pair<std::string, torch::Tensor>{"ids", t.ids}, {"dists", t.dists}, {"counts", t.counts}}) {
+    const std::string path = (d / (name + ".npy")).string();
+    save_npy(path, tensor);  // atomic
+    crc[name] = file_crc32(path);
+  }
+  nlohmann::json meta = {{"fingerprint", fingerprint}, {"rows", t.size()}, {"width", t.width()}, {"crc32", crc}};
   atomic_write_text((d / "meta.json").string(), meta.dump(2) + "\n", false);
 }
 
 bool load_table(const std::string& dir, const std::string& fingerprint, NeighborTable& out) {
   const fs::path d(dir);
   if (!fs::exists(d / "meta.json")) return false;
-  nlohmann::json meta;
+  // A cache: whatever is wrong with it (unreadable metadata, a file whose
+  // CRC differs, a table that does not fit) means it is built again.
   try {
-    std::ifstream f((d / "meta.json").string());
-    meta = nlohmann::json::parse(f);
+    nlohmann::json meta;
+    {
+      std::ifstream f((d / "meta.json").string());
+      meta = nlohmann::json::parse(f);
+    }
+    if (meta.value("fingerprint", "") != fingerprint) return false;
+    GPS_CHECK(meta.contains("crc32"), "meta.json has no CRC-32 of the files (written by an older gps)");
+    NeighborTable t;
+    for (auto [name, tensor] : {std::pair<std::string, torch::Tensor*>{"ids", &t.ids}, {"dists", &t.dists},
+                                {"counts", &t.counts}}) {
+      const std::string path = (d / (name + ".npy")).string();
+      GPS_CHECK(meta["crc32"].value(name, "") == file_crc32(path), path, ": CRC-32 differs from the one in meta.json (a damaged file)");
+      *tensor = load_npy(path);
+    }
+    t.validate(meta.value("rows", int64_t(-1)), dir);
+    out = t;
+    return true;
   } catch (const std::exception& e) {
-    GPS_FAIL((d / "meta.json").string(), ": corrupt neighbour-table metadata: ", e.what());
+    std::fprintf(stderr, "[gps] ignoring the damaged neighbour-table cache %s (%s); building it again\n",
+                 dir.c_str(), e.what());
+    return false;
   }
-  if (meta.value("fingerprint", "") != fingerprint) return false;
-  NeighborTable t;
-  t.ids = load_npy((d / "ids.npy").string());
-  t.dists = load_npy((d / "dists.npy").string());
-  t.counts = load_npy((d / "counts.npy").string());
-  t.validate(meta.value("rows", int64_t(-1)), dir);
-  out = t;
-  return true;
 }
 
 }  // namespace gps

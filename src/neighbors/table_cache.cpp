@@ -39,14 +39,14 @@ std::string table_fingerprint(const Prior& prior, const Dataset& d, const Neighb
   char data_hex[17];
   std::snprintf(data_hex, sizeof(data_hex), "%016llx", static_cast<unsigned long long>(fingerprint(d)));
   // Everything that changes the table: prior(s), data, search, candidate rules.
-  std::string fp = str_cat("prior=", prior.describe(), ";data=", d.name, "@", data_hex, ";n=", d.size(), ";k=", cfg.k,
-                           ";exclude_self=", cfg.exclude_self, ";metric=", cfg.metric,
+  std::string fp = str_cat("prior=", prior.describe(), ";data=", d.name, "@", data_hex, ";n=", d.size(), ";k=", cfg.rules.k,
+                           ";exclude_self=", cfg.rules.exclude_self, ";metric=", cfg.search.metric,
                            ";search=", describe_search(search_options(cfg), d.size()));
-  if (cfg.tau_mode == "fixed")
-    fp += cfg.tau >= 0 ? str_cat(";tau=", cfg.tau) : std::string(";tau=none");
+  if (cfg.rules.tau_mode == "fixed")
+    fp += cfg.rules.tau >= 0 ? str_cat(";tau=", cfg.rules.tau) : std::string(";tau=none");
   else
-    fp += str_cat(";tau=", cfg.tau_mode, "(std=", cfg.tau_std, ",window=", cfg.tau_window, ")");
-  fp += str_cat(";mutual=", cfg.mutual);
+    fp += str_cat(";tau=", cfg.rules.tau_mode, "(std=", cfg.rules.tau_std, ",window=", cfg.rules.tau_window, ")");
+  fp += str_cat(";mutual=", cfg.rules.mutual);
   if (cfg.combine != "none") {
     fp += ";combine=" + cfg.combine + "(";
     for (const auto& p : extra_priors(cfg)) fp += p->describe() + ",";
@@ -69,9 +69,9 @@ NeighborTable obtain_table(const Prior& prior, const Dataset& d, const NeighborC
   NeighborTable t;
   inf.reused = cfg.cache && load_table(inf.dir, inf.fingerprint, t);
   if (!inf.reused) {
-    const int64_t others = cfg.exclude_self ? cfg.k : cfg.k - 1;
-    GPS_CHECK(others < d.size(), "neighbors.k = ", cfg.k, " is too large for ", d.size(), " training images");
-    const auto rules = candidate_rules(cfg);
+    const int64_t others = cfg.rules.exclude_self ? cfg.rules.k : cfg.rules.k - 1;
+    GPS_CHECK(others < d.size(), "neighbors.k = ", cfg.rules.k, " is too large for ", d.size(), " training images");
+    const auto rules = cfg.rules;
     const auto search = search_options(cfg);
     if (cfg.combine == "none") {
       t = build_table(prior.embed(d), rules, search);

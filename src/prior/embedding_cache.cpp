@@ -48,6 +48,8 @@ torch::Tensor CachedPrior::embed(const Dataset& d) const {
       std::ifstream f(meta);
       const auto j = nlohmann::json::parse(f);
       if (j.value("key", "") == k) {
+        GPS_CHECK(j.value("crc32", "") == file_crc32(npy), npy, ": CRC-32 differs from the one in ", meta,
+                  " (a damaged file)");
         auto e = load_npy(npy);
         GPS_CHECK(e.scalar_type() == torch::kFloat32 && e.dim() == 2 && e.size(0) == d.size(), npy,
                   ": expected float32 [", d.size(), ", D], got ", e.scalar_type(), " ", e.sizes());
@@ -62,7 +64,10 @@ torch::Tensor CachedPrior::embed(const Dataset& d) const {
   fs::create_directories(dir_);
   fs::remove(meta);
   save_npy(npy, e.contiguous());  // atomic
-  atomic_write_text(meta, nlohmann::json{{"key", k}, {"rows", e.size(0)}, {"dim", e.size(1)}}.dump(2) + "\n", false);
+  atomic_write_text(meta,
+                    nlohmann::json{{"key", k}, {"rows", e.size(0)}, {"dim", e.size(1)}, {"crc32", file_crc32(npy)}}
+                            .dump(2) + "\n",
+                    false);
   std::fprintf(stderr, "[gps] prior embeddings of %s saved to %s\n", d.name.c_str(), npy.c_str());
   return e;
 }

@@ -68,7 +68,7 @@ CompareResult run_compare(const Config& base, const std::string& command_line) {
   auto ips = [](double v) { return str_cat(int64_t(v + 0.5)); };
   md += row(name + " (plain)", r.plain.eval, format_duration(r.plain.train_seconds), ips(r.plain.images_per_second),
             r.plain.run_dir);
-  md += row("GPS-" + name + " (k=" + std::to_string(base.neighbors.k) + ")", r.gps.eval,
+  md += row("GPS-" + name + " (k=" + std::to_string(base.neighbors.rules.k) + ")", r.gps.eval,
             format_duration(r.gps.train_seconds), ips(r.gps.images_per_second), r.gps.run_dir);
   if (r.prior.done) md += row("prior " + r.prior_name + " itself", r.prior, "-", "-", "-");
   char delta[160];

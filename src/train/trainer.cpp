@@ -63,7 +63,7 @@ void refresh_table(const Config& cfg, MethodImpl& method, const Dataset& train_s
     feats = head->forward(feats);
     head->train(was_training);
   }
-  NeighborTable t = build_table(feats, candidate_rules(cfg.neighbors), search_options(cfg.neighbors));
+  NeighborTable t = build_table(feats, cfg.neighbors.rules, search_options(cfg.neighbors));
   nlohmann::json rec = {{"event", "table_refresh"}, {"epoch", epoch}, {"features", cfg.neighbors.refresh_features},
                         {"seconds", std::chrono::duration<double>(Clock::now() - t0).count()}};
   if (train_set.has_labels()) rec["label_purity"] = candidate_label_purity(t, train_set.labels);
@@ -422,6 +422,7 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
   state.method->train();
   while (state.step < total_steps) {
     const int64_t step = state.step, epoch = step / steps_per_epoch, b = step % steps_per_epoch;
+    if (group) group->set_step(step);  // named if a rank is lost
     if (epoch != cur_epoch) {
       const int64_t R = cfg.neighbors.refresh_every;
       if (b == 0 && cfg.gps && R > 0 && epoch > 0 && epoch % R == 0) {

@@ -95,8 +95,8 @@ TEST_P(OnDevice, InterruptedRunResumesBitIdentically) {
     Config c = config(method + "-ref", 3);
     c.method.name = method;
     c.neighbors.refresh_every = 1;
-    c.neighbors.backend = "torch";
-    c.neighbors.device = GetParam();
+    c.neighbors.search.backend = "torch";
+    c.neighbors.search.device = GetParam();
     c.train.prefetch = "true";
     c.train.loader_threads = 2;
     c.optim.name = method == "byol" ? "lars" : "sgd";

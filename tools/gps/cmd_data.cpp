@@ -170,7 +170,7 @@ Runner add_prior_report(CLI::App& app) {
     opts.grid_neighbors = a->neighbors;
     opts.evaluate = evaluate;
     opts.seed = uint64_t(cfg.train.seed);
-    const PriorReport r = make_prior_report(*prior, train, evaluate ? &test : nullptr, cfg, cache, opts);
+    const PriorReport r = make_prior_report(*prior, train, evaluate ? &test : nullptr, cfg.neighbors, cfg.eval, cache, opts);
     write_prior_report(out, r);
     std::printf("prior %s on %s: %lld x %lld embeddings (%.1f s)\n", r.prior.c_str(), r.data.c_str(),
                 static_cast<long long>(r.images), static_cast<long long>(r.dim), r.embed_seconds);

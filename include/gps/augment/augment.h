@@ -3,7 +3,7 @@
 // (stream, sample key), so results do not depend on batching or threads.
 #pragma once
 
-#include "gps/config/config.h"
+#include "gps/augment/augment_config.h"
 #include "gps/core/rng.h"
 #include "gps/data/dataset.h"
 

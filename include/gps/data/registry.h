@@ -29,6 +29,10 @@ struct DataConfig {
 // True for the datasets decoded from image files (folder, aircraft, rhid).
 bool is_image_file_dataset(const std::string& name);
 
+// Checks among the data.* keys (options that apply to other datasets);
+// throws gps::Error naming the keys.
+void validate(const DataConfig& cfg);
+
 // Loads a split of the configured dataset. `split` "train" and "test" are the
 // roles: they load cfg.train_split and cfg.test_split. Any other value names
 // a split of the dataset directly (e.g. "val", "trainval", "D_SU") and plays

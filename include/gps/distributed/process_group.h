@@ -78,6 +78,11 @@ class Group {
   // through the device, which makes the host wait).
   bool nccl() const;
 
+  // The training step the next collectives belong to (-1: start-up). A
+  // collective that fails because a rank died, lost its link or exceeded
+  // GPS_DIST_TIMEOUT_S throws gps::Error naming the lost rank(s) and this step.
+  void set_step(int64_t step);
+
   // In place: t = sum over ranks of t. Contiguous; CPU or the group's device.
   void all_reduce_sum(torch::Tensor& t);
   // [world * rows, ...]: every rank's t stacked in rank order. t must have

@@ -2,8 +2,8 @@
 // weighted kNN, trained on the train split and scored on the test split.
 #pragma once
 
-#include "gps/config/config.h"
 #include "gps/data/dataset.h"
+#include "gps/eval/eval_config.h"
 
 #include <nlohmann/json.hpp>
 

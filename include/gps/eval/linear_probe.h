@@ -1,17 +1,20 @@
 // Offline linear probe: a linear classifier trained on frozen features.
 #pragma once
 
+#include "gps/eval/eval_config.h"
+
 #include <torch/torch.h>
 
 #include <cstdint>
 
 namespace gps {
 
+// Defaults: the eval.linear_* keys.
 struct LinearProbeOptions {
-  int64_t epochs = 30;
-  double lr = 1e-2;             // Adam, cosine-decayed to 0 over training
-  double weight_decay = 1e-5;
-  int64_t batch_size = 256;
+  int64_t epochs = EvalConfig{}.linear_epochs;
+  double lr = EvalConfig{}.linear_lr;  // Adam, cosine-decayed to 0 over training
+  double weight_decay = EvalConfig{}.linear_weight_decay;
+  int64_t batch_size = EvalConfig{}.linear_batch_size;
   uint64_t seed = 0;            // shuffling and initialisation
 };
 

@@ -12,7 +12,7 @@ struct LinearSelectOptions {
   LinearProbeOptions base;            // epochs, batch size, seed; lr / weight decay come from the grid
   std::vector<double> lrs;            // candidate lrs (non-empty)
   std::vector<double> weight_decays;  // candidate weight decays (non-empty)
-  double val_fraction = 0.1;          // share of each class held out for validation, in (0, 1)
+  double val_fraction = EvalConfig{}.val_fraction;  // share of each class held out for validation, in (0, 1)
 };
 
 struct LinearSelectResult {

@@ -3,8 +3,9 @@
 // learning curve of the representation in metrics.jsonl.
 #pragma once
 
-#include "gps/config/config.h"
 #include "gps/data/dataset.h"
+#include "gps/data/registry.h"
+#include "gps/eval/eval_config.h"
 #include "gps/models/resnet.h"
 
 #include <nlohmann/json.hpp>

@@ -5,10 +5,11 @@
 // of images next to their nearest neighbours (paper figures 1, 2c, 2d).
 #pragma once
 
-#include "gps/config/config.h"
 #include "gps/data/dataset.h"
+#include "gps/eval/eval_config.h"
 #include "gps/eval/evaluate.h"
 #include "gps/neighbors/knn_search.h"
+#include "gps/neighbors/neighbor_config.h"
 #include "gps/prior/prior.h"
 
 #include <nlohmann/json.hpp>
@@ -63,8 +64,9 @@ struct PriorReport {
 // Fits `prior` on `train`, embeds train (and `test` when given and
 // opts.evaluate), and fills the report. `cache_dir` holds the neighbour
 // table (as for training). Throws gps::Error for ks out of range.
-PriorReport make_prior_report(Prior& prior, const Dataset& train, const Dataset* test, const Config& cfg,
-                              const std::string& cache_dir, const PriorReportOptions& opts);
+PriorReport make_prior_report(Prior& prior, const Dataset& train, const Dataset* test,
+                              const NeighborConfig& neighbors, const EvalConfig& eval, const std::string& cache_dir,
+                              const PriorReportOptions& opts);
 
 // Writes report.json, report.md and neighbours.png into `dir` (created).
 void write_prior_report(const std::string& dir, const PriorReport& r);

@@ -27,6 +27,11 @@ void atomic_write_text(const std::string& path, const std::string& content, bool
 // meant to be, e.g. "config") when it is missing or unreadable.
 std::string read_file(const std::string& path, const std::string& what = "file");
 
+// CRC-32 (zlib's) of the whole file as 8 hex digits: the check a cache keeps
+// of its files, so that a flipped byte is detected. Throws gps::Error naming
+// `path` when it cannot be read.
+std::string file_crc32(const std::string& path);
+
 // fsync of an existing file or folder; errors are ignored where the file
 // system does not support it.
 void fsync_path(const std::string& path);

@@ -3,7 +3,8 @@
 // never by the method.
 #pragma once
 
-#include "gps/config/config.h"
+#include "gps/methods/method_config.h"
+#include "gps/models/model_config.h"
 #include "gps/models/resnet.h"
 
 #include <torch/torch.h>

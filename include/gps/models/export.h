@@ -3,7 +3,7 @@
 // describing its input. Importing torchvision-named weights back in.
 #pragma once
 
-#include "gps/config/config.h"
+#include "gps/models/model_config.h"
 #include "gps/models/resnet.h"
 
 #include <nlohmann/json.hpp>

@@ -2,7 +2,7 @@
 // multiplier and the small-image stem used for 28/32 px data.
 #pragma once
 
-#include "gps/config/config.h"
+#include "gps/models/model_config.h"
 
 #include <torch/torch.h>
 

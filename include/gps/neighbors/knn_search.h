@@ -3,7 +3,7 @@
 // brute force that runs on the tensors' device.
 #pragma once
 
-#include "gps/config/config.h"
+#include "gps/neighbors/neighbor_config.h"
 
 #include <torch/torch.h>
 
@@ -18,30 +18,12 @@ struct KnnResult {
                         // FLT_MAX where the id is -1
 };
 
-// How to search. Every path returns the same distances (squared L2 after the
-// cosine normalisation), so tables built by any of them mean the same thing.
-struct SearchOptions {
-  std::string metric = "l2";      // l2 | cosine (normalise, then squared L2)
-  std::string backend = "faiss";  // faiss | torch (exact blocked matmul, any device)
-  std::string device;             // torch backend: where to search ("" = the tensors' device); the
-                                  // results come back on the tensors' device
-  std::string index = "exact";    // exact | ivf | hnsw | auto (backend faiss only)
-  int64_t approx_threshold = 200000;  // auto: exact below this many base vectors, else kAutoApproxIndex
-  int64_t nlist = 0;              // ivf: inverted lists (0 = 4 sqrt(N), at least 1)
-  int64_t nprobe = 16;            // ivf: lists visited per query (clamped to nlist when nlist is automatic)
-  int64_t ivf_train_size = 0;     // ivf: k-means sample (0 = min(N, 40 nlist))
-  int64_t hnsw_m = 32;            // hnsw: links per node
-  int64_t ef_construction = 80;   // hnsw: beam width while adding
-  int64_t ef_search = 128;        // hnsw: beam width while searching (raised to k when smaller)
-  int64_t batch_size = 65536;     // queries per search call (bounds the temporary memory)
-  int64_t seed = 0;               // ivf: training sample and k-means initialisation
-};
-
 // The approximate index `index: auto` picks at scale; chosen from
 // bench/bench_table_scale on 2 cores (see README, neighbour search).
 inline constexpr const char* kAutoApproxIndex = "ivf";
 
-// The search options of `neighbors.*`.
+// The search of `neighbors.*` as a run uses it: cfg.search with the torch
+// backend's device resolved (auto = CUDA when present); "" for faiss.
 SearchOptions search_options(const NeighborConfig& cfg);
 
 // The index `opts` resolves to for n base vectors: "exact", "ivf" or "hnsw".

@@ -2,8 +2,8 @@
 // prior, data and neighbour settings are unchanged (same fingerprint).
 #pragma once
 
-#include "gps/config/config.h"
 #include "gps/data/dataset.h"
+#include "gps/neighbors/neighbor_config.h"
 #include "gps/neighbors/neighbor_table.h"
 #include "gps/prior/prior.h"
 

@@ -11,14 +11,15 @@
 
 namespace gps {
 
+// Defaults: the prior.* keys.
 struct AutoencoderOptions {
   bool variational = false;   // VAE: encoder outputs (mu, log sigma^2), embedding = mu
-  int64_t latent_dim = 64;
-  int64_t input_size = 32;    // images resized to S x S, S a multiple of 8, >= 16
-  int64_t epochs = 20;
-  int64_t batch_size = 256;
-  double lr = 1e-3;           // Adam
-  double beta = 1.0;          // VAE: KL weight
+  int64_t latent_dim = PriorConfig{}.latent_dim;
+  int64_t input_size = 32;    // images resized to S x S, S a multiple of 8, >= 16 (prior.input_size 0 = 32)
+  int64_t epochs = PriorConfig{}.epochs;
+  int64_t batch_size = PriorConfig{}.batch_size;
+  double lr = PriorConfig{}.lr;  // Adam
+  double beta = PriorConfig{}.beta;  // VAE: KL weight
   uint64_t seed = 0;
   bool verbose = true;        // a progress line per epoch on stderr
   std::string device = "cpu"; // where it trains and embeds (the saved model is a CPU one either way)

@@ -2,8 +2,8 @@
 // neighbours are candidate positives (paper eq. 3).
 #pragma once
 
-#include "gps/config/config.h"
 #include "gps/data/dataset.h"
+#include "gps/prior/prior_config.h"
 
 #include <memory>
 #include <string>

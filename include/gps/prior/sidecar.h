@@ -3,8 +3,8 @@
 // resolves from it.
 #pragma once
 
-#include "gps/config/config.h"
 #include "gps/data/dataset.h"
+#include "gps/prior/prior_config.h"
 
 #include <string>
 #include <vector>

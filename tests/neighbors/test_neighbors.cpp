@@ -117,7 +117,7 @@ TEST(Neighbors, SavedTableIsReusedOnlyWithSameFingerprint) {
   d.std = {0.25f};
   PixelPrior prior;
   NeighborConfig cfg;
-  cfg.k = 3;
+  cfg.rules.k = 3;
   TableInfo a, b, c;
   auto t1 = obtain_table(prior, d, cfg, tmp.path.string(), &a);
   auto t2 = obtain_table(prior, d, cfg, tmp.path.string(), &b);
@@ -126,15 +126,51 @@ TEST(Neighbors, SavedTableIsReusedOnlyWithSameFingerprint) {
   EXPECT_TRUE(torch::equal(t1.ids, t2.ids));
   EXPECT_TRUE(std::filesystem::exists(a.dir + "/ids.npy"));
   EXPECT_EQ(load_npy(a.dir + "/ids.npy").sizes(), (std::vector<int64_t>{50, 3}));
-  cfg.k = 4;  // a different k is a different table
+  cfg.rules.k = 4;  // a different k is a different table
   obtain_table(prior, d, cfg, tmp.path.string(), &c);
   EXPECT_FALSE(c.reused);
   EXPECT_NE(c.dir, a.dir);
   d.images[0][0][0][0] = 255 - d.images[0][0][0][0].item<int>();  // different data
-  cfg.k = 3;
+  cfg.rules.k = 3;
   TableInfo e;
   obtain_table(prior, d, cfg, tmp.path.string(), &e);
   EXPECT_FALSE(e.reused);
+}
+
+// The table is a cache: a flipped byte inside a file (ids still in range, so
+// only the CRC-32 in meta.json can tell), a truncated file, or unreadable
+// metadata is detected and the table built again, never used.
+TEST(Neighbors, ADamagedSavedTableIsBuiltAgain) {
+  test::TempDir tmp;
+  Dataset d;
+  d.name = "rand";
+  d.images = torch::randint(0, 255, {50, 1, 4, 4}, torch::kUInt8);
+  d.mean = {0.5f};
+  d.std = {0.25f};
+  PixelPrior prior;
+  NeighborConfig cfg;
+  cfg.rules.k = 3;
+  TableInfo first;
+  const auto want = obtain_table(prior, d, cfg, tmp.path.string(), &first);
+  const std::string ids = first.dir + "/ids.npy";
+  const std::string good = test::read_bytes(ids);
+  auto damage = [&](const std::string& file, const std::string& bytes) {
+    test::write_bytes(file, bytes);
+    TableInfo info;
+    const auto t = obtain_table(prior, d, cfg, tmp.path.string(), &info);
+    EXPECT_FALSE(info.reused) << "a damaged " << file << " was used";
+    EXPECT_TRUE(torch::equal(t.ids, want.ids));
+    TableInfo again;
+    obtain_table(prior, d, cfg, tmp.path.string(), &again);
+    EXPECT_TRUE(again.reused) << "the rebuilt table is saved";
+  };
+  std::string flipped = good;
+  // The last id: a neighbour of row 49; 1 -> 0 .. keeps it a valid id.
+  flipped[flipped.size() - 8] = char(flipped[flipped.size() - 8] ^ 1);
+  damage(ids, flipped);
+  damage(ids, good.substr(0, good.size() / 2));
+  damage(first.dir + "/counts.npy", "garbage");
+  damage(first.dir + "/meta.json", "{ not json");
 }
 
 TEST(Prior, PcaProjectsOnLeadingComponents) {

@@ -274,7 +274,7 @@ TEST_P(DistributedTraining, TwoProcessesMatchOneWithTheDoubledBatch) {
   c.optim.lr = 0.01;
   c.gps = p.gps;
   if (p.refresh) c.neighbors.refresh_every = 1;
-  c.neighbors.k = 3;
+  c.neighbors.rules.k = 3;
   c.eval.enabled = false;
   c.method.queue_size = 32;  // NNCLR: two global batches
   const std::string cfg_path = tmp.file("cfg.yaml");

@@ -56,15 +56,15 @@ TEST(Train, GpsWithSelfOnlyTableIsBitIdenticalToPlain) {
   plain.train.name = "plain";
   Config gps = plain;
   gps.gps = true;
-  gps.neighbors.k = 1;
-  gps.neighbors.exclude_self = false;
+  gps.neighbors.rules.k = 1;
+  gps.neighbors.rules.exclude_self = false;
   gps.train.name = "gps";
   auto a = train(plain, "test");
   auto b = train(gps, "test");
   EXPECT_TRUE(test::bit_identical(test::weights_of(plain, a.run_dir), test::weights_of(gps, b.run_dir)));
   // A real neighbour table changes training.
   Config gps4 = gps;
-  gps4.neighbors.k = 4;
+  gps4.neighbors.rules.k = 4;
   gps4.train.name = "gps4";
   auto d = train(gps4, "test");
   EXPECT_FALSE(test::bit_identical(test::weights_of(plain, a.run_dir), test::weights_of(gps4, d.run_dir)));
@@ -89,7 +89,7 @@ TEST(Train, SelfOnlyTableEqualsPlainForEveryMethod) {
     plain.train.name = name + "-plain";
     Config gps = plain;
     gps.gps = true;
-    gps.neighbors.k = 1;
+    gps.neighbors.rules.k = 1;
     gps.train.name = name + "-gps";
     auto a = train(plain, "test");
     auto b = train(gps, "test");
@@ -102,7 +102,7 @@ TEST(Train, TableRefreshRebuildsFromTheModel) {
   test::write_tiny_mnist(tmp.file("fm"), 100, 20);
   Config c = tiny_config(tmp);
   c.eval.enabled = false;
-  c.neighbors.k = 3;
+  c.neighbors.rules.k = 3;
   c.train.name = "fixed";
   auto fixed = train(c, "test");
   c.neighbors.refresh_every = 1;
@@ -137,4 +137,27 @@ TEST(Train, StopRequestFinishesTheStepAndWritesACheckpoint) {
   std::ifstream f(r.run_dir + "/summary.json");
   EXPECT_TRUE(nlohmann::json::parse(f).value("interrupted", false));
   EXPECT_EQ(load_checkpoint_weights(r.run_dir + "/checkpoint.pt", *make_method(c.method, c.model, 1)).step, 1);
+}
+
+// An output folder that cannot be written fails at start-up, naming it,
+// before a prior, a table or a step is computed: a path through a regular
+// file (a missing folder that cannot be made), and a read-only file system
+// (a tmpfs mounted read-only; skipped where this process may not mount).
+TEST(Train, AnUnwritableOutputDirFailsAtStartUp) {
+  test::TempDir tmp;
+  test::write_tiny_mnist(tmp.file("fm"), 40, 10);
+  Config c = test::tiny_train_config(tmp.file("fm"), tmp.file("a-file/runs"), 1);
+  c.eval.enabled = false;
+  test::write_bytes(tmp.file("a-file"), "not a folder");
+  std::string msg = test::error_of([&] { gps::train(c, "test"); });
+  EXPECT_NE(msg.find("train.out_dir: cannot create " + tmp.file("a-file/runs")), std::string::npos) << msg;
+
+  std::filesystem::create_directories(tmp.file("ro"));
+  const std::string mount = "mount -t tmpfs -o ro,size=1m tmpfs " + tmp.file("ro") + " 2>/dev/null";
+  if (std::system(mount.c_str()) != 0) GTEST_SKIP() << "cannot mount a read-only tmpfs here";
+  c.train.out_dir = tmp.file("ro/runs");
+  msg = test::error_of([&] { gps::train(c, "test"); });
+  std::system(("umount " + tmp.file("ro")).c_str());
+  EXPECT_NE(msg.find("train.out_dir: cannot create " + tmp.file("ro/runs")), std::string::npos) << msg;
+  EXPECT_NE(msg.find("Read-only file system"), std::string::npos) << msg;
 }

@@ -197,7 +197,7 @@ TEST_F(Bf16Training, SelfOnlyTableEqualsPlainInBf16) {
   Config plain = config("plain");
   plain.gps = false;
   Config gps = config("gps");
-  gps.neighbors.k = 1;
+  gps.neighbors.rules.k = 1;
   const auto a = train(plain, "test"), b = train(gps, "test");
   EXPECT_TRUE(test::bit_identical(test::weights_of(plain, a.run_dir), test::weights_of(gps, b.run_dir)));
   // bf16 is not fp32: the same run in fp32 ends elsewhere.

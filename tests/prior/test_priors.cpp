@@ -227,10 +227,22 @@ TEST(CachedPrior, EmbedsEachDatasetOnceAndNoticesChanges) {
   EXPECT_NE(p.npy_path(d2), p.npy_path(d));
   p.embed(d2);
   EXPECT_EQ(calls, 2);
-  // A damaged entry is recomputed, not trusted.
+  // A damaged entry is recomputed, not trusted: garbage, a truncated file,
+  // and one flipped byte in the data (a valid .npy, caught by the CRC-32).
   test::write_bytes(p.npy_path(d), "garbage");
   EXPECT_TRUE(torch::equal(p.embed(d), a));
   EXPECT_EQ(calls, 3);
+  const std::string good = test::read_bytes(p.npy_path(d));
+  test::write_bytes(p.npy_path(d), good.substr(0, good.size() - 5));
+  EXPECT_TRUE(torch::equal(p.embed(d), a));
+  EXPECT_EQ(calls, 4);
+  std::string flipped = good;
+  flipped[flipped.size() - 2] = char(flipped[flipped.size() - 2] ^ 0x10);
+  test::write_bytes(p.npy_path(d), flipped);
+  EXPECT_TRUE(torch::equal(p.embed(d), a));
+  EXPECT_EQ(calls, 5);
+  EXPECT_TRUE(torch::equal(p.embed(d), a));
+  EXPECT_EQ(calls, 5) << "the recomputed entry is saved and reused";
   // make_prior caches torchscript priors, before PCA.
   write_linear_model(tmp.file("m.pt"), 4, 3);
   PriorConfig cfg;

@@ -10,7 +10,7 @@ using gps::test::error_of;
 TEST(Config, DefaultsRoundTripThroughYaml) {
   Config a;
   a.optim.lr = 0.123;
-  a.neighbors.k = 9;
+  a.neighbors.rules.k = 9;
   a.train.name = "x y";
   Config b;
   b.merge_yaml_text(a.to_yaml(), "roundtrip");
@@ -54,7 +54,7 @@ TEST(Config, OverridesTakePrecedenceOverFileInOrder) {
   auto c = load_config(tmp.file("c.yaml"), {"optim.lr=0.25", "optim.lr=0.125", "gps=false"});
   EXPECT_DOUBLE_EQ(c.optim.lr, 0.125);
   EXPECT_EQ(c.optim.epochs, 3);
-  EXPECT_EQ(c.neighbors.k, 7);
+  EXPECT_EQ(c.neighbors.rules.k, 7);
   EXPECT_FALSE(c.gps);
   EXPECT_NE(error_of([&] { load_config(tmp.file("c.yaml"), {"optim.lr"}); }).find("key=value"), std::string::npos);
   EXPECT_NE(error_of([&] { load_config(tmp.file("missing.yaml"), {}); }).find("missing.yaml"), std::string::npos);

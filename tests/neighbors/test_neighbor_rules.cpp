@@ -356,25 +356,25 @@ TEST(NeighborRules, EveryTableOptionEntersTheFingerprint) {
     edit(c);
     return seen.insert(table_fingerprint(prior, d, c)).second;
   };
-  EXPECT_TRUE(differs([](NeighborConfig& c) { c.backend = "torch"; }));
-  EXPECT_TRUE(differs([](NeighborConfig& c) { c.index = "ivf"; }));
-  EXPECT_TRUE(differs([](NeighborConfig& c) { c.index = "ivf", c.nprobe = 4; }));
-  EXPECT_TRUE(differs([](NeighborConfig& c) { c.index = "ivf", c.nlist = 5, c.nprobe = 2; }));
-  EXPECT_TRUE(differs([](NeighborConfig& c) { c.index = "ivf", c.seed = 3; }));
-  EXPECT_TRUE(differs([](NeighborConfig& c) { c.index = "ivf", c.ivf_train_size = 30; }));
-  EXPECT_TRUE(differs([](NeighborConfig& c) { c.index = "hnsw"; }));
-  EXPECT_TRUE(differs([](NeighborConfig& c) { c.index = "hnsw", c.ef_search = 7; }));
-  EXPECT_TRUE(differs([](NeighborConfig& c) { c.index = "hnsw", c.hnsw_m = 8; }));
-  EXPECT_TRUE(differs([](NeighborConfig& c) { c.index = "hnsw", c.ef_construction = 9; }));
-  EXPECT_TRUE(differs([](NeighborConfig& c) { c.tau = 2; }));
-  EXPECT_TRUE(differs([](NeighborConfig& c) { c.tau_mode = "adaptive"; }));
-  EXPECT_TRUE(differs([](NeighborConfig& c) { c.tau_mode = "adaptive", c.tau_std = 0; }));
-  EXPECT_TRUE(differs([](NeighborConfig& c) { c.tau_mode = "adaptive", c.tau_window = 5; }));
-  EXPECT_TRUE(differs([](NeighborConfig& c) { c.tau_mode = "adaptive_row"; }));
-  EXPECT_TRUE(differs([](NeighborConfig& c) { c.mutual = true; }));
+  EXPECT_TRUE(differs([](NeighborConfig& c) { c.search.backend = "torch"; }));
+  EXPECT_TRUE(differs([](NeighborConfig& c) { c.search.index = "ivf"; }));
+  EXPECT_TRUE(differs([](NeighborConfig& c) { c.search.index = "ivf", c.search.nprobe = 4; }));
+  EXPECT_TRUE(differs([](NeighborConfig& c) { c.search.index = "ivf", c.search.nlist = 5, c.search.nprobe = 2; }));
+  EXPECT_TRUE(differs([](NeighborConfig& c) { c.search.index = "ivf", c.search.seed = 3; }));
+  EXPECT_TRUE(differs([](NeighborConfig& c) { c.search.index = "ivf", c.search.ivf_train_size = 30; }));
+  EXPECT_TRUE(differs([](NeighborConfig& c) { c.search.index = "hnsw"; }));
+  EXPECT_TRUE(differs([](NeighborConfig& c) { c.search.index = "hnsw", c.search.ef_search = 7; }));
+  EXPECT_TRUE(differs([](NeighborConfig& c) { c.search.index = "hnsw", c.search.hnsw_m = 8; }));
+  EXPECT_TRUE(differs([](NeighborConfig& c) { c.search.index = "hnsw", c.search.ef_construction = 9; }));
+  EXPECT_TRUE(differs([](NeighborConfig& c) { c.rules.tau = 2; }));
+  EXPECT_TRUE(differs([](NeighborConfig& c) { c.rules.tau_mode = "adaptive"; }));
+  EXPECT_TRUE(differs([](NeighborConfig& c) { c.rules.tau_mode = "adaptive", c.rules.tau_std = 0; }));
+  EXPECT_TRUE(differs([](NeighborConfig& c) { c.rules.tau_mode = "adaptive", c.rules.tau_window = 5; }));
+  EXPECT_TRUE(differs([](NeighborConfig& c) { c.rules.tau_mode = "adaptive_row"; }));
+  EXPECT_TRUE(differs([](NeighborConfig& c) { c.rules.mutual = true; }));
   // index=auto below the threshold is the exact search: the same table.
   NeighborConfig exact = base;
-  exact.index = "exact";
+  exact.search.index = "exact";
   EXPECT_EQ(table_fingerprint(prior, d, exact), fp0);
 }
 
@@ -389,14 +389,14 @@ TEST(NeighborRules, ObtainTableCombinesExtraNpyPriors) {
   save_npy(tmp.file("b.npy"), torch::randn({30, 3}));
   PixelPrior prior;
   NeighborConfig cfg;
-  cfg.k = 4;
-  cfg.exclude_self = true;
+  cfg.rules.k = 4;
+  cfg.rules.exclude_self = true;
   cfg.combine = "intersection";
   cfg.extra_priors = tmp.file("b.npy");
   TableInfo info;
   const auto t = obtain_table(prior, d, cfg, tmp.file("cache"), &info);
   EXPECT_NE(info.fingerprint.find("combine=intersection(npy("), std::string::npos);
-  const auto want = build_table_multi({prior.embed(d), load_npy(tmp.file("b.npy"))}, candidate_rules(cfg),
+  const auto want = build_table_multi({prior.embed(d), load_npy(tmp.file("b.npy"))}, cfg.rules,
                                       search_options(cfg), "intersection");
   EXPECT_TRUE(torch::equal(t.ids, want.ids));
   EXPECT_TRUE(torch::equal(t.counts, want.counts));

@@ -109,8 +109,8 @@ TEST_F(Experiment, GridValuesWinOverPerMethodAndOverridesWinOverAll) {
   EXPECT_EQ(cells[0].config.optim.lr, 0.1);
   EXPECT_EQ(cells[1].config.optim.lr, 0.2);
   EXPECT_EQ(cells[0].config.optim.epochs, 1);
-  EXPECT_EQ(cells[0].config.neighbors.k, 4);
-  EXPECT_EQ(cells[1].config.neighbors.k, 2);
+  EXPECT_EQ(cells[0].config.neighbors.rules.k, 4);
+  EXPECT_EQ(cells[1].config.neighbors.rules.k, 2);
 }
 
 TEST_F(Experiment, BundleAxesSetSeveralKeys) {

@@ -16,6 +16,8 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
 #include <fcntl.h>
 #include <map>
 #include <random>
@@ -49,8 +51,10 @@ std::string read_file(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(f), {});
 }
 
-// step -> loss of every training record in metrics.jsonl; fails on a duplicate step.
-std::map<int64_t, double> losses(const std::string& run_dir) {
+// step -> loss of every training record in metrics.jsonl; fails on a
+// duplicate step unless `rollbacks` (a NaN rollback trains steps again: the
+// last record of a step counts).
+std::map<int64_t, double> losses(const std::string& run_dir, bool rollbacks = false) {
   std::map<int64_t, double> out;
   std::ifstream f(run_dir + "/metrics.jsonl");
   std::string line;
@@ -58,7 +62,7 @@ std::map<int64_t, double> losses(const std::string& run_dir) {
     const auto j = nlohmann::json::parse(line);
     if (!j.contains("loss")) continue;
     const int64_t s = j["step"].get<int64_t>();
-    EXPECT_EQ(out.count(s), 0u) << "step " << s << " logged twice in " << run_dir;
+    if (!rollbacks) EXPECT_EQ(out.count(s), 0u) << "step " << s << " logged twice in " << run_dir;
     out[s] = j["loss"].get<double>();
   }
   return out;
@@ -79,9 +83,29 @@ void expect_same_weights(const gps::Config& c, const std::string& run_a, const s
 
 struct ResumeCase {
   std::string method, optim;
+  bool gps;
   int64_t refresh_every;
+  bool nan_rollback;  // starts at lr 100: rollbacks (lr x 0.1 each) until the loss stays finite
 };
 
+// The kill points' seed: GPS_KILL_SEED when set (to replay a failure), else
+// drawn; printed either way.
+uint64_t kill_seed() {
+  static const uint64_t seed = [] {
+    const char* v = std::getenv("GPS_KILL_SEED");
+    const uint64_t s = v != nullptr && *v != '\0' ? std::stoull(v) : std::random_device{}();
+    std::printf("[kills] GPS_KILL_SEED=%llu (set it to replay these kill points)\n", static_cast<unsigned long long>(s));
+    return s;
+  }();
+  return seed;
+}
+
+// 4 kills in each of 5 cases: 20 SIGKILLs at seeded steps over the five
+// methods, GPS and plain, with a table refresh (BYOL) and the NaN rollback
+// path (VICReg) among them. Each case: an uninterrupted reference, then the
+// same run killed at each drawn step (watched through its metrics, one record
+// per step) and resumed; the final weights and every logged loss must be
+// bit-identical to the reference.
 class SigkillResume : public ::testing::TestWithParam<ResumeCase> {};
 
 TEST_P(SigkillResume, FinalWeightsEqualAnUninterruptedRun) {
@@ -91,25 +115,37 @@ TEST_P(SigkillResume, FinalWeightsEqualAnUninterruptedRun) {
   gps::Config c = gps::test::tiny_train_config(tmp.file("fm"), tmp.file("runs"), 6);
   c.method.name = rc.method;
   c.optim.name = rc.optim;
+  c.gps = rc.gps;
   c.method.queue_size = 40;
-  c.neighbors.k = 3;
+  c.neighbors.rules.k = rc.gps ? 3 : 1;
   c.neighbors.refresh_every = rc.refresh_every;
   c.eval.enabled = false;
   c.train.checkpoint_every_steps = 3;
+  if (rc.nan_rollback) {
+    c.optim.lr = 100;  // the schema's largest
+    c.optim.warmup_epochs = 0;
+    c.train.nan_policy = "rollback";
+    c.train.nan_lr_factor = 0.1;
+    c.train.nan_max_rollbacks = 20;
+  }
 
   // The uninterrupted reference.
   c.train.name = "reference";
   gps::test::write_bytes(tmp.file("ref.yaml"), c.to_yaml());
   ASSERT_EQ(wait_exit(spawn_train(tmp.file("ref.yaml"), tmp.file("ref.log"))), 0) << read_file(tmp.file("ref.log"));
+  if (rc.nan_rollback)
+    ASSERT_THAT(read_file(tmp.file("runs/reference/metrics.jsonl")), HasSubstr("nan_rollback"));
 
-  // The same run, killed three times at random steps (watched through its
-  // metrics, one record per step) and resumed each time.
   c.train.name = "killed";
   gps::test::write_bytes(tmp.file("killed.yaml"), c.to_yaml());
-  std::mt19937 rng(std::random_device{}());
+  const uint64_t seed = kill_seed() + std::hash<std::string>{}(rc.method);
+  std::mt19937_64 rng(seed);
   std::vector<int64_t> targets;
-  for (int i = 0; i < 3; ++i) targets.push_back(std::uniform_int_distribution<int64_t>(2, 57)(rng));
+  for (int i = 0; i < 4; ++i) targets.push_back(std::uniform_int_distribution<int64_t>(2, 57)(rng));
   std::sort(targets.begin(), targets.end());
+  std::string points;
+  for (int64_t t : targets) points += " " + std::to_string(t);
+  SCOPED_TRACE("kill steps" + points + " (GPS_KILL_SEED=" + std::to_string(kill_seed()) + ")");
   int kills = 0;
   for (int64_t target : targets) {
     const pid_t pid = spawn_train(tmp.file("killed.yaml"), tmp.file("killed.log"));
@@ -130,13 +166,13 @@ TEST_P(SigkillResume, FinalWeightsEqualAnUninterruptedRun) {
     kills += kill(pid, SIGKILL) == 0;
     wait_exit(pid);
   }
-  EXPECT_EQ(kills, 3);
+  EXPECT_EQ(kills, 4);
   ASSERT_EQ(wait_exit(spawn_train(tmp.file("killed.yaml"), tmp.file("killed.log"))), 0)
       << read_file(tmp.file("killed.log"));
 
   const std::string ref = tmp.file("runs/reference"), killed = tmp.file("runs/killed");
   expect_same_weights(c, ref, killed);
-  const auto la = losses(ref), lb = losses(killed);
+  const auto la = losses(ref, rc.nan_rollback), lb = losses(killed, rc.nan_rollback);
   EXPECT_EQ(la.size(), size_t(60));
   EXPECT_EQ(la, lb) << "loss trajectories differ";
   EXPECT_THAT(read_file(tmp.file("killed.log")), HasSubstr("from " + tmp.file("runs/killed/checkpoints/step-")))
@@ -144,8 +180,11 @@ TEST_P(SigkillResume, FinalWeightsEqualAnUninterruptedRun) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Methods, SigkillResume,
-                         ::testing::Values(ResumeCase{"simclr", "sgd", 0}, ResumeCase{"byol", "lars", 2},
-                                           ResumeCase{"nnclr", "sgd", 0}),
+                         ::testing::Values(ResumeCase{"simclr", "sgd", true, 0, false},
+                                           ResumeCase{"byol", "lars", true, 2, false},
+                                           ResumeCase{"nnclr", "sgd", true, 0, false},
+                                           ResumeCase{"barlow_twins", "sgd", false, 0, false},
+                                           ResumeCase{"vicreg", "sgd", true, 0, true}),
                          [](const auto& info) { return info.param.method; });
 
 class Lifecycle : public ::testing::Test {
@@ -210,7 +249,7 @@ TEST_F(Lifecycle, RunOnlyKeysMayChangeOnResume) {
   c.data.cache_dir = tmp.file("other-cache");
   c.prior.cache = false;
   c.prior.device = "cpu";
-  c.neighbors.device = "cpu";
+  c.neighbors.search.device = "cpu";
   c.train.deterministic = true;
   c.train.prefetch = "true";
   c.eval.knn_k = 3;

@@ -232,8 +232,8 @@ TEST(PriorReport, PurityPictureAndCandidateSetsOnHandMadeEmbeddings) {
   test::TempDir tmp;
   const Dataset train = clustered_dataset(60, 8, 3);
   Config cfg;
-  cfg.neighbors.k = 4;
-  cfg.neighbors.tau = 1e9;  // every candidate inside the ball
+  cfg.neighbors.rules.k = 4;
+  cfg.neighbors.rules.tau = 1e9;  // every candidate inside the ball
   PriorConfig pc;  // pixels
   auto prior = make_prior(pc);
   PriorReportOptions opts;
@@ -241,7 +241,7 @@ TEST(PriorReport, PurityPictureAndCandidateSetsOnHandMadeEmbeddings) {
   opts.grid_rows = 3;
   opts.grid_neighbors = 5;
   opts.evaluate = false;
-  const PriorReport r = make_prior_report(*prior, train, nullptr, cfg, tmp.file("cache"), opts);
+  const PriorReport r = make_prior_report(*prior, train, nullptr, cfg.neighbors, cfg.eval, tmp.file("cache"), opts);
   EXPECT_EQ(r.images, 60);
   EXPECT_EQ(r.dim, 64);
   ASSERT_EQ(r.purity.size(), 2u);

@@ -1,0 +1,29 @@
+// The optim.* keys: optimiser and learning-rate schedule.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace gps {
+
+struct OptimConfig {
+  std::string name = "sgd";     // sgd (momentum) | lars
+  int64_t batch_size = 256;
+  int64_t epochs = 100;
+  double lr = 0.4;              // base lr, multiplied by batch_size/256 when scale_lr
+  bool scale_lr = true;
+  double momentum = 0.9;
+  double weight_decay = 1e-4;   // on weights with >= 2 dims only
+  double warmup_epochs = 10;
+  double warmup_start_lr = 3e-5;
+  double min_lr = 0.0;
+  double classifier_lr = 0.1;   // online linear probe, also scaled by batch/256
+  double eta = 0.02;            // LARS trust coefficient
+  bool exclude_bias_n_norm = true;  // LARS: 1-D parameters get plain momentum SGD
+};
+
+// Checks among the optim.* keys (warm-up within the epochs, min_lr <= lr);
+// throws gps::Error naming the keys.
+void validate(const OptimConfig& cfg);
+
+}  // namespace gps
