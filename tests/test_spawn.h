@@ -13,20 +13,13 @@ namespace gps::test {
 
 // Starts GPS_BINARY_DIR/gps with `args`, stdout and stderr appended to `log`,
 // in this process's environment; returns the pid, or -1.
+inline pid_t spawn_with_env(const std::vector<std::string>& args, const std::vector<std::string>& env,
+                            const std::string& log);
+
 inline pid_t spawn_gps(const std::vector<std::string>& args, const std::string& log) {
   std::vector<std::string> all = {std::string(GPS_BINARY_DIR) + "/gps"};
   all.insert(all.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : all) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  return rc == 0 ? pid : -1;
+  return spawn_with_env(all, {}, log);
 }
 
 // Starts `argv` (argv[0] a path) with stdout and stderr appended to `log`, in
