@@ -108,13 +108,19 @@ TEST(Neighbors, SelfTableAndPurity) {
   EXPECT_DOUBLE_EQ(candidate_label_purity(u, labels), 0.5);
 }
 
-TEST(Neighbors, SavedTableIsReusedOnlyWithSameFingerprint) {
-  test::TempDir tmp;
+// n random 1x4x4 images, as the table-cache tests use.
+Dataset random_dataset(int64_t n) {
   Dataset d;
   d.name = "rand";
-  d.images = torch::randint(0, 255, {50, 1, 4, 4}, torch::kUInt8);
+  d.images = torch::randint(0, 255, {n, 1, 4, 4}, torch::kUInt8);
   d.mean = {0.5f};
   d.std = {0.25f};
+  return d;
+}
+
+TEST(Neighbors, SavedTableIsReusedOnlyWithSameFingerprint) {
+  test::TempDir tmp;
+  Dataset d = random_dataset(50);
   PixelPrior prior;
   NeighborConfig cfg;
   cfg.rules.k = 3;
@@ -142,11 +148,7 @@ TEST(Neighbors, SavedTableIsReusedOnlyWithSameFingerprint) {
 // metadata is detected and the table built again, never used.
 TEST(Neighbors, ADamagedSavedTableIsBuiltAgain) {
   test::TempDir tmp;
-  Dataset d;
-  d.name = "rand";
-  d.images = torch::randint(0, 255, {50, 1, 4, 4}, torch::kUInt8);
-  d.mean = {0.5f};
-  d.std = {0.25f};
+  Dataset d = random_dataset(50);
   PixelPrior prior;
   NeighborConfig cfg;
   cfg.rules.k = 3;
