@@ -87,6 +87,41 @@ int DistEnv::threads_per_process(int threads) const {
   return std::max(1, total / std::max(1, local_world));
 }
 
+// Every rank's heartbeat: a thread that adds 1 to the store key
+// gps/alive/<rank> twice a second, for as long as the group lives, and keeps
+// the verdict (gps/verdict) once a rank has written one. When a collective
+// fails, the ranks whose count stopped are the lost ones; a rank that finds
+// the store gone (rank 0 serves it and has left) still knows the verdict.
+struct Heartbeat {
+  static constexpr std::chrono::milliseconds kPeriod{500};
+  std::mutex m;
+  std::condition_variable cv;
+  bool stop = false, stopped = false;
+  std::string verdict;  // gps/verdict as last read: the lost ranks, "1,2"
+
+  static void run(std::shared_ptr<Heartbeat> h, c10::intrusive_ptr<c10d::TCPStore> st, int me) {
+    const std::string alive = str_cat("gps/alive/", me);
+    std::unique_lock<std::mutex> lock(h->m);
+    while (!h->stop) {
+      lock.unlock();
+      std::string seen;
+      try {
+        st->add(alive, 1);
+        if (st->check({"gps/verdict"})) {
+          const auto v = st->get("gps/verdict");
+          seen.assign(v.begin(), v.end());
+        }
+      } catch (const std::exception&) {  // the store is gone or cut off: the collectives will say so
+      }
+      lock.lock();
+      if (!seen.empty()) h->verdict = seen;
+      h->cv.wait_for(lock, kPeriod, [&] { return h->stop; });
+    }
+    h->stopped = true;
+    h->cv.notify_all();
+  }
+};
+
 struct Group::Impl {
   c10::intrusive_ptr<c10d::TCPStore> store;
   c10::intrusive_ptr<c10d::Backend> pg;  // ProcessGroupGloo (CPU) or ProcessGroupNCCL (CUDA)
@@ -95,6 +130,22 @@ struct Group::Impl {
   std::string where;                      // the store's address, MASTER_ADDR:MASTER_PORT
   int rank = 0, world = 1, timeout_s = 0;
   int64_t step = -1;                      // Group::set_step
+  std::shared_ptr<Heartbeat> heartbeat;   // null for a group of one
+
+  void start_heartbeat() {
+    if (world == 1) return;
+    heartbeat = std::make_shared<Heartbeat>();
+    std::thread(Heartbeat::run, heartbeat, store, rank).detach();
+  }
+  // Stops the heartbeat; waits a moment for its thread (one behind a cut
+  // link may never return, and is left to the process's exit).
+  ~Impl() {
+    if (!heartbeat) return;
+    std::unique_lock<std::mutex> lock(heartbeat->m);
+    heartbeat->stop = true;
+    heartbeat->cv.notify_all();
+    heartbeat->cv.wait_for(lock, std::chrono::seconds(2), [&] { return heartbeat->stopped; });
+  }
 
   void wait(const c10::intrusive_ptr<c10d::Work>& work, const char* what) {
     try {
@@ -105,13 +156,16 @@ struct Group::Impl {
   }
 
   // A collective failed: a rank died, its link is down, or it did not answer
-  // within GPS_DIST_TIMEOUT_S. Every rank that sees the failure leaves a mark
-  // in the store (gps/lost/<rank>) and waits a few seconds for the others'
-  // marks: the ranks without one are the lost ones. When the store itself is
-  // unreachable, rank 0 (which serves it) is lost, or this host's link is.
+  // within GPS_DIST_TIMEOUT_S. A rank that sees the failure marks itself in
+  // the store (gps/lost/<rank>: "I am here") and watches the others for a few
+  // seconds: a rank with a mark, or whose heartbeat goes on, is alive (it may
+  // still be waiting on its own collective); the rest are lost. The first
+  // verdict goes into the store (gps/verdict); ranks that come later take it.
+  // When the store itself is unreachable, rank 0 (which serves it) is lost,
+  // or this host's link is, unless the heartbeat already read a verdict.
   [[noreturn]] void lost(const char* what, const std::exception& e) {
     using Clock = std::chrono::steady_clock;
-    const auto grace = std::chrono::seconds(std::min(timeout_s, 10));
+    const auto grace = std::chrono::seconds(std::min(timeout_s, 4));
     const std::string when = step >= 0 ? str_cat("at step ", step) : std::string("before the first step");
     // The store is asked on a thread of its own: a store behind a cut link
     // does not answer, and its client waits without a limit.
@@ -119,21 +173,41 @@ struct Group::Impl {
       std::mutex m;
       std::condition_variable cv;
       bool done = false, store_ok = false;
-      std::vector<int> missing;
+      std::string missing;  // "1,2"; empty: none
     };
     auto v = std::make_shared<Verdict>();
     std::thread([v, st = store, me = rank, world = world, grace] {
-      std::vector<int> missing;
+      std::string missing;
       bool ok = false;
+      const auto mark = [](int q) { return str_cat("gps/lost/", q); };
+      const auto beats = [](int q) { return str_cat("gps/alive/", q); };
       try {
         st->setTimeout(std::chrono::duration_cast<std::chrono::milliseconds>(grace));
-        st->set(str_cat("gps/lost/", me), std::vector<uint8_t>{1});
-        for (const auto until = Clock::now() + grace;;) {
-          missing.clear();
+        st->set(mark(me), std::vector<uint8_t>{1});
+        if (st->check({"gps/verdict"})) {
+          const auto w = st->get("gps/verdict");
+          missing.assign(w.begin(), w.end());
+          if (missing == "-") missing.clear();
+        } else {
+          std::vector<int64_t> first(size_t(world), 0);
           for (int q = 0; q < world; ++q)
-            if (q != me && !st->check({str_cat("gps/lost/", q)})) missing.push_back(q);
-          if (missing.empty() || Clock::now() >= until) break;
-          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            if (q != me) first[size_t(q)] = st->add(beats(q), 0);
+          std::vector<int> unheard;
+          for (const auto until = Clock::now() + grace;;) {
+            unheard.clear();
+            // Two beats more than at the start: one in flight when a rank
+            // died does not make it alive.
+            for (int q = 0; q < world; ++q)
+              if (q != me && !st->check({mark(q)}) && st->add(beats(q), 0) < first[size_t(q)] + 2)
+                unheard.push_back(q);
+            if (unheard.empty() || Clock::now() >= until) break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+          }
+          for (size_t i = 0; i < unheard.size(); ++i) missing += str_cat(i ? "," : "", unheard[i]);
+          // The first verdict stands ("-": none lost); compareSet with an
+          // empty expected value writes only a key that is not there yet.
+          const std::string word = missing.empty() ? std::string("-") : missing;
+          st->compareSet("gps/verdict", {}, std::vector<uint8_t>(word.begin(), word.end()));
         }
         ok = true;
       } catch (const std::exception&) {
@@ -144,21 +218,31 @@ struct Group::Impl {
     }).detach();
     std::unique_lock<std::mutex> lock(v->m);
     v->cv.wait_for(lock, grace + std::chrono::seconds(3), [&] { return v->done; });
+    std::string missing = v->missing, heard_from;
+    bool known = v->done && v->store_ok;
+    lock.unlock();
+    if (!known && heartbeat) {
+      std::lock_guard<std::mutex> hb(heartbeat->m);
+      if (!heartbeat->verdict.empty()) {
+        missing = heartbeat->verdict == "-" ? std::string() : heartbeat->verdict;
+        known = true;
+        heard_from = " (the verdict read from the store before it went away)";
+      }
+    }
     std::string who;
-    if (!v->done || !v->store_ok) {
+    if (!known) {
       who = str_cat("lost rank 0 of ", world, " (it serves the rendezvous store at ", where,
                     "), or this host's link to it,");
-    } else if (v->missing.empty()) {
+    } else if (missing.empty()) {
       who = str_cat("every rank of ", world, " saw the failure (none is lost; a timeout?)");
     } else {
-      who = v->missing.size() == 1 ? "lost rank " : "lost ranks ";
-      for (size_t i = 0; i < v->missing.size(); ++i) who += str_cat(i ? ", " : "", v->missing[i]);
-      who += str_cat(" of ", world);
+      who = str_cat(missing.find(',') == std::string::npos ? "lost rank " : "lost ranks ", missing, " of ", world);
+      for (auto i = who.find(','); i != std::string::npos; i = who.find(',', i + 2)) who.insert(i + 1, " ");
     }
-    lock.unlock();
-    // Rank 0 serves the store: it stays a moment so that the others can read it.
-    if (rank == 0 && v->store_ok) std::this_thread::sleep_for(std::chrono::seconds(1));
-    GPS_FAIL("distributed: ", who, " ", when, ": the ", what, " on rank ", rank, " failed: ",
+    // Rank 0 serves the store: it stays until the others that are alive have
+    // seen the verdict (their heartbeats read it within a period or two).
+    if (rank == 0 && known) std::this_thread::sleep_for(4 * Heartbeat::kPeriod);
+    GPS_FAIL("distributed: ", who, heard_from, " ", when, ": the ", what, " on rank ", rank, " failed: ",
              first_line(e.what()), "\n---> HINT: the last checkpoint is intact; once every rank can run again, "
              "continue with the same command and --resume <run directory>");
   }
@@ -200,6 +284,7 @@ std::shared_ptr<Group> Group::connect(const DistEnv& env, const torch::Device& d
     g->impl_->store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, so);
     if (device.is_cuda()) {
       g->impl_->pg = make_nccl_backend(g->impl_->store, env.rank, env.world, timeout, device);
+      g->impl_->start_heartbeat();
       return g;
     }
     auto opts = c10d::ProcessGroupGloo::Options::create(timeout);
@@ -215,6 +300,7 @@ std::shared_ptr<Group> Group::connect(const DistEnv& env, const torch::Device& d
       opts->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
     opts->threads = 2;
     g->impl_->pg = c10::make_intrusive<c10d::ProcessGroupGloo>(g->impl_->store, env.rank, env.world, opts);
+    g->impl_->start_heartbeat();
   } catch (const gps::Error&) {
     throw;
   } catch (const std::exception& e) {

@@ -145,7 +145,11 @@ std::vector<std::string> list_run_checkpoints(const std::string& run_dir) {
 
 void set_latest(const std::string& run_dir, const std::string& relative) {
   const std::string latest = (fs::path(run_dir) / "LATEST").string();
-  atomic_write_text(latest, relative + "\n");
+  // The file's CRC-32 and size as written: latest_checkpoint refuses a
+  // checkpoint damaged later (a flipped byte, a cut file), or a LATEST whose
+  // name was damaged into another file's.
+  const std::string file = (fs::path(run_dir) / relative).string();
+  atomic_write_text(latest, str_cat(relative, "\ncrc32 ", file_crc32(file), " bytes ", fs::file_size(file), "\n"));
 }
 
 }  // namespace gps

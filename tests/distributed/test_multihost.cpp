@@ -46,7 +46,10 @@ class Hosts {
  public:
   explicit Hosts(int n) : n_(n) {
     const int pid = int(::getpid());
-    tag_ = "g" + std::to_string(pid % 100000);
+    // A letter per Hosts of this process: a --gtest_repeat makes new links
+    // while the kernel may still be removing the last ones.
+    static int made_before = 0;
+    tag_ = "g" + std::to_string(pid % 100000) + char('a' + made_before++ % 26);
     net_ = std::to_string(20 + pid % 200);
     if (::geteuid() != 0) {
       why_ = "network namespaces need root";
@@ -83,7 +86,10 @@ class Hosts {
     why_ = "the veth links do not carry traffic";
   }
   ~Hosts() {
-    for (int i = 0; i < made_; ++i) sh("ip netns del " + name(i));
+    for (int i = 0; i < made_; ++i) {
+      sh("ip link del " + tag_ + "p" + std::to_string(i));  // both ends of the veth
+      sh("ip netns del " + name(i));
+    }
     sh("ip link del " + bridge());
   }
   const std::string& why() const { return why_; }

@@ -384,4 +384,72 @@ TEST_F(Lifecycle, CorruptLatestCheckpointIsReportedByName) {
   EXPECT_THAT(gps::test::error_of([&] { gps::train(c, "test", ro); }), HasSubstr("checkpoint.pt"));
 }
 
+// A damaged checkpoint or LATEST (a flipped byte anywhere, a cut file, a
+// name damaged into another checkpoint's) is refused naming the file, before
+// anything of the run changes; the error names the earlier checkpoints. With
+// the files restored the run resumes to the uninterrupted weights.
+TEST_F(Lifecycle, ADamagedCheckpointOrLatestIsRefusedNamingTheFile) {
+  gps::Config c = config();
+  c.train.checkpoint_every_steps = 1;
+  const auto ref = gps::train(c, "test");
+  c.train.name = "damaged";
+  const gps::ResumeOptions ro = stopped_run(c);
+  const std::string run = ro.run_dir, latest = run + "/LATEST";
+  const std::string ckpt = gps::latest_checkpoint(run);
+  const std::string ckpt_bytes = read_file(ckpt), latest_bytes = read_file(latest);
+  const std::string metrics = read_file(run + "/metrics.jsonl");
+  ASSERT_THAT(latest_bytes, HasSubstr("\ncrc32 "));
+  const auto refused = [&](const std::string& what, const std::string& file, const std::string& why) {
+    SCOPED_TRACE(what);
+    const std::string msg = gps::test::error_of([&] { gps::train(c, "test", ro); });
+    EXPECT_THAT(msg, HasSubstr(file));
+    EXPECT_THAT(msg, HasSubstr(why));
+    EXPECT_EQ(read_file(run + "/metrics.jsonl"), metrics) << "nothing of the run changed";
+    gps::test::write_bytes(ckpt, ckpt_bytes);
+    gps::test::write_bytes(latest, latest_bytes);
+  };
+  const auto flipped = [](std::string b, size_t at) {
+    b[at] = char(b[at] ^ 0x10);
+    return b;
+  };
+  for (const size_t at : {size_t(0), ckpt_bytes.size() / 3, ckpt_bytes.size() / 2, ckpt_bytes.size() - 1}) {
+    gps::test::write_bytes(ckpt, flipped(ckpt_bytes, at));
+    refused("checkpoint byte " + std::to_string(at), ckpt, "(a damaged checkpoint)");
+  }
+  gps::test::write_bytes(ckpt, ckpt_bytes.substr(0, ckpt_bytes.size() / 2));
+  refused("checkpoint cut in half", ckpt, "(a truncated or damaged checkpoint)");
+  gps::test::write_bytes(ckpt, "");
+  refused("checkpoint emptied", ckpt, "truncated");
+
+  const size_t crc_at = latest_bytes.find("crc32 ") + 6;
+  std::string digit = latest_bytes;
+  digit[crc_at] = digit[crc_at] == '0' ? '1' : '0';
+  gps::test::write_bytes(latest, digit);
+  refused("a CRC digit of LATEST", ckpt, "(a damaged checkpoint)");
+  gps::test::write_bytes(latest, flipped(latest_bytes, crc_at - 2));
+  refused("the CRC word of LATEST", latest, "(a damaged LATEST)");
+  gps::test::write_bytes(latest, latest_bytes.substr(0, 5));
+  refused("LATEST cut", latest, "which does not exist");
+  gps::test::write_bytes(latest, "");
+  refused("LATEST emptied", latest, "is empty");
+  // The name damaged into that of another checkpoint of the run (one of
+  // other content: the finished run's last, copied in as a later step).
+  const std::string rel_other = "checkpoints/step-000000012.pt", other = run + "/" + rel_other;
+  std::filesystem::copy_file(gps::latest_checkpoint(ref.run_dir), other);
+  gps::test::write_bytes(latest, rel_other + latest_bytes.substr(latest_bytes.find('\n')));
+  refused("LATEST naming " + rel_other, other, "when it was written");
+  std::filesystem::remove(other);
+  {
+    const std::string msg = gps::test::error_of([&] {
+      gps::test::write_bytes(ckpt, flipped(ckpt_bytes, 1));
+      gps::train(c, "test", ro);
+    });
+    EXPECT_THAT(msg, HasSubstr("write its name into LATEST")) << "the hint names an earlier checkpoint";
+    gps::test::write_bytes(ckpt, ckpt_bytes);
+  }
+  const auto done = gps::train(c, "test", ro);
+  EXPECT_FALSE(done.interrupted);
+  expect_same_weights(c, ref.run_dir, done.run_dir);
+}
+
 }  // namespace

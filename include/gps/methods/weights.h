@@ -10,12 +10,17 @@
 
 namespace gps {
 
-// The checkpoint run_dir/LATEST names ("" when the run has none). Throws
-// gps::Error when LATEST is empty or names a file that does not exist.
+// The checkpoint run_dir/LATEST names ("" when the run has none). LATEST
+// holds the file's path inside the run directory and, on a second line,
+// "crc32 <8 hex digits> bytes <size>" of the file as it was written
+// (train/checkpoint.h set_latest); a file that differs is refused. Throws
+// gps::Error naming the file when LATEST is empty or damaged, or names a
+// missing, truncated or damaged checkpoint; the hint names the run's others.
 std::string latest_checkpoint(const std::string& run_dir);
 
 // The checkpoint a finished run is evaluated or embedded from: checkpoint.pt
-// when present, else the one LATEST names. Throws gps::Error when neither exists.
+// when present, else the one LATEST names; LATEST, when there, is checked as
+// above either way. Throws gps::Error when neither exists.
 std::string final_checkpoint(const std::string& run_dir);
 
 // Loads the "method" entry of checkpoint `path` (backbone, heads, targets,

@@ -63,7 +63,8 @@ std::string save_run_checkpoint(const std::string& run_dir, int64_t keep, torch:
 // The periodic checkpoints of a run, oldest first.
 std::vector<std::string> list_run_checkpoints(const std::string& run_dir);
 
-// Points run_dir/LATEST at `relative` (a file inside run_dir), atomically.
+// Points run_dir/LATEST at `relative` (a file inside run_dir), atomically,
+// with that file's CRC-32 and size (see latest_checkpoint).
 void set_latest(const std::string& run_dir, const std::string& relative);
 
 }  // namespace gps
