@@ -9,9 +9,11 @@
 #include <torch/torch.h>
 #include <zlib.h>
 
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include <array>
+#include <csignal>
 #include <cstdio>
 #include <functional>
 
@@ -154,5 +156,29 @@ inline bool bit_identical(const std::vector<torch::Tensor>& a, const std::vector
     if (!torch::equal(a[i], b[i])) return false;
   return true;
 }
+
+// A full disk, as RLIMIT_FSIZE makes it: while alive, no file of this
+// process may grow past `bytes` (SIGXFSZ ignored, so the write fails with
+// EFBIG and gps reports it).
+class FileSizeLimit {
+ public:
+  explicit FileSizeLimit(rlim_t bytes) {
+    getrlimit(RLIMIT_FSIZE, &old_);
+    old_handler_ = std::signal(SIGXFSZ, SIG_IGN);
+    rlimit r = old_;
+    r.rlim_cur = bytes;
+    setrlimit(RLIMIT_FSIZE, &r);
+  }
+  ~FileSizeLimit() {
+    setrlimit(RLIMIT_FSIZE, &old_);
+    std::signal(SIGXFSZ, old_handler_);
+  }
+  FileSizeLimit(const FileSizeLimit&) = delete;
+  FileSizeLimit& operator=(const FileSizeLimit&) = delete;
+
+ private:
+  rlimit old_{};
+  void (*old_handler_)(int) = SIG_DFL;
+};
 
 }  // namespace gps::test

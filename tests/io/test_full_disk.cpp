@@ -21,9 +21,6 @@
 #include <gtest/gtest.h>
 #include <torch/script.h>
 
-#include <sys/resource.h>
-
-#include <csignal>
 #include <filesystem>
 #include <set>
 #include <string>
@@ -33,28 +30,6 @@ namespace {
 using gps::test::TempDir;
 using ::testing::HasSubstr;
 namespace fs = std::filesystem;
-
-// While alive, no file of this process may grow past `bytes`.
-class FullDisk {
- public:
-  explicit FullDisk(rlim_t bytes) {
-    getrlimit(RLIMIT_FSIZE, &old_);
-    old_handler_ = std::signal(SIGXFSZ, SIG_IGN);
-    rlimit r = old_;
-    r.rlim_cur = bytes;
-    EXPECT_EQ(setrlimit(RLIMIT_FSIZE, &r), 0);
-  }
-  ~FullDisk() {
-    setrlimit(RLIMIT_FSIZE, &old_);
-    std::signal(SIGXFSZ, old_handler_);
-  }
-  FullDisk(const FullDisk&) = delete;
-  FullDisk& operator=(const FullDisk&) = delete;
-
- private:
-  rlimit old_{};
-  void (*old_handler_)(int) = SIG_DFL;
-};
 
 constexpr rlim_t kRoom = 64 * 1024;  // every artefact below is several times larger
 
@@ -85,7 +60,7 @@ TEST(FullDisk, TheNeighbourTableFailsNamingItsFileAndIsNeverHalfUsed) {
   const auto table = gps::build_table(torch::randn({4000, 8}), 16, true, "l2");  // ids alone: 512 KB
   std::string msg;
   {
-    FullDisk full(kRoom);
+    gps::test::FileSizeLimit full(kRoom);
     msg = gps::test::error_of([&] { gps::save_table(dir, table, "fp"); });
   }
   EXPECT_THAT(msg, HasSubstr("cannot write " + dir + "/ids.npy"));
@@ -104,7 +79,7 @@ TEST(FullDisk, ThePriorEmbeddingsCacheFailsNamingItsFileAndIsRecomputedLater) {
   gps::CachedPrior cached(std::make_unique<gps::PixelPrior>(), tmp.file("cache"));
   std::string msg;
   {
-    FullDisk full(kRoom);
+    gps::test::FileSizeLimit full(kRoom);
     msg = gps::test::error_of([&] { cached.embed(d); });
   }
   EXPECT_THAT(msg, HasSubstr("cannot write " + cached.npy_path(d)));
@@ -129,7 +104,7 @@ TEST(FullDisk, TheImageCacheFailsNamingItsFileAndKeepsTheOldOne) {
   const auto before = listing(tmp.file("cache"));
   std::string msg;
   {
-    FullDisk full(kRoom);
+    gps::test::FileSizeLimit full(kRoom);
     msg = gps::test::error_of([&] { gps::write_image_cache(file, 1, 500, big); });
   }
   EXPECT_THAT(msg, HasSubstr("cannot write " + file));
@@ -155,7 +130,7 @@ TEST(FullDisk, TheExportsFailNamingTheirFilesAndKeepTheOldOnes) {
   const auto before = listing(tmp.file("export"));
   std::string npz_msg, pt_msg;
   {
-    FullDisk full(kRoom);
+    gps::test::FileSizeLimit full(kRoom);
     npz_msg = gps::test::error_of([&] { gps::save_npz(npz, gps::backbone_state(net)); });
     pt_msg = gps::test::error_of([&] { gps::save_backbone_torchscript(net, m, 1, pt); });
   }

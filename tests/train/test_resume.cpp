@@ -323,6 +323,27 @@ TEST_F(Lifecycle, AFullDiskAtACheckpointKeepsThePreviousOne) {
   expect_same_weights(c, ref.run_dir, done.run_dir);
 }
 
+// A full disk while the run writes its neighbour table, at start-up before
+// any step: the error names the file, and the run started again (with room)
+// trains to the weights of a run that never met the fault.
+TEST_F(Lifecycle, AFullDiskAtTheNeighbourTableFailsNamingItAndTheRunStartsAgain) {
+  gps::Config c = config();
+  c.neighbors.rules.k = 50;  // ids.npy: 60 x 50 int64, 24 KB, more than any run file before it
+  gps::Config elsewhere = c;
+  elsewhere.train.out_dir = tmp.file("elsewhere");  // its own table cache
+  const auto ref = gps::train(elsewhere, "test");
+  std::string msg;
+  {
+    gps::test::FileSizeLimit full(16 * 1024);
+    msg = gps::test::error_of([&] { gps::train(c, "test"); });
+  }
+  EXPECT_THAT(msg, HasSubstr("cannot write " + tmp.file("runs/cache/neighbors-")));
+  EXPECT_THAT(msg, HasSubstr("ids.npy"));
+  const auto again = gps::train(c, "test");
+  EXPECT_FALSE(again.interrupted);
+  expect_same_weights(c, ref.run_dir, again.run_dir);
+}
+
 TEST_F(Lifecycle, AutoResumeFindsTheUnfinishedRunWithTheSameConfig) {
   gps::Config c = config();
   c.train.name = "";
