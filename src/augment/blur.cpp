@@ -5,13 +5,16 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 namespace gps {
 
 int64_t blur_kernel_size(double sigma) {
   GPS_CHECK(sigma > 0 && std::isfinite(sigma), "gaussian blur: sigma must be > 0, got ", sigma);
-  return 2 * int64_t(std::ceil(3.0 * sigma)) + 1;
+  // Capped at 2e9 + 1 (a sigma of 1e300 must not overflow): the kernel is cut
+  // to the image side anyway.
+  return 2 * int64_t(std::min(std::ceil(3.0 * sigma), 1e9)) + 1;
 }
 
 namespace cvimg {

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace gps {
 
@@ -27,8 +28,11 @@ JitterParams sample_jitter(const JitterStrength& s, Rng& rng) {
 namespace {
 
 // PIL's Image.blend(deg, img, f) for one value: deg + f * (img - deg) in
-// float, saturated and truncated.
+// float, saturated and truncated. A factor beyond float's range (a jitter
+// strength of 1e39, say) counts as the largest float, so that v == deg
+// stays deg rather than inf * 0.
 inline uint8_t blend(int deg, int v, float f) {
+  f = std::min(f, std::numeric_limits<float>::max());
   const float x = float(deg) + f * float(v - deg);
   return x <= 0.f ? 0 : x >= 255.f ? 255 : uint8_t(x);
 }

@@ -5,6 +5,7 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 namespace gps {
@@ -22,21 +23,21 @@ CropBox random_resized_crop_box(int64_t H, int64_t W, double min_scale, double m
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
     const double target = area * rng.uniform(min_scale, max_scale);
     const double aspect = std::exp(rng.uniform(log_lo, log_hi));
-    const auto w = int64_t(std::nearbyint(std::sqrt(target * aspect)));  // ties to even, as Python round
-    const auto h = int64_t(std::nearbyint(std::sqrt(target / aspect)));
-    if (w > 0 && h > 0 && w <= W && h <= H) {
-      const auto top = int64_t(rng.below(uint64_t(H - h + 1)));
-      const auto left = int64_t(rng.below(uint64_t(W - w + 1)));
-      return {top, left, h, w};
-    }
+    // Ties to even, as Python round. Compared as doubles first: a huge ratio gives a side no int64 holds.
+    const double wd = std::nearbyint(std::sqrt(target * aspect)), hd = std::nearbyint(std::sqrt(target / aspect));
+    if (!(wd >= 1 && hd >= 1 && wd <= double(W) && hd <= double(H))) continue;
+    const auto w = int64_t(wd), h = int64_t(hd);
+    const auto top = int64_t(rng.below(uint64_t(H - h + 1)));
+    const auto left = int64_t(rng.below(uint64_t(W - w + 1)));
+    return {top, left, h, w};
   }
   // Central-crop fallback.
   const double in_ratio = double(W) / double(H);
   int64_t w = W, h = H;
   if (in_ratio < min_ratio) {
-    h = std::clamp<int64_t>(int64_t(std::nearbyint(double(w) / min_ratio)), 1, H);
+    h = int64_t(std::clamp(std::nearbyint(double(w) / min_ratio), 1.0, double(H)));
   } else if (in_ratio > max_ratio) {
-    w = std::clamp<int64_t>(int64_t(std::nearbyint(double(h) * max_ratio)), 1, W);
+    w = int64_t(std::clamp(std::nearbyint(double(h) * max_ratio), 1.0, double(W)));
   }
   return {(H - h) / 2, (W - w) / 2, h, w};
 }

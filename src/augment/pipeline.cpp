@@ -1,6 +1,7 @@
 #include "gps/augment/pipeline.h"
 
 #include <cctype>
+#include <cmath>
 #include <set>
 #include <sstream>
 
@@ -67,7 +68,8 @@ PipelineSpec parse_pipeline_spec(const std::string& text, const std::string& key
           used = 0;
         }
         while (used < item.size() && std::isspace(static_cast<unsigned char>(item[used]))) ++used;
-        GPS_CHECK(used == item.size() && !item.empty(), key, ": ", op, "(...): '", item, "' is not a number");
+        GPS_CHECK(used == item.size() && !item.empty() && std::isfinite(v), key, ": ", op, "(...): '", item,
+                  "' is not a finite number");
         args.push_back(v);
       }
       i = close + 1;
@@ -100,9 +102,10 @@ PipelineSpec parse_pipeline_spec(const std::string& text, const std::string& key
     } else if (op == "solarize") {
       max_args(2);
       spec.solarize_p = arg(0, 0.2);
-      spec.solarize_threshold = int(arg(1, 128));
-      GPS_CHECK(spec.solarize_threshold >= 0 && spec.solarize_threshold <= 256, key,
-                ": solarize threshold must lie in [0, 256]");
+      const double threshold = arg(1, 128);
+      GPS_CHECK(threshold >= 0 && threshold <= 256 && threshold == std::floor(threshold), key,
+                ": solarize threshold must be a whole number in [0, 256], got ", threshold);
+      spec.solarize_threshold = int(threshold);
     } else if (op == "equalize") {
       max_args(1);
       spec.equalize_p = arg(0, 0.5);

@@ -108,8 +108,8 @@ bool read_image_cache(const std::string& file, uint64_t key, int64_t listed, int
     return false;
   }
   const int64_t rows = hdr[1], n_bad = hdr[4];
-  if (k != key || hdr[0] != listed || hdr[2] != C || hdr[3] != S || rows < 0 || n_bad < 0 ||
-      rows + n_bad != listed) {
+  if (k != key || hdr[0] != listed || hdr[2] != C || hdr[3] != S || rows < 0 || n_bad < 0 || rows > listed ||
+      n_bad != listed - rows) {  // not rows + n_bad: a corrupt header may overflow it
     *why = "header does not match the image list and options";
     return false;
   }

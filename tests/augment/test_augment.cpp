@@ -107,6 +107,23 @@ TEST(Augment, CropFallsBackToCentralCrop) {
   EXPECT_EQ(b.left, (1000 - 13) / 2);
 }
 
+TEST(Augment, AnAspectRatioNoSideCanHoldFallsBackToAWholeImageBox) {
+  // Ratios up to 5e51 (a fuzzer case): sqrt(area * ratio) is far beyond int64, so every attempt is
+  // rejected as a double and the central-crop fallback clamps the side to the image.
+  Rng rng(2);
+  for (int i = 0; i < 20; ++i) {
+    const CropBox b = random_resized_crop_box(28, 28, 0.08, 0.9, 0.1, 5e51, rng);
+    EXPECT_GE(b.height, 1);
+    EXPECT_GE(b.width, 1);
+    EXPECT_LE(b.top + b.height, 28);
+    EXPECT_LE(b.left + b.width, 28);
+  }
+  Rng rng2(3);
+  const CropBox wide = random_resized_crop_box(28, 28, 0.9, 1.0, 1e40, 1e50, rng2);  // only a 1-row box
+  EXPECT_EQ(wide.height, 1);
+  EXPECT_EQ(wide.width, 28);
+}
+
 TEST(Augment, ResizedCropOfWholeImageAtSameSizeIsIdentity) {
   auto img = random_u8({3, 28, 28}, 3);
   EXPECT_TRUE(torch::equal(resized_crop(img, {0, 0, 28, 28}, 28, 28, Interp::bicubic), img));

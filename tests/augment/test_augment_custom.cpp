@@ -4,9 +4,12 @@
 
 #include "gps/augment/augment.h"
 #include "gps/augment/pipeline.h"
+#include "gps/core/rng.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <cmath>
 
 namespace {
 
@@ -70,7 +73,11 @@ TEST(CustomPipeline, BadSpecsNameTheKeyAndTheProblem) {
     return gps::test::error_of([&] { gps::parse_pipeline_spec(spec, "augment.view2"); });
   };
   EXPECT_THAT(err("rotate(30)"), HasSubstr("augment.view2: unknown op 'rotate'"));
-  EXPECT_THAT(err("crop(0.2, big)"), HasSubstr("'big' is not a number"));
+  EXPECT_THAT(err("crop(0.2, big)"), HasSubstr("'big' is not a finite number"));
+  EXPECT_THAT(err("crop(nan)"), HasSubstr("'nan' is not a finite number"));
+  EXPECT_THAT(err("jitter(0.8, inf)"), HasSubstr("'inf' is not a finite number"));
+  EXPECT_THAT(err("solarize(0.2, 1e100)"), HasSubstr("solarize threshold must be a whole number in [0, 256]"));
+  EXPECT_THAT(err("solarize(0.2, 128.5)"), HasSubstr("got 128.5"));
   EXPECT_THAT(err("flip flip"), HasSubstr("flip appears twice"));
   EXPECT_THAT(err("gray(0.1, 0.2)"), HasSubstr("gray takes at most 1 arguments"));
   EXPECT_THAT(err("crop(0.9, 0.5)"), HasSubstr("augment.view2"));
@@ -87,6 +94,22 @@ TEST(CustomPipeline, ConfigRejectsContradictions) {
   EXPECT_NO_THROW(c.validate());
   c.augment.view1.clear();
   EXPECT_THAT(gps::test::error_of([&] { c.validate(); }), HasSubstr("needs augment.view1"));
+}
+
+// A jitter strength beyond float's range (a case the fuzzer found, once
+// undefined behaviour: inf * 0 cast to uint8) acts as the largest factor:
+// with contrast alone, a pixel at the image mean stays, the others saturate.
+TEST(CustomPipeline, AHugeJitterFactorSaturatesWithoutUndefinedBehaviour) {
+  const auto spec = gps::parse_pipeline_spec("jitter(1, 0, 1e50, 0, 0)", "augment.view1");
+  const auto image = torch::arange(144, torch::kInt64).to(torch::kUInt8).reshape({1, 12, 12});
+  const int64_t mean = int64_t(std::floor(image.to(torch::kFloat64).mean().item<double>() + 0.5));
+  gps::Rng rng(3, 1);
+  const auto out = gps::augment_image(image, spec, gps::sample_params(spec, 12, 12, rng));
+  const auto at_mean = image.eq(mean);
+  ASSERT_EQ(at_mean.sum().item<int64_t>(), 1);
+  EXPECT_TRUE(torch::equal(out.masked_select(at_mean), image.masked_select(at_mean)));
+  EXPECT_TRUE(out.masked_select(image.lt(mean)).eq(0).all().item<bool>());
+  EXPECT_TRUE(out.masked_select(image.gt(mean)).eq(255).all().item<bool>());
 }
 
 }  // namespace

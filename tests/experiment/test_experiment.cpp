@@ -1,6 +1,7 @@
 // Experiment grids: parsing, cell expansion, a tiny grid trained end to end,
 // skipping finished cells, resuming interrupted ones, and the tables.
 #include "gps/experiment/experiment.h"
+#include "gps/io/fs.h"
 #include "gps/train/stop_signal.h"
 #include "gps/train/trainer.h"
 #include "test_util.h"
@@ -15,6 +16,7 @@
 #include <fstream>
 #include <sstream>
 #include <sys/wait.h>
+#include <unistd.h>
 
 using namespace gps;
 namespace fs = std::filesystem;
@@ -302,6 +304,27 @@ TEST_F(Experiment, CommandLineRunsTheGridAndSkipsItTheSecondTime) {
   std::tie(code, out) = run("gps=true");
   EXPECT_NE(code, 0);
   EXPECT_NE(out.find("grid.gps"), std::string::npos) << out;
+}
+
+// One `gps experiment` per folder: a second refuses at once naming the
+// holder's pid, before it writes anything; once the lock is gone (the holder
+// ended or crashed) the grid runs.
+TEST_F(Experiment, AFolderInUseRefusesASecondExperiment) {
+  const std::string file = grid_file("experiment: {name: held}\ngrid:\n  gps: [false]\n");
+  const auto spec = load_experiment(file, {});
+  const std::string dir = exp_dir("held");
+  fs::create_directories(dir);
+  {
+    const DirLock held(dir, "experiment folder");  // as a running gps experiment would
+    const std::string msg = test::error_of([&] { run_experiment(spec, "test"); });
+    EXPECT_NE(msg.find("experiment folder " + dir + " is in use by another gps process (pid " +
+                       std::to_string(::getpid()) + ")"),
+              std::string::npos)
+        << msg;
+    EXPECT_FALSE(fs::exists(fs::path(dir) / "experiment.yaml")) << "nothing written";
+    EXPECT_FALSE(fs::exists(fs::path(dir) / "cells")) << "nothing trained";
+  }
+  EXPECT_EQ(run_experiment(spec, "test").trained, 1);
 }
 
 TEST_F(Experiment, TrainingCurvesFromMetricsIncludingPeriodicKnn) {
