@@ -301,6 +301,10 @@ std::string describe_nonfinite(const Settled& s) {
 }  // namespace
 
 TrainResult train(const Config& cfg, const std::string& command_line, const ResumeOptions& resume) {
+  // Wall clock of this process's run, data, prior and table included: the x
+  // axis of a time-to-accuracy curve ("run_seconds" in kNN records and summary).
+  const auto run_start = Clock::now();
+  const auto run_seconds = [&] { return std::chrono::duration<double>(Clock::now() - run_start).count(); };
   cfg.validate();
   // Several processes (dist::active_group(), see process_group.h): every rank
   // runs this function on its share of each global batch; rank 0 alone writes
@@ -533,6 +537,7 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
     if (lead && periodic_knn.due(done, steps_per_epoch)) {
       // Eval mode, no gradients, no random draws: training and resume stay bit-identical.
       auto rec = periodic_knn.run(state.method->backbone(), train_set, done, steps_per_epoch);
+      rec["run_seconds"] = run_seconds();
       run.log_metrics(rec);
       t_start += std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(rec["seconds"].get<double>()));
     }
@@ -601,6 +606,7 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
     summary["gpu_memory_mib"] = {{"peak_allocated", double(mem.peak_allocated) / (1 << 20)},
                                  {"peak_reserved", double(mem.peak_reserved) / (1 << 20)}};
   if (result.eval.done) summary["eval"] = result.eval.to_json();
+  summary["run_seconds"] = run_seconds();  // the whole run, final evaluation included
   run.write_json("summary.json", summary);
   return result;
 }
