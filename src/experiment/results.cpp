@@ -187,13 +187,6 @@ std::string csv_field(const std::string& s) {
   return q + "\"";
 }
 
-std::string num(double v, int decimals) {
-  if (!std::isfinite(v)) return "";
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.*f", decimals, v);
-  return buf;
-}
-
 Config shown_config(const ExperimentSpec& spec) {
   Config c = spec.base;
   c.apply_overrides(spec.overrides);
@@ -256,6 +249,13 @@ std::vector<size_t> column_keys(const ResultTables& t, const ExperimentSpec& spe
 }
 
 }  // namespace
+
+std::string fixed_decimals(double v, int decimals) {
+  if (!std::isfinite(v)) return "";
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.*f", decimals, v);
+  return buf;
+}
 
 std::string display_label(const std::string& key, const std::string& label) {
   if (key == "gps") return label == "true" ? "GPS" : label == "false" ? "plain" : label;
@@ -348,8 +348,8 @@ MeanStd mean_std(const std::vector<double>& v) {
 
 std::string format_mean_std(const MeanStd& m, int decimals) {
   if (m.n == 0) return "–";
-  if (m.n == 1) return num(m.mean, decimals);
-  return num(m.mean, decimals) + " ± " + num(m.std, decimals);
+  if (m.n == 1) return fixed_decimals(m.mean, decimals);
+  return fixed_decimals(m.mean, decimals) + " ± " + fixed_decimals(m.std, decimals);
 }
 
 std::string cells_csv(const ResultTables& t) {
@@ -364,7 +364,7 @@ std::string cells_csv(const ResultTables& t) {
     out += "," + c.status + "," + (c.resumed ? "true" : "false");
     for (const auto& m : metric_names()) {
       const auto it = c.metrics.find(m);
-      out += "," + (it == c.metrics.end() ? std::string() : num(it->second, 4));
+      out += "," + (it == c.metrics.end() ? std::string() : fixed_decimals(it->second, 4));
     }
     out += "," + csv_field(c.run_dir) + "\n";
   }
@@ -384,7 +384,7 @@ std::string results_csv(const ResultTables& t, const std::string& average) {
     out += std::to_string(stat(t, s, "linear_top1").n);
     for (const auto& m : metric_names()) {
       const MeanStd st = stat(t, s, m);
-      out += "," + (st.n ? num(st.mean, 4) : "") + "," + (st.n >= 2 ? num(st.std, 4) : "");
+      out += "," + (st.n ? fixed_decimals(st.mean, 4) : "") + "," + (st.n >= 2 ? fixed_decimals(st.std, 4) : "");
     }
     out += "\n";
   }
@@ -446,7 +446,7 @@ std::string runtime_markdown(const ResultTables& t, const ExperimentSpec& spec) 
       secs.push_back(stat(t, s, "train_seconds", true));
       line.push_back(format_mean_std(secs.back(), 1));
     }
-    if (ratio) line.push_back(secs[0].n && secs[1].n ? num(secs[1].mean / secs[0].mean, 2) : "–");
+    if (ratio) line.push_back(secs[0].n && secs[1].n ? fixed_decimals(secs[1].mean / secs[0].mean, 2) : "–");
     for (const auto& g : gps_values) {
       Sel s = r;
       if (G < t.keys.size()) s.emplace_back(G, g);

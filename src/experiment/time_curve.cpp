@@ -1,13 +1,13 @@
 #include "gps/experiment/time_curve.h"
 
 #include "gps/core/check.h"
+#include "gps/experiment/results.h"
 #include "gps/io/fs.h"
 #include "gps/io/plot.h"
 
 #include <nlohmann/json.hpp>
 
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
 #include <limits>
 #include <sstream>
@@ -80,12 +80,7 @@ void save_time_curves_png(const std::string& path, const std::vector<TimeCurve>&
 }
 
 std::string time_curves_table(const std::vector<TimeCurve>& curves, const std::vector<double>& minutes) {
-  const auto pct = [](double v) {
-    if (!std::isfinite(v)) return std::string("-");
-    char b[32];
-    std::snprintf(b, sizeof(b), "%.2f", v);
-    return std::string(b);
-  };
+  const auto pct = [](double v) { return std::isfinite(v) ? fixed_decimals(v, 2) : std::string("-"); };
   std::string t = "| recipe |";
   for (double m : minutes) t += str_cat(" top-1 by ", m, " min |");
   t += " final linear | ends at (min) | kNN curve cost (min) |\n|---|";

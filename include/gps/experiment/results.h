@@ -12,6 +12,10 @@
 
 namespace gps {
 
+// `v` with `decimals` digits after the point ("" when v is not finite): the
+// numbers of every table written here.
+std::string fixed_decimals(double v, int decimals);
+
 // One cell's numbers, read back from its run directory.
 struct CellResult {
   std::string id, run_dir;
