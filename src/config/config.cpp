@@ -325,6 +325,9 @@ const std::vector<Field>& fields() {
                 "similarity of the kNN classifier and of Recall@k")),
       run_only(int_field(KEY(eval.knn_every), 0, kBig,
                 "kNN accuracy on the test split every N epochs during training, logged to metrics.jsonl (0 = off)")),
+      run_only(str_field(KEY(eval.features), {"backbone", "projector"},
+                "features of the final linear probe and kNN (and of `gps eval --run`): the backbone's, or the "
+                "projector's output on them")),
   };
   return f;
 }

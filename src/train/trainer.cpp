@@ -55,14 +55,7 @@ void refresh_table(const Config& cfg, MethodImpl& method, const Dataset& train_s
                    int64_t epoch) {
   const auto t0 = Clock::now();
   auto feats = extract_features(method.backbone(), train_set);
-  if (cfg.neighbors.refresh_features == "projector") {
-    torch::NoGradGuard no_grad;
-    auto head = method.projector_head();
-    const bool was_training = head->is_training();
-    head->eval();
-    feats = head->forward(feats);
-    head->train(was_training);
-  }
+  if (cfg.neighbors.refresh_features == "projector") feats = project_features(method, feats);
   NeighborTable t = build_table(feats, cfg.neighbors.rules, search_options(cfg.neighbors));
   nlohmann::json rec = {{"event", "table_refresh"}, {"epoch", epoch}, {"features", cfg.neighbors.refresh_features},
                         {"seconds", std::chrono::duration<double>(Clock::now() - t0).count()}};
@@ -584,6 +577,10 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
     auto backbone = state.method->backbone();
     auto train_x = extract_features(backbone, train_set, 512, device);  // the probes run on the device too
     auto test_x = extract_features(backbone, test_set, 512, device);
+    if (cfg.eval.features == "projector") {
+      train_x = project_features(*state.method, train_x);
+      test_x = project_features(*state.method, test_x);
+    }
     result.eval = evaluate_features(train_x, train_set, test_x, test_set, cfg.eval, seed);
   }
 

@@ -511,3 +511,28 @@ TEST(MethodTraining, EveryMethodTrainsWithLars) {
     if (name == "nnclr") EXPECT_EQ(std::dynamic_pointer_cast<NNCLRImpl>(fresh)->queue->pointer(), 40);
   }
 }
+
+TEST(ProjectFeatures, IsTheProjectorInEvalModeChunkedAndRestoresTrainingMode) {
+  for (const std::string name : {"simclr", "byol", "vicreg"}) {
+    Method m = make_method(tiny_method(name), tiny_model(), 1);
+    auto head = m->projector_head();
+    m->train();
+    // Move the batch-norm running statistics away from their initial values,
+    // so that eval mode and train mode give different outputs.
+    const auto warm = torch::randn({32, m->backbone()->feature_dim()});
+    for (int i = 0; i < 3; ++i) head->forward(warm * 3 + 1);
+    const auto feats = torch::randn({10, m->backbone()->feature_dim()});
+    const auto whole = project_features(*m, feats);
+    const auto chunked = project_features(*m, feats, 3);  // 3 + 3 + 3 + 1 rows
+    EXPECT_TRUE(head->is_training()) << name;              // the mode it was in
+    head->eval();
+    torch::NoGradGuard no_grad;
+    const auto expected = head->forward(feats);
+    ASSERT_EQ(whole.sizes(), expected.sizes()) << name;
+    EXPECT_TRUE(torch::allclose(whole, expected, 1e-5, 1e-6)) << name;
+    EXPECT_TRUE(torch::allclose(chunked, expected, 1e-5, 1e-6)) << name;
+    EXPECT_FALSE(whole.requires_grad()) << name;
+  }
+  Method m = make_method(tiny_method("simclr"), tiny_model(), 1);
+  EXPECT_THROW(project_features(*m, torch::randn({4})), Error);
+}

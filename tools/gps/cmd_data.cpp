@@ -117,6 +117,10 @@ Runner add_eval(CLI::App& app) {
       load_checkpoint_weights(final_checkpoint(a->run), *method);
       train_x = extract_features(method->backbone(), train_set);
       test_x = extract_features(method->backbone(), test_set);
+      if (cfg.eval.features == "projector") {
+        train_x = project_features(*method, train_x);
+        test_x = project_features(*method, test_x);
+      }
     } else {
       NpyPrior prior(a->train_npy, a->test_npy);
       train_x = prior.embed(train_set);

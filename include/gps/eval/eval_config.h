@@ -22,6 +22,7 @@ struct EvalConfig {
   std::string linear_wd_grid = "0,1e-5,1e-4";      // linear_select=val: candidate weight decays
   std::string knn_metric = "cosine";   // cosine | l2: kNN classifier and Recall@k
   int64_t knn_every = 0;               // kNN accuracy on the test split every N epochs during training (0 = off)
+  std::string features = "backbone";   // backbone | projector: the space the final probes (and `gps eval --run`) use
 };
 
 // Checks among the eval.* keys (the grids parse when linear_select=val);

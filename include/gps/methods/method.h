@@ -41,6 +41,12 @@ using Method = std::shared_ptr<MethodImpl>;
 // The method named by cfg.name, for images with `in_channels` channels.
 Method make_method(const MethodConfig& cfg, const ModelConfig& model, int64_t in_channels);
 
+// The projector's output on backbone features `feats` [N, F] (any device):
+// eval mode (batch-norm running statistics), no gradients, `batch_size` rows
+// at a time on the projector's device; [N, D] on feats' device. For the
+// table refresh from projector space and the probes with eval.features=projector.
+torch::Tensor project_features(MethodImpl& method, const torch::Tensor& feats, int64_t batch_size = 4096);
+
 // Standard deviation of L2-normalised embeddings averaged over dimensions:
 // about 1/sqrt(D) when healthy, 0 at collapse. z: [B, D].
 torch::Tensor embedding_std(const torch::Tensor& z);
