@@ -9,6 +9,8 @@
 namespace gps {
 
 void validate(const EvalConfig& eval) {
+  GPS_CHECK(eval.features == "backbone" || eval.features == "projector", "eval.features: '", eval.features,
+            "' (expected backbone | projector)");
   if (eval.linear_select == "val") {
     parse_number_list("eval.linear_lr_grid", eval.linear_lr_grid);
     parse_number_list("eval.linear_wd_grid", eval.linear_wd_grid);

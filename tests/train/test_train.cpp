@@ -120,6 +120,25 @@ TEST(Train, TableRefreshRebuildsFromTheModel) {
   EXPECT_THROW(c.validate(), gps::Error);
 }
 
+// eval.features=projector: the final probes see the projector's output
+// (proj_output_dim wide), the backbone's by default; same weights either way.
+TEST(Train, EvalFeaturesChoosesBackboneOrProjectorSpace) {
+  test::TempDir tmp;
+  test::write_tiny_mnist(tmp.file("fm"), 100, 40);
+  Config c = tiny_config(tmp);
+  c.train.name = "backbone";
+  auto b = train(c, "test");
+  c.eval.features = "projector";
+  c.train.name = "projector";
+  auto p = train(c, "test");
+  ASSERT_TRUE(b.eval.done && p.eval.done);
+  EXPECT_EQ(b.eval.feature_dim, make_method(c.method, c.model, 1)->backbone()->feature_dim());
+  EXPECT_EQ(p.eval.feature_dim, c.method.proj_output_dim);
+  EXPECT_TRUE(test::bit_identical(test::weights_of(c, b.run_dir), test::weights_of(c, p.run_dir)));
+  c.eval.features = "head";
+  EXPECT_THROW(c.validate(), gps::Error);
+}
+
 // A stop request (SIGINT/SIGTERM in the CLI) ends training after the current
 // step with a checkpoint and a summary, and skips evaluation.
 TEST(Train, StopRequestFinishesTheStepAndWritesACheckpoint) {
