@@ -15,4 +15,14 @@ double warmup_cosine(int64_t step, int64_t total_steps, int64_t warmup_steps, do
   return min_lr + 0.5 * (base_lr - min_lr) * (1.0 + std::cos(M_PI * t));
 }
 
+int64_t steps_within_budget(double budget_s, double spent_s, double step_s, double reserve_s, int64_t done,
+                            int64_t cap) {
+  const double left = budget_s - spent_s - reserve_s;
+  if (!(step_s > 0)) return cap;
+  if (left <= 0) return std::min(done, cap);
+  const double more = std::floor(left / step_s);
+  if (more >= double(cap - done)) return cap;
+  return std::clamp<int64_t>(done + int64_t(more), std::min(done, cap), cap);
+}
+
 }  // namespace gps

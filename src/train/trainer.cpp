@@ -33,6 +33,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <optional>
 
 #include <omp.h>
 
@@ -373,7 +374,8 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
   }
 
   const int64_t steps_per_epoch = sampler.batches_per_epoch();
-  const int64_t total_steps = steps_per_epoch * cfg.optim.epochs;
+  const int64_t cap_steps = steps_per_epoch * cfg.optim.epochs;
+  int64_t total_steps = cap_steps;  // optim.budget_minutes may shorten it, once, after the first steps
   const int64_t warmup_steps = int64_t(std::llround(cfg.optim.warmup_epochs * steps_per_epoch));
   const int64_t B = cfg.optim.batch_size;
   const double lr = cfg.optim.lr * (cfg.optim.scale_lr ? double(B) / 256.0 : 1.0);
@@ -392,6 +394,7 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
     restore_from(opened.resume_from, false);
     run.log_metrics({{"event", "resume"}, {"step", state.step}, {"checkpoint", opened.resume_from}});
   }
+  if (state.budget_steps > 0) total_steps = state.budget_steps;  // decided before the checkpoint
   auto checkpoint_due = [&](int64_t done) {  // after `done` steps
     if (done >= total_steps) return false;   // the final checkpoint.pt follows
     const auto& t = cfg.train;
@@ -407,6 +410,57 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
   Progress progress(str_cat(cfg.method.name, cfg.gps ? "+gps" : ""), total_steps, cfg.train.progress && lead);
   progress.rebase(state.step);
   PeriodicKnn periodic_knn(cfg.data, cfg.eval);  // eval.knn_every
+  // optim.budget_minutes: steps [budget_from, budget_at) are timed (after a
+  // settle at both ends, the curve's kNN evaluations left out); at budget_at
+  // the run's length is set so that it ends within the budget.
+  const bool budgeted = cfg.optim.budget_minutes > 0 && state.budget_steps == 0;
+  const int64_t budget_from = state.step + 2;
+  const int64_t budget_at =
+      std::min(cap_steps, state.step + std::max<int64_t>(20, std::min(warmup_steps, steps_per_epoch)));
+  double budget_t0 = run_seconds(), curve_seconds = 0;
+  int64_t budget_step0 = state.step;
+  nlohmann::json budget_info;
+  std::optional<Dataset> test_early;  // loaded for the evaluation estimate, reused by the evaluation
+  auto decide_budget = [&](int64_t done, double now) {
+    const double step_s = (now - budget_t0) / double(std::max<int64_t>(1, done - budget_step0));
+    // The final evaluation's estimate: one forward pass over train and test
+    // (a training step costs about 6 forward passes per anchor: two views,
+    // forward + backward), times 1.5 for the probes.
+    double reserve_s = 0;
+    int64_t test_images = 0;
+    if (cfg.eval.enabled && lead) {
+      test_early = load_dataset(cfg.data, "test");
+      test_images = test_early->size();
+      reserve_s = 1.5 * double(train_set.size() + test_images) * step_s / (6.0 * double(B));
+    }
+    const double budget_s = 60.0 * cfg.optim.budget_minutes;
+    int64_t steps = steps_within_budget(budget_s, now, step_s, reserve_s, done, cap_steps);
+    if (group) {  // rank 0's decision everywhere
+      auto t = torch::tensor({lead ? double(steps) : 0.0}, torch::kFloat64);
+      group->all_reduce_sum(t);
+      steps = int64_t(std::llround(t.item<double>()));
+    }
+    state.budget_steps = total_steps = std::max<int64_t>(steps, done);
+    progress.set_total(total_steps);
+    budget_info = {{"minutes", cfg.optim.budget_minutes},   {"steps", total_steps},
+                   {"epochs", double(total_steps) / double(steps_per_epoch)},
+                   {"cap_steps", cap_steps},                {"decided_at_step", done},
+                   {"spent_seconds", now},                  {"step_seconds", step_s},
+                   {"eval_reserve_seconds", reserve_s}};
+    run.log_metrics({{"event", "budget"}, {"budget", budget_info}});
+    if (lead)
+      std::fprintf(stderr, "\n[gps] optim.budget_minutes=%g: %lld steps (%.2f epochs%s) at %.3f s/step; %.1f min spent, "
+                   "%.1f min reserved for the evaluation\n",
+                   cfg.optim.budget_minutes, static_cast<long long>(total_steps),
+                   double(total_steps) / double(steps_per_epoch), total_steps == cap_steps ? ", optim.epochs" : "",
+                   step_s, now / 60.0, reserve_s / 60.0);
+    if (lead && total_steps < warmup_steps + steps_per_epoch)
+      std::fprintf(stderr, "[gps] warning: the budget leaves %lld steps, little after the %lld warm-up steps "
+                   "(optim.warmup_epochs); raise optim.budget_minutes or lower the warm-up\n",
+                   static_cast<long long>(total_steps), static_cast<long long>(warmup_steps));
+  };
+  if (cfg.optim.budget_minutes > 0 && state.budget_steps > 0)
+    budget_info = {{"minutes", cfg.optim.budget_minutes}, {"steps", total_steps}, {"decided", "before the resume"}};
   auto t_start = Clock::now();
   int64_t timed_from = state.step;
   double data_wait = 0;  // seconds of the timed span spent waiting for host batches
@@ -454,8 +508,9 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
     if (probe) state.probe_seen += B;
 
     const int64_t done = state.step;
+    const bool budget_due = budgeted && state.budget_steps == 0 && (done == budget_from || done == budget_at);
     const bool settle_due = done % cfg.train.log_every == 0 || done == total_steps || checkpoint_due(done) ||
-                            done % steps_per_epoch == 0;
+                            done % steps_per_epoch == 0 || budget_due;
     bool stop = stop_requested();
     // Several processes: a stop request seen by any rank is agreed on, every
     // step over Gloo; over NCCL only where the loop settles anyway, since
@@ -518,6 +573,15 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
                    : ", or set train.nan_policy=rollback to retry from the last checkpoint with a lower lr");
     }
 
+    if (budget_due) {
+      const double now = run_seconds() - curve_seconds;
+      if (done == budget_from && done < budget_at) {
+        budget_t0 = now;
+        budget_step0 = done;
+      } else if (done == budget_at) {
+        decide_budget(done, now);
+      }
+    }
     const double probe_acc = 100.0 * double(state.probe_correct) / double(std::max<int64_t>(1, state.probe_seen));
     if (log_due) {
       nlohmann::json rec = {{"step", done},        {"epoch", epoch},       {"lr", opt.lr},
@@ -533,6 +597,7 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
       rec["run_seconds"] = run_seconds();
       run.log_metrics(rec);
       t_start += std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(rec["seconds"].get<double>()));
+      curve_seconds += rec["seconds"].get<double>();
     }
     char values[128];
     std::snprintf(values, sizeof(values), "loss %.4f lr %.4f%s", settled.loss, opt.lr,
@@ -571,9 +636,10 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
     set_latest(run.path(), "checkpoint.pt");
   }
 
+  const double eval_start = run_seconds();
   if (cfg.eval.enabled && !result.interrupted && lead) {
     GPS_CHECK(train_set.has_labels(), "eval.enabled needs labels on the train split; set eval.enabled=false");
-    Dataset test_set = load_dataset(cfg.data, "test");
+    Dataset test_set = test_early ? std::move(*test_early) : load_dataset(cfg.data, "test");
     auto backbone = state.method->backbone();
     auto train_x = extract_features(backbone, train_set, 512, device);  // the probes run on the device too
     auto test_x = extract_features(backbone, test_set, 512, device);
@@ -603,6 +669,8 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
     summary["gpu_memory_mib"] = {{"peak_allocated", double(mem.peak_allocated) / (1 << 20)},
                                  {"peak_reserved", double(mem.peak_reserved) / (1 << 20)}};
   if (result.eval.done) summary["eval"] = result.eval.to_json();
+  if (!budget_info.is_null()) summary["budget"] = budget_info;
+  if (cfg.optim.budget_minutes > 0) summary["eval_seconds"] = run_seconds() - eval_start;
   summary["run_seconds"] = run_seconds();  // the whole run, final evaluation included
   run.write_json("summary.json", summary);
   return result;

@@ -25,3 +25,17 @@ TEST(Schedule, NoWarmup) {
   EXPECT_DOUBLE_EQ(warmup_cosine(0, 10, 0, 1.0, 0.0, 0.0), 1.0);
   EXPECT_NEAR(warmup_cosine(5, 10, 0, 1.0, 0.0, 0.0), 0.5, 1e-12);
 }
+
+// optim.budget_minutes: the steps left fill the budget after what was spent
+// and the evaluation's reserve; never fewer than taken, never above the cap.
+TEST(Schedule, StepsWithinBudget) {
+  using gps::steps_within_budget;
+  // 100 s budget, 10 s spent at step 20, 1 s a step, 5 s reserved: 85 more steps.
+  EXPECT_EQ(steps_within_budget(100, 10, 1.0, 5, 20, 1000), 105);
+  EXPECT_EQ(steps_within_budget(100, 10, 2.0, 5, 20, 1000), 62);     // floor(85 / 2) = 42 more
+  EXPECT_EQ(steps_within_budget(1e9, 10, 1.0, 5, 20, 1000), 1000);   // optim.epochs binds
+  EXPECT_EQ(steps_within_budget(100, 120, 1.0, 5, 20, 1000), 20);    // spent already: stop now
+  EXPECT_EQ(steps_within_budget(100, 96, 1.0, 5, 20, 1000), 20);     // the reserve alone is over
+  EXPECT_EQ(steps_within_budget(100, 10, 0.0, 5, 20, 1000), 1000);   // no measurable cost
+  EXPECT_EQ(steps_within_budget(100, 10, 1.0, 5, 1200, 1000), 1000); // never above the cap
+}

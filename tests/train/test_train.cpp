@@ -139,6 +139,38 @@ TEST(Train, EvalFeaturesChoosesBackboneOrProjectorSpace) {
   EXPECT_THROW(c.validate(), gps::Error);
 }
 
+// optim.budget_minutes sets the run's length once, after 20 timed steps: a
+// budget already spent ends the run there, a generous one leaves optim.epochs;
+// the decision is in summary.json, metrics.jsonl and the checkpoint (resume
+// keeps it).
+TEST(Train, BudgetMinutesSetsTheLengthOnceAndRecordsIt) {
+  test::TempDir tmp;
+  test::write_tiny_mnist(tmp.file("fm"), 100, 40);
+  Config c = test::tiny_train_config(tmp.file("fm"), tmp.file("runs"), 10);  // 5 steps an epoch, 50 in all
+  c.train.name = "short";
+  c.optim.budget_minutes = 1e-6;
+  auto r = train(c, "test");
+  EXPECT_EQ(r.steps, 20);
+  EXPECT_TRUE(r.eval.done);
+  std::ifstream f(r.run_dir + "/summary.json");
+  auto s = nlohmann::json::parse(f);
+  EXPECT_EQ(s["budget"]["steps"], 20);
+  EXPECT_EQ(s["budget"]["decided_at_step"], 20);
+  EXPECT_EQ(s["budget"]["cap_steps"], 50);
+  EXPECT_GT(s["budget"]["step_seconds"].get<double>(), 0.0);
+  EXPECT_EQ(load_checkpoint_weights(r.run_dir + "/checkpoint.pt", *make_method(c.method, c.model, 1)).budget_steps,
+            20);
+  std::ifstream m(r.run_dir + "/metrics.jsonl");
+  std::string line;
+  int events = 0;
+  while (std::getline(m, line)) events += nlohmann::json::parse(line).value("event", "") == "budget";
+  EXPECT_EQ(events, 1);
+
+  c.train.name = "long";
+  c.optim.budget_minutes = 1e5;
+  EXPECT_EQ(train(c, "test").steps, 50);
+}
+
 // A stop request (SIGINT/SIGTERM in the CLI) ends training after the current
 // step with a checkpoint and a summary, and skips evaluation.
 TEST(Train, StopRequestFinishesTheStepAndWritesACheckpoint) {

@@ -9,7 +9,11 @@ namespace gps {
 struct OptimConfig {
   std::string name = "sgd";     // sgd (momentum) | lars
   int64_t batch_size = 256;
-  int64_t epochs = 100;
+  int64_t epochs = 100;           // with budget_minutes: the most the run may take
+  // > 0: the run (data, prior, table, training, final evaluation; not the
+  // eval.knn_every curve) ends within this many minutes of wall clock. The
+  // number of steps is set once, from the speed of the first steps.
+  double budget_minutes = 0;
   double lr = 0.4;              // base lr, multiplied by batch_size/256 when scale_lr
   bool scale_lr = true;
   double momentum = 0.9;

@@ -14,6 +14,8 @@ class Progress {
   void update(int64_t step, int64_t epoch, double images_per_s, const std::string& values);
   // Counts speed and ETA from `step` on (a resumed run starts mid-way).
   void rebase(int64_t step);
+  // The run's length changed (optim.budget_minutes decided it).
+  void set_total(int64_t total_steps) { total_ = total_steps; }
   // Ends the line.
   void finish();
 
