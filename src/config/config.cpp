@@ -265,8 +265,9 @@ const std::vector<Field>& fields() {
       int_field(KEY(optim.batch_size), 2, 1 << 20, "images per step (anchors)"),
       int_field(KEY(optim.epochs), 1, 100000, "training epochs (with optim.budget_minutes: the most)"),
       num_field(KEY(optim.budget_minutes), 0, 1e6,
-                "wall-clock budget of the whole run in minutes (0 = off): the steps are set once from the speed of "
-                "the first steps so that data, prior, table, training and the final evaluation fit"),
+                "wall-clock budget of the whole run in minutes (0 = off): the steps are set from the speed of the "
+                "first steps, then again at every epoch end, so that data, prior, table, training and the final "
+                "evaluation fit"),
       num_field(KEY(optim.lr), 0, 100, "base learning rate"),
       bool_field(KEY(optim.scale_lr), "multiply lr by batch_size/256"),
       num_field(KEY(optim.momentum), 0, 0.9999, "SGD momentum"),

@@ -48,6 +48,7 @@ void save_checkpoint(const std::string& path, torch::nn::Module& method, torch::
   root.write("lr_scale", torch::tensor(state.lr_scale, torch::kFloat64));
   root.write("rollbacks", torch::tensor(state.rollbacks, torch::kInt64));
   root.write("budget_steps", torch::tensor(state.budget_steps, torch::kInt64));
+  root.write("budget_spent_s", torch::tensor(state.budget_spent_s, torch::kFloat64));
   root.write("probe_counts", torch::tensor({state.probe_correct, state.probe_seen}, torch::kInt64));
   root.write("config_yaml", string_tensor(state.config_yaml));
   if (state.rng_state.defined()) root.write("rng_state", state.rng_state);
@@ -95,6 +96,7 @@ CheckpointState load_checkpoint(const std::string& path, torch::nn::Module& meth
   if (auto t = read_tensor(root, "lr_scale"); t.defined()) s.lr_scale = t.item<double>();
   if (auto t = read_tensor(root, "rollbacks"); t.defined()) s.rollbacks = t.item<int64_t>();
   if (auto t = read_tensor(root, "budget_steps"); t.defined()) s.budget_steps = t.item<int64_t>();
+  if (auto t = read_tensor(root, "budget_spent_s"); t.defined()) s.budget_spent_s = t.item<double>();
   if (auto t = read_tensor(root, "probe_counts"); t.defined() && t.numel() == 2) {
     s.probe_correct = t[0].item<int64_t>();
     s.probe_seen = t[1].item<int64_t>();

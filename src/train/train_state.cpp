@@ -86,6 +86,7 @@ CheckpointState snapshot(const TrainState& s, const Config& cfg, int64_t steps_p
   c.lr_scale = s.lr_scale;
   c.rollbacks = s.rollbacks;
   c.budget_steps = s.budget_steps;
+  c.budget_spent_s = s.budget_spent_s;
   c.probe_correct = s.probe_correct;
   c.probe_seen = s.probe_seen;
   c.rng_state = generator_state(torch::kCPU);
@@ -100,7 +101,8 @@ CheckpointState restore(TrainState& s, const std::string& path, bool rollback) {
   if (s.channels_last) to_channels_last(*s.method);
   s.step = c.step;
   if (!rollback) s.lr_scale = c.lr_scale, s.rollbacks = c.rollbacks;
-  if (c.budget_steps > 0) s.budget_steps = c.budget_steps;
+  // A rollback keeps the budget's clock and its latest decision running.
+  if (!rollback && c.budget_steps > 0) s.budget_steps = c.budget_steps, s.budget_spent_s = c.budget_spent_s;
   s.probe_correct = c.probe_correct;
   s.probe_seen = c.probe_seen;
   if (c.rng_state.defined()) set_generator_state(torch::kCPU, c.rng_state);

@@ -375,13 +375,20 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
 
   const int64_t steps_per_epoch = sampler.batches_per_epoch();
   const int64_t cap_steps = steps_per_epoch * cfg.optim.epochs;
-  int64_t total_steps = cap_steps;  // optim.budget_minutes may shorten it, once, after the first steps
+  int64_t total_steps = cap_steps;  // optim.budget_minutes may shorten it, after the first steps and every epoch
   const int64_t warmup_steps = int64_t(std::llround(cfg.optim.warmup_epochs * steps_per_epoch));
   const int64_t B = cfg.optim.batch_size;
   const double lr = cfg.optim.lr * (cfg.optim.scale_lr ? double(B) / 256.0 : 1.0);
 
+  // optim.budget_minutes's clock: this process's run seconds, less the curve's
+  // kNN evaluations (eval.knn_every), plus what the run spent before a resume.
+  double spent_before = 0, curve_seconds = 0;
+  auto budget_now = [&] { return spent_before + run_seconds() - curve_seconds; };
   bool table_refreshed = false;  // then checkpoints carry the sampler's table
-  auto snap = [&] { return snapshot(state, cfg, steps_per_epoch, table_refreshed ? &sampler.table() : nullptr); };
+  auto snap = [&] {
+    if (cfg.optim.budget_minutes > 0) state.budget_spent_s = budget_now();
+    return snapshot(state, cfg, steps_per_epoch, table_refreshed ? &sampler.table() : nullptr);
+  };
   auto restore_from = [&](const std::string& path, bool rollback) {
     CheckpointState c = restore(state, path, rollback);
     if (c.table.ids.defined()) {
@@ -395,6 +402,7 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
     run.log_metrics({{"event", "resume"}, {"step", state.step}, {"checkpoint", opened.resume_from}});
   }
   if (state.budget_steps > 0) total_steps = state.budget_steps;  // decided before the checkpoint
+  spent_before = state.budget_spent_s;
   auto checkpoint_due = [&](int64_t done) {  // after `done` steps
     if (done >= total_steps) return false;   // the final checkpoint.pt follows
     const auto& t = cfg.train;
@@ -411,14 +419,18 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
   progress.rebase(state.step);
   PeriodicKnn periodic_knn(cfg.data, cfg.eval);  // eval.knn_every
   // optim.budget_minutes: steps [budget_from, budget_at) are timed (after a
-  // settle at both ends, the curve's kNN evaluations left out); at budget_at
-  // the run's length is set so that it ends within the budget.
-  const bool budgeted = cfg.optim.budget_minutes > 0 && state.budget_steps == 0;
+  // settle at both ends) and at budget_at the run's length is set so that it
+  // ends within the budget; then it is set again at every epoch end from the
+  // speed since the last decision, so that a machine whose speed drifts still
+  // ends on time. (A checkpoint written before the budget's clock was saved
+  // keeps its decision.)
+  const bool budgeted = cfg.optim.budget_minutes > 0;
+  const bool redecide = budgeted && !(state.budget_steps > 0 && spent_before == 0);
   const int64_t budget_from = state.step + 2;
   const int64_t budget_at =
       std::min(cap_steps, state.step + std::max<int64_t>(20, std::min(warmup_steps, steps_per_epoch)));
-  double budget_t0 = run_seconds(), curve_seconds = 0;
-  int64_t budget_step0 = state.step;
+  double budget_t0 = budget_now();
+  int64_t budget_step0 = state.step, decisions = 0;
   nlohmann::json budget_info;
   std::optional<Dataset> test_early;  // loaded for the evaluation estimate, reused by the evaluation
   auto decide_budget = [&](int64_t done, double now) {
@@ -427,11 +439,9 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
     // (a training step costs about 6 forward passes per anchor: two views,
     // forward + backward), times 1.5 for the probes.
     double reserve_s = 0;
-    int64_t test_images = 0;
     if (cfg.eval.enabled && lead) {
-      test_early = load_dataset(cfg.data, "test");
-      test_images = test_early->size();
-      reserve_s = 1.5 * double(train_set.size() + test_images) * step_s / (6.0 * double(B));
+      if (!test_early) test_early = load_dataset(cfg.data, "test");
+      reserve_s = 1.5 * double(train_set.size() + test_early->size()) * step_s / (6.0 * double(B));
     }
     const double budget_s = 60.0 * cfg.optim.budget_minutes;
     int64_t steps = steps_within_budget(budget_s, now, step_s, reserve_s, done, cap_steps);
@@ -440,27 +450,32 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
       group->all_reduce_sum(t);
       steps = int64_t(std::llround(t.item<double>()));
     }
+    const int64_t before = total_steps;
     state.budget_steps = total_steps = std::max<int64_t>(steps, done);
     progress.set_total(total_steps);
+    budget_t0 = now;
+    budget_step0 = done;
+    ++decisions;
     budget_info = {{"minutes", cfg.optim.budget_minutes},   {"steps", total_steps},
                    {"epochs", double(total_steps) / double(steps_per_epoch)},
                    {"cap_steps", cap_steps},                {"decided_at_step", done},
-                   {"spent_seconds", now},                  {"step_seconds", step_s},
-                   {"eval_reserve_seconds", reserve_s}};
+                   {"decisions", decisions},                {"spent_seconds", now},
+                   {"step_seconds", step_s},                {"eval_reserve_seconds", reserve_s}};
     run.log_metrics({{"event", "budget"}, {"budget", budget_info}});
-    if (lead)
+    if (lead && (decisions == 1 || total_steps != before))
       std::fprintf(stderr, "\n[gps] optim.budget_minutes=%g: %lld steps (%.2f epochs%s) at %.3f s/step; %.1f min spent, "
                    "%.1f min reserved for the evaluation\n",
                    cfg.optim.budget_minutes, static_cast<long long>(total_steps),
                    double(total_steps) / double(steps_per_epoch), total_steps == cap_steps ? ", optim.epochs" : "",
                    step_s, now / 60.0, reserve_s / 60.0);
-    if (lead && total_steps < warmup_steps + steps_per_epoch)
+    if (lead && decisions == 1 && total_steps < warmup_steps + steps_per_epoch)
       std::fprintf(stderr, "[gps] warning: the budget leaves %lld steps, little after the %lld warm-up steps "
                    "(optim.warmup_epochs); raise optim.budget_minutes or lower the warm-up\n",
                    static_cast<long long>(total_steps), static_cast<long long>(warmup_steps));
   };
-  if (cfg.optim.budget_minutes > 0 && state.budget_steps > 0)
-    budget_info = {{"minutes", cfg.optim.budget_minutes}, {"steps", total_steps}, {"decided", "before the resume"}};
+  if (budgeted && state.budget_steps > 0)
+    budget_info = {{"minutes", cfg.optim.budget_minutes}, {"steps", total_steps}, {"decided", "before the resume"},
+                   {"spent_seconds", spent_before}};
   auto t_start = Clock::now();
   int64_t timed_from = state.step;
   double data_wait = 0;  // seconds of the timed span spent waiting for host batches
@@ -508,7 +523,10 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
     if (probe) state.probe_seen += B;
 
     const int64_t done = state.step;
-    const bool budget_due = budgeted && state.budget_steps == 0 && (done == budget_from || done == budget_at);
+    const bool budget_due =
+        (budgeted && state.budget_steps == 0 && (done == budget_from || done == budget_at)) ||
+        (redecide && state.budget_steps > 0 && done % steps_per_epoch == 0 && done < total_steps &&
+         done - budget_step0 >= 10);
     const bool settle_due = done % cfg.train.log_every == 0 || done == total_steps || checkpoint_due(done) ||
                             done % steps_per_epoch == 0 || budget_due;
     bool stop = stop_requested();
@@ -574,11 +592,11 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
     }
 
     if (budget_due) {
-      const double now = run_seconds() - curve_seconds;
-      if (done == budget_from && done < budget_at) {
-        budget_t0 = now;
+      const double now = budget_now();
+      if (state.budget_steps == 0 && done == budget_from && done < budget_at) {
+        budget_t0 = now;  // the first decision's timing starts after a settle
         budget_step0 = done;
-      } else if (done == budget_at) {
+      } else {
         decide_budget(done, now);
       }
     }

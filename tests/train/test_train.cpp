@@ -139,11 +139,10 @@ TEST(Train, EvalFeaturesChoosesBackboneOrProjectorSpace) {
   EXPECT_THROW(c.validate(), gps::Error);
 }
 
-// optim.budget_minutes sets the run's length once, after 20 timed steps: a
-// budget already spent ends the run there, a generous one leaves optim.epochs;
-// the decision is in summary.json, metrics.jsonl and the checkpoint (resume
-// keeps it).
-TEST(Train, BudgetMinutesSetsTheLengthOnceAndRecordsIt) {
+// optim.budget_minutes sets the run's length after 20 timed steps: a budget
+// already spent ends the run there, a generous one leaves optim.epochs; the
+// decision is in summary.json, metrics.jsonl and the checkpoint.
+TEST(Train, BudgetMinutesSetsTheLengthAndRecordsIt) {
   test::TempDir tmp;
   test::write_tiny_mnist(tmp.file("fm"), 100, 40);
   Config c = test::tiny_train_config(tmp.file("fm"), tmp.file("runs"), 10);  // 5 steps an epoch, 50 in all
@@ -166,9 +165,40 @@ TEST(Train, BudgetMinutesSetsTheLengthOnceAndRecordsIt) {
   while (std::getline(m, line)) events += nlohmann::json::parse(line).value("event", "") == "budget";
   EXPECT_EQ(events, 1);
 
+  // A budget that fits: the length is decided after 20 steps and again at
+  // the epoch ends at least 10 steps later (30, 40); the checkpoint keeps the
+  // length and the clock, which a resume continues from.
   c.train.name = "long";
   c.optim.budget_minutes = 1e5;
-  EXPECT_EQ(train(c, "test").steps, 50);
+  auto l = train(c, "test");
+  EXPECT_EQ(l.steps, 50);
+  std::ifstream lf(l.run_dir + "/summary.json");
+  auto ls = nlohmann::json::parse(lf);
+  EXPECT_EQ(ls["budget"]["decisions"], 3);
+  EXPECT_EQ(ls["budget"]["decided_at_step"], 40);
+  EXPECT_EQ(ls["budget"]["steps"], 50);
+  auto ck = load_checkpoint_weights(l.run_dir + "/checkpoint.pt", *make_method(c.method, c.model, 1));
+  EXPECT_EQ(ck.budget_steps, 50);
+  EXPECT_GT(ck.budget_spent_s, ls["budget"]["spent_seconds"].get<double>());
+  EXPECT_LE(ck.budget_spent_s, ls["run_seconds"].get<double>());
+
+  // Stopped after one step, then resumed: the resumed process's clock starts
+  // from the minutes the checkpoint says were spent.
+  c.train.name = "resumed";
+  request_stop(true);
+  auto first = train(c, "test");
+  request_stop(false);
+  ASSERT_TRUE(first.interrupted);
+  const double spent =
+      load_checkpoint_weights(first.run_dir + "/checkpoint.pt", *make_method(c.method, c.model, 1)).budget_spent_s;
+  EXPECT_GT(spent, 0.0);
+  auto second = train(c, "test", {.run_dir = first.run_dir});
+  EXPECT_EQ(second.steps, 50);
+  std::ifstream rf(second.run_dir + "/summary.json");
+  auto rs = nlohmann::json::parse(rf);
+  EXPECT_EQ(rs["budget"]["decisions"], 3);  // at step 21 (20 steps after the resume), then at 35 and 45
+  EXPECT_EQ(rs["budget"]["decided_at_step"], 45);
+  EXPECT_GT(rs["budget"]["spent_seconds"].get<double>(), spent);
 }
 
 // A stop request (SIGINT/SIGTERM in the CLI) ends training after the current

@@ -12,7 +12,8 @@ struct OptimConfig {
   int64_t epochs = 100;           // with budget_minutes: the most the run may take
   // > 0: the run (data, prior, table, training, final evaluation; not the
   // eval.knn_every curve) ends within this many minutes of wall clock. The
-  // number of steps is set once, from the speed of the first steps.
+  // number of steps is set from the speed of the first steps, then again
+  // at every epoch end from the speed since (the cosine follows the new length).
   double budget_minutes = 0;
   double lr = 0.4;              // base lr, multiplied by batch_size/256 when scale_lr
   bool scale_lr = true;

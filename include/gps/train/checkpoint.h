@@ -28,7 +28,8 @@ struct CheckpointState {
   std::string config_yaml;      // the run's resolved config
   double lr_scale = 1.0;        // product of the NaN-rollback lr factors so far
   int64_t rollbacks = 0;        // NaN rollbacks so far
-  int64_t budget_steps = 0;     // the run's length under optim.budget_minutes, once decided (0: none)
+  int64_t budget_steps = 0;     // the run's length under optim.budget_minutes, last decided (0: none)
+  double budget_spent_s = 0;    // the budget's seconds spent by this checkpoint (0: none, or an older file)
   int64_t probe_correct = 0;    // online-probe counters of the current epoch
   int64_t probe_seen = 0;
   torch::Tensor rng_state;      // torch's default CPU generator (undefined: not saved)

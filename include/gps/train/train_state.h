@@ -30,7 +30,8 @@ struct TrainState {
   int64_t step = 0;           // optimiser steps done
   double lr_scale = 1.0;      // product of the NaN-rollback lr factors
   int64_t rollbacks = 0;      // NaN rollbacks so far
-  int64_t budget_steps = 0;   // the steps optim.budget_minutes allows, once decided (0: not yet, or no budget)
+  int64_t budget_steps = 0;   // the steps optim.budget_minutes allows, last decided (0: not yet, or no budget)
+  double budget_spent_s = 0;  // seconds of the budget spent when the state was saved (all processes of the run)
   int64_t probe_correct = 0;  // online-probe counts of the current epoch (host, settled at the logging cadence)
   int64_t probe_seen = 0;
 
