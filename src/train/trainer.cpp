@@ -382,11 +382,12 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
 
   // optim.budget_minutes's clock: this process's run seconds, less the curve's
   // kNN evaluations (eval.knn_every), plus what the run spent before a resume.
+  const bool budgeted = cfg.optim.budget_minutes > 0;
   double spent_before = 0, curve_seconds = 0;
   auto budget_now = [&] { return spent_before + run_seconds() - curve_seconds; };
   bool table_refreshed = false;  // then checkpoints carry the sampler's table
   auto snap = [&] {
-    if (cfg.optim.budget_minutes > 0) state.budget_spent_s = budget_now();
+    if (budgeted) state.budget_spent_s = budget_now();
     return snapshot(state, cfg, steps_per_epoch, table_refreshed ? &sampler.table() : nullptr);
   };
   auto restore_from = [&](const std::string& path, bool rollback) {
@@ -424,7 +425,6 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
   // speed since the last decision, so that a machine whose speed drifts still
   // ends on time. (A checkpoint written before the budget's clock was saved
   // keeps its decision.)
-  const bool budgeted = cfg.optim.budget_minutes > 0;
   const bool redecide = budgeted && !(state.budget_steps > 0 && spent_before == 0);
   const int64_t budget_from = state.step + 2;
   const int64_t budget_at =
@@ -688,7 +688,7 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
                                  {"peak_reserved", double(mem.peak_reserved) / (1 << 20)}};
   if (result.eval.done) summary["eval"] = result.eval.to_json();
   if (!budget_info.is_null()) summary["budget"] = budget_info;
-  if (cfg.optim.budget_minutes > 0) summary["eval_seconds"] = run_seconds() - eval_start;
+  if (budgeted) summary["eval_seconds"] = run_seconds() - eval_start;
   summary["run_seconds"] = run_seconds();  // the whole run, final evaluation included
   run.write_json("summary.json", summary);
   return result;
