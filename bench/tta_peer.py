@@ -220,8 +220,7 @@ def main():
             ("--epochs", 12, "planned epochs (the lr schedule's length)"), ("--width", 8, "ResNet-18 width"),
             ("--batch", 256, "anchors per step (drop_last)"), ("--lr", 0.4, "base lr, times batch/256"),
             ("--temperature", 0.2, "NT-Xent temperature"), ("--k", 4, "candidates per row, the image itself included"),
-            ("--aug", "weak", "views: weak (flip) | strong"), ("--pca-dim", 0, "table on this many principal "
-             "components of the pixels (0 = the pixels)"), ("--metric", "l2", "table distance: l2 | cosine"),
+            ("--pca-dim", 0, "table on this many principal components of the pixels (0 = the pixels)"),
             ("--knn-every", 2, "a kNN curve point every N epochs (0 = none)"),
             ("--budget-min", 0.0, "the whole run within this many minutes of wall clock less the kNN curve's "
              "evaluations, as optim.budget_minutes: --epochs becomes the cap (0 = no budget)"),
@@ -233,13 +232,13 @@ def main():
     ap.add_argument("--gps", action=argparse.BooleanOptionalAction, default=True, help="--no-gps: positive = anchor")
     ap.add_argument("--gps-binary", default=os.path.join(REPO, "build", "gps"), help="gps, for the linear probe")
     ap.add_argument("--linear-select", default="val", choices=["val", "none"], help="gps's eval.linear_select")
+    ap.add_argument("--aug", default="weak", choices=["weak", "strong"], help="views: weak (flip) | strong")
+    ap.add_argument("--metric", default="l2", choices=["l2", "cosine"], help="the table's distance")
     ap.add_argument("--mutual", action=argparse.BooleanOptionalAction, default=False,
                     help="keep only mutual neighbours in the table (neighbors.mutual)")
     ap.add_argument("--config", default=None, help="gps config whose eval.* settings the final probe takes")
     ap.set_defaults(**RECIPES[ap.parse_known_args()[0].recipe])
     a = ap.parse_args()
-    if a.aug not in ("weak", "strong") or a.metric not in ("l2", "cosine"):
-        sys.exit(f"tta_peer: --aug must be weak | strong (got {a.aug}), --metric l2 | cosine (got {a.metric})")
     config = os.path.join(REPO, a.config)
     t_run = time.perf_counter()
     run_s = lambda: time.perf_counter() - t_run  # noqa: E731  the x axis: since start, data and table included
@@ -278,8 +277,8 @@ def main():
                            {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
                            {"params": clf.parameters(), "lr": CLASSIFIER_LR * scale, "weight_decay": 0.0}],
                           lr=a.lr * scale, momentum=0.9)
-    loader = torch.utils.data.DataLoader(Pairs(xtr, ytr, table, counts, a.aug), batch_size=a.batch, shuffle=True, drop_last=True,
-                                         num_workers=a.workers, persistent_workers=a.workers > 0,
+    loader = torch.utils.data.DataLoader(Pairs(xtr, ytr, table, counts, a.aug), batch_size=a.batch, shuffle=True,
+                                         drop_last=True, num_workers=a.workers, persistent_workers=a.workers > 0,
                                          generator=torch.Generator().manual_seed(a.seed))
     spe = len(loader)
     cap, warm = spe * a.epochs, int(WARMUP_EPOCHS * spe + 0.5)
