@@ -13,8 +13,15 @@
 #   GPS_BENCH_EPOCHS=2 GPS_BENCH_SKIP_PEER=1 ...
 #   a smoke run on the CPU: GPS_BENCH_DEVICE=cpu GPS_BENCH_IMAGES=2560 GPS_BENCH_WIDTH=8 GPS_BENCH_BATCH=128 \
 #     GPS_BENCH_WARM=4 bash bench/gpu_bench.sh
-# Writes the table to stdout and, with GPS_BENCH_OUT=DIR, gpu_bench.md/json there.
-set -euo pipefail
+# Writes the table to stdout and to GPS_BENCH_OUT (default runs/gpu-bench):
+# gpu_bench.md/json, results.jsonl (a row as each run ends, kept when the
+# script is cut short) and each run's log. A Python without torchvision,
+# numpy or PIL skips the peer with a note; gps's rows are printed anyway.
+# No `set -e`: one failed run must not cost the rows of the others. Every
+# row (and every failure) is appended to results.jsonl in the output folder,
+# which outlives the scratch folder's trap; the table is printed at the end
+# whatever happened, and the exit status is 1 when any gps run failed.
+set -uo pipefail
 cd "$(dirname "$0")/.."
 PY="${GPS_PYTHON:-/opt/gps-venv/bin/python}"
 read -r -a GPS <<<"${GPS_BIN:-build/gps}"
@@ -24,18 +31,28 @@ DEVICE="${GPS_BENCH_DEVICE:-cuda}"
 IMAGES="${GPS_BENCH_IMAGES:-50000}"
 WIDTH="${GPS_BENCH_WIDTH:-64}"
 BATCH="${GPS_BENCH_BATCH:-512}"
+OUTDIR="${GPS_BENCH_OUT:-runs/gpu-bench}"
+mkdir -p "$OUTDIR"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+results="$OUTDIR/results.jsonl"
+: >"$results"
+failed=0
+note() {  # a row that says why a run gave no number
+  "$PY" -c 'import json, sys; print(json.dumps({"run": sys.argv[1], "note": sys.argv[2]}))' "$1" "$2" >>"$results"
+}
 
-"$PY" - "$work/cifar" "$IMAGES" <<'PY'
-import os, sys, numpy as np
+# Synthetic CIFAR-10 binary batches, with the standard library only (the GPU
+# machine's Python need not have numpy): label byte, then 3072 pixel bytes.
+"$PY" - "$work/cifar" "$IMAGES" <<'PY' || { echo "gpu_bench: cannot write the synthetic data" >&2; exit 1; }
+import os, random, sys
 d, total = sys.argv[1], int(sys.argv[2]); os.makedirs(d)
-rng = np.random.default_rng(0)
+rng = random.Random(0)
 for name, n in [(f"data_batch_{i}", total // 5) for i in range(1, 6)] + [("test_batch", 1000)]:
-    rec = np.empty((n, 3073), np.uint8)
-    rec[:, 0] = rng.integers(0, 10, n)
-    rec[:, 1:] = rng.integers(0, 256, (n, 3072))
-    rec.tofile(f"{d}/{name}.bin")
+    rec = bytearray(rng.randbytes(n * 3073))
+    rec[0::3073] = bytes(b % 10 for b in rec[0::3073])
+    with open(f"{d}/{name}.bin", "wb") as f:
+        f.write(rec)
 PY
 
 common="-c configs/fmnist-simclr-weak.yaml data.name=cifar10 data.root=$work/cifar data.subset=0 data.test_subset=0
@@ -43,8 +60,6 @@ common="-c configs/fmnist-simclr-weak.yaml data.name=cifar10 data.root=$work/cif
         method.proj_output_dim=256 augment.preset=strong train.precision=bf16 train.channels_last=true
         train.device=$DEVICE train.online_probe=false eval.enabled=false train.progress=false train.log_every=10
         train.checkpoint_every_epochs=0 neighbors.backend=torch train.out_dir=$work/runs"
-results="$work/results.jsonl"
-: >"$results"
 
 # The steady rate of a gps run, from its metrics.jsonl and summary.json.
 gps_row() {  # label, run dir
@@ -65,23 +80,38 @@ PY
 }
 run_gps() {  # label, name, overrides...
   local label=$1 name=$2; shift 2
-  "${GPS[@]}" train $common train.name="$name" "$@" >"$work/$name.log" 2>&1 || { cat "$work/$name.log" >&2; return 1; }
-  gps_row "$label" "$work/runs/$name"
+  if "${GPS[@]}" train $common train.name="$name" "$@" >"$OUTDIR/$name.log" 2>&1 && gps_row "$label" "$work/runs/$name"; then
+    return 0
+  fi
+  failed=1
+  tail -n 20 "$OUTDIR/$name.log" >&2
+  note "$label" "failed: $(grep -m1 -E 'error|Error|what\(\)' "$OUTDIR/$name.log" | cut -c1-200) (log: $OUTDIR/$name.log)"
 }
 
 run_gps "gps SimCLR" simclr gps=false
 run_gps "gps GPS-SimCLR (pixel prior, k=4)" gps-simclr gps=true
 run_gps "gps SimCLR, train.deterministic=true" simclr-det gps=false train.deterministic=true
-if [ "${GPS_BENCH_SKIP_PEER:-0}" != "1" ]; then
+peer="python torch + torchvision DataLoader"
+if [ "${GPS_BENCH_SKIP_PEER:-0}" = "1" ]; then
+  note "$peer" "skipped: GPS_BENCH_SKIP_PEER=1"
+elif ! missing=$("$PY" -c '
+import importlib.util as u
+print(" ".join(m for m in ("torch", "torchvision", "numpy", "PIL") if u.find_spec(m) is None))') || [ -n "$missing" ]; then
+  note "$peer" "skipped: $PY lacks ${missing:-a working importlib} (bench/train_loop_torch.py needs torch, torchvision, numpy, PIL)"
+else
   steps=$((EPOCHS * (IMAGES / BATCH) - WARM))
-  "$PY" bench/train_loop_torch.py --device "$DEVICE" --cifar "$work/cifar" --width "$WIDTH" --batch "$BATCH" --proj 2048,256 \
-    --precision bf16 --channels-last --preset strong --workers "$(nproc)" --threads "$(nproc)" \
-    --steps "$steps" --warmup "$WARM" --json | "$PY" -c "
-import json, sys; r = json.loads(sys.stdin.read()); r['run'] = 'python torch + torchvision DataLoader (%d workers)' % r['workers']
-print(json.dumps(r))" >>"$results"
+  if "$PY" bench/train_loop_torch.py --device "$DEVICE" --cifar "$work/cifar" --width "$WIDTH" --batch "$BATCH" \
+       --proj 2048,256 --precision bf16 --channels-last --preset strong --workers "$(nproc)" --threads "$(nproc)" \
+       --steps "$steps" --warmup "$WARM" --json >"$work/peer.json" 2>"$OUTDIR/peer.log"; then
+    "$PY" -c "
+import json, sys; r = json.loads(open(sys.argv[1]).read()); r['run'] = '$peer (%d workers)' % r['workers']
+print(json.dumps(r))" "$work/peer.json" >>"$results" || note "$peer" "no result (see $OUTDIR/peer.log)"
+  else
+    note "$peer" "failed: $(tail -n1 "$OUTDIR/peer.log" | cut -c1-200)"
+  fi
 fi
 
-"$PY" - "$results" "${GPS_BENCH_OUT:-}" "$(nproc)" "$WIDTH" "$BATCH" "$DEVICE" <<'PY'
+"$PY" - "$results" "$OUTDIR" "$(nproc)" "$WIDTH" "$BATCH" "$DEVICE" <<'PY'
 import json, os, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 try:
@@ -92,13 +122,15 @@ lines = [f"Device: {where}; {sys.argv[3]} CPU cores; ResNet-18 width {sys.argv[4
          "bf16 + channels-last, strong augmentation",
          "", "| run | images/s | views/s | waiting for data | GPU memory (peak reserved) |", "|---|---:|---:|---:|---:|"]
 for r in rows:
+    if "note" in r:
+        lines.append(f"| {r['run']} | - | - | - | {r['note']} |"); continue
     lines.append(f"| {r['run']} | {r['images_per_s']:,.0f} | {r['views_per_s']:,.0f} | {100 * r['data_wait_fraction']:.1f} % "
                  f"| {r.get('gpu_peak_reserved_mib', 0):,.0f} MiB |")
-py = [r for r in rows if r["run"].startswith("python")]
+py = [r for r in rows if r["run"].startswith("python") and "note" not in r]
 if py:
     lines.append("")
     for r in rows:
-        if not r["run"].startswith("python"):
+        if not r["run"].startswith("python") and "note" not in r:
             lines.append(f"- {r['run']}: {r['images_per_s'] / py[0]['images_per_s']:.2f}x the Python loop")
 text = "\n".join(lines)
 print(text)
@@ -107,3 +139,4 @@ if sys.argv[2]:
     open(os.path.join(sys.argv[2], "gpu_bench.md"), "w").write(text + "\n")
     json.dump(rows, open(os.path.join(sys.argv[2], "gpu_bench.json"), "w"), indent=1)
 PY
+exit $failed
