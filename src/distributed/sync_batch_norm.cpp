@@ -26,10 +26,15 @@ torch::Tensor synced(const torch::Tensor& x_in, const torch::Tensor& weight, con
   std::vector<int64_t> shape(size_t(x.dim()), 1);
   shape[1] = C;
   const double local_count = double(x.numel() / std::max<int64_t>(C, 1));
-  // The global row count travels with the sums (shards could differ in size).
+  // As torch's SyncBatchNorm: one value per channel is an error only when it
+  // is the only one over all processes (checked on the host, no wait).
+  GPS_CHECK(local_count > 1 || dist::active_group()->world() > 1,
+            "batch norm: needs more than one value per channel, got ", local_count);
+  // The global row count travels with the sums (shards could differ in
+  // size), and stays on the device: reading it would make the host wait for
+  // the all-reduce in every forward.
   auto sums = dist::all_reduce_sum(torch::cat({x.sum(dims), torch::full({1}, local_count, x.options())}));
-  const double count = sums[C].item<double>();
-  GPS_CHECK(count > 1, "batch norm: needs more than one value per channel over all processes, got ", count);
+  const auto count = sums.narrow(0, C, 1);
   auto mean = sums.narrow(0, 0, C) / count;
   auto centred = x - mean.view(shape);
   auto var = dist::all_reduce_sum(centred.pow(2).sum(dims)) / count;  // biased, as torch normalises
@@ -38,10 +43,16 @@ torch::Tensor synced(const torch::Tensor& x_in, const torch::Tensor& weight, con
   if (o.track_running_stats()) {
     torch::NoGradGuard no_grad;
     batches += 1;
-    // torch: momentum, or a cumulative average when momentum is unset.
-    const double m = o.momentum() ? *o.momentum() : 1.0 / batches.item<double>();
-    running_mean.mul_(1 - m).add_(mean.detach(), m);
-    running_var.mul_(1 - m).add_(var.detach() * (count / (count - 1)), m);  // unbiased, as torch stores it
+    const auto unbiased = var.detach() * (count / (count - 1));  // as torch stores it
+    if (o.momentum()) {
+      const double m = *o.momentum();
+      running_mean.mul_(1 - m).add_(mean.detach(), m);
+      running_var.mul_(1 - m).add_(unbiased, m);
+    } else {  // torch: a cumulative average when momentum is unset; the rate stays on the device
+      const auto m = 1.0 / batches.to(running_mean.scalar_type());
+      running_mean.mul_(1 - m).add_(mean.detach() * m);
+      running_var.mul_(1 - m).add_(unbiased * m);
+    }
   }
   return y;
 }
@@ -88,6 +99,8 @@ torch::Tensor SyncBatchNormImpl::forward(const torch::Tensor& x) {
   double factor = options.momentum() ? *options.momentum() : 0.0;
   if (is_training() && options.track_running_stats()) {
     num_batches_tracked += 1;
+    // Momentum unset (never in gps's models): torch's cumulative average,
+    // whose rate batch_norm takes as a host number, so this reads the device.
     factor = options.momentum() ? *options.momentum() : 1.0 / num_batches_tracked.item<double>();
   }
   return torch::batch_norm(x, weight, bias, running_mean, running_var,

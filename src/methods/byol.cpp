@@ -16,12 +16,20 @@ double byol_tau(double tau_base, double progress) {
 }
 
 void ema_update(torch::nn::Module& online, torch::nn::Module& target, double tau) {
+  ema_update(online, target, torch::tensor(tau, torch::kFloat64));
+}
+
+void ema_update(torch::nn::Module& online, torch::nn::Module& target, const torch::Tensor& tau_in) {
   auto src = online.parameters(), dst = target.parameters();
   GPS_CHECK(src.size() == dst.size(), "ema_update: online has ", src.size(), " parameters, target ", dst.size());
+  GPS_CHECK(tau_in.numel() == 1, "ema_update: tau must hold one value, got ", tau_in.sizes());
   torch::NoGradGuard no_grad;
+  // 0-dim: the parameters keep their dtype. BYOL's rate lives on the
+  // parameters' device, so it is never read to the host (a wait per step).
+  const auto tau = tau_in.reshape({}), rest = 1.0 - tau;
   for (size_t i = 0; i < src.size(); ++i) {
     GPS_CHECK(src[i].sizes() == dst[i].sizes(), "ema_update: parameter ", i, " differs in shape");
-    dst[i].mul_(tau).add_(src[i], 1.0 - tau);
+    dst[i].mul_(tau).add_(src[i] * rest);  // a 0-dim CPU rate works with CUDA tensors too
   }
 }
 
@@ -75,8 +83,8 @@ StepOutput BYOLImpl::training_step(const torch::Tensor& x1, const torch::Tensor&
 }
 
 void BYOLImpl::after_step(double progress) {
-  ema_update(*backbone_, *target_backbone, tau());
-  ema_update(*projector, *target_projector, tau());
+  ema_update(*backbone_, *target_backbone, tau_);
+  ema_update(*projector, *target_projector, tau_);
   tau_.fill_(byol_tau(tau_base_, progress));
 }
 

@@ -27,8 +27,15 @@ torch::Tensor nt_xent_indexed(const torch::Tensor& z_in, const torch::Tensor& in
   auto log_all = torch::logsumexp(masked, 1);
   auto log_pos = torch::logsumexp(masked.masked_fill(pos_mask.logical_not(), -std::numeric_limits<double>::infinity()), 1);
   auto has_pos = pos_mask.any(1);
-  GPS_CHECK(has_pos.any().item<bool>(), "nt_xent: no row has a positive");
-  return (log_all - log_pos).masked_select(has_pos).mean();
+  // Only the host check below reads the device, and only on the CPU, where
+  // that costs nothing; on a GPU a batch without any positive gives NaN
+  // (0 / 0), which the trainer's non-finite guard reports.
+  if (z.device().is_cpu()) GPS_CHECK(has_pos.any().item<bool>(), "nt_xent: no row has a positive");
+  // The mean over rows with a positive, without masked_select (its output
+  // size is a host wait): the same sum in the same order, divided by the
+  // same count.
+  auto per_row = torch::where(has_pos, log_all - log_pos, torch::zeros({}, log_all.options()));
+  return per_row.sum() / has_pos.sum().to(per_row.scalar_type());
 }
 
 torch::Tensor nt_xent(const torch::Tensor& z1, const torch::Tensor& z2, double temperature) {
@@ -49,8 +56,11 @@ void check_pair(const char* what, const torch::Tensor& a, const torch::Tensor& b
             ": inputs must share dtype and device");
 }
 
-torch::Tensor off_diagonal_mask(int64_t d, const torch::Device& device) {
-  return torch::eye(d, torch::TensorOptions().dtype(torch::kBool).device(device)).logical_not();
+// The sum of the off-diagonal entries of square matrix m, without
+// masked_select (whose output size is a host wait on a GPU).
+torch::Tensor off_diagonal_sum(const torch::Tensor& m) {
+  auto off = torch::eye(m.size(0), torch::TensorOptions().dtype(torch::kBool).device(m.device())).logical_not();
+  return torch::where(off, m, torch::zeros({}, m.options())).sum();
 }
 
 }  // namespace
@@ -85,11 +95,11 @@ BarlowTwinsLoss barlow_twins_loss(const torch::Tensor& z1_in, const torch::Tenso
     auto var = z.var(0, /*unbiased=*/false, /*keepdim=*/true);
     return (z - z.mean(0, true)) / torch::sqrt(var + kBatchNormEps);
   };
-  const int64_t N = z1.size(0), D = z1.size(1);
+  const int64_t N = z1.size(0);
   auto c = standardise(z1).t().mm(standardise(z2)) / double(N);  // [D, D]
   BarlowTwinsLoss out;
   out.on_diag = (1.0 - c.diagonal()).pow(2).sum();
-  out.off_diag = c.pow(2).masked_select(off_diagonal_mask(D, c.device())).sum();
+  out.off_diag = off_diagonal_sum(c.pow(2));
   out.loss = scale * (out.on_diag + lambda * out.off_diag);
   return out;
 }
@@ -104,11 +114,10 @@ VICRegLoss vicreg_loss(const torch::Tensor& z1_in, const torch::Tensor& z2_in, d
     auto std = torch::sqrt(z.var(0, /*unbiased=*/true) + eps);
     return torch::relu(1.0 - std).mean();
   };
-  auto mask = off_diagonal_mask(D, z1.device());
   auto covariance = [&](const torch::Tensor& z) {
     auto c = z - z.mean(0, true);
     auto cov = c.t().mm(c) / double(N - 1);
-    return cov.pow(2).masked_select(mask).sum() / double(D);
+    return off_diagonal_sum(cov.pow(2)) / double(D);
   };
   VICRegLoss out;
   out.invariance = F::mse_loss(z1, z2);

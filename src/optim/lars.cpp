@@ -4,7 +4,6 @@
 
 #include <torch/optim/serialize.h>
 
-#include <algorithm>
 
 namespace gps {
 
@@ -69,12 +68,15 @@ torch::Tensor LARS::step(LossClosure closure) {
       if (!p.grad().defined()) continue;
       auto d = p.grad();
       if (p.dim() >= 2 || !o.exclude_bias_n_norm()) {
-        const double p_norm = p.norm().item<double>(), g_norm = d.norm().item<double>();
-        if (p_norm > 0 && g_norm > 0) {
-          double ratio = o.eta() * p_norm / (g_norm + o.weight_decay() * p_norm + o.eps());
-          if (o.clip_lr()) ratio = o.lr() > 0 ? std::min(ratio / o.lr(), 1.0) : 1.0;
-          d = (d + o.weight_decay() * p) * ratio;
-        }
+        // The trust ratio stays on the parameter's device: reading the two
+        // norms to the host would make it wait for the device twice per
+        // parameter, every step. Where a norm is 0, d stays g (no ratio, no
+        // decay), as in the reference.
+        const auto p_norm = p.norm(), g_norm = d.norm();
+        auto ratio = o.eta() * p_norm / (g_norm + o.weight_decay() * p_norm + o.eps());
+        if (o.clip_lr()) ratio = o.lr() > 0 ? (ratio / o.lr()).clamp_max(1.0) : torch::ones_like(ratio);
+        const auto scaled = p_norm.gt(0).logical_and(g_norm.gt(0));
+        d = torch::where(scaled, (d + o.weight_decay() * p) * ratio, d);
       }
       if (o.momentum() != 0) {
         void* const key = p.unsafeGetTensorImpl();  // torch::optim keys state by the TensorImpl

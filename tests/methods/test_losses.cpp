@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 
 using namespace gps;
 
@@ -95,4 +96,69 @@ TEST(NtXent, GradientMatchesFiniteDifferences) {
 TEST(NtXent, BadShapesAreErrors) {
   EXPECT_THROW(nt_xent(torch::randn({4, 3}), torch::randn({5, 3}), 0.2), gps::Error);
   EXPECT_THROW(nt_xent(torch::randn({4, 3}), torch::randn({4, 3}), 0.0), gps::Error);
+}
+
+// The losses without masked_select (whose output size the host must read:
+// a wait for the device every step on a GPU) give the values and gradients
+// of the masked_select forms they replaced: nt_xent with rows that have no
+// positive, and the off-diagonal sums of Barlow Twins and VICReg.
+TEST(Losses, NoMaskedSelectGivesTheMaskedSelectValues) {
+  namespace F = torch::nn::functional;
+  torch::manual_seed(5);
+  // nt_xent: rows 4 and 5 have no positive (singleton indexes).
+  auto z = torch::randn({6, 8}, torch::requires_grad());
+  const auto idx = torch::tensor({0, 1, 0, 1, 7, 9}, torch::kInt64);
+  auto masked_nt_xent = [&](const torch::Tensor& zz) {
+    const double T = 0.2, inf = std::numeric_limits<double>::infinity();
+    auto zn = F::normalize(zz, F::NormalizeFuncOptions().dim(1));
+    auto logits = zn.mm(zn.t()) / T;
+    auto eye = torch::eye(6, torch::kBool);
+    auto pos = idx.unsqueeze(0).eq(idx.unsqueeze(1)).logical_and(eye.logical_not());
+    auto masked = logits.masked_fill(eye, -inf);
+    auto l = torch::logsumexp(masked, 1) - torch::logsumexp(masked.masked_fill(pos.logical_not(), -inf), 1);
+    return l.masked_select(pos.any(1)).mean();
+  };
+  auto z_ref = z.detach().clone().requires_grad_(true);
+  auto a = nt_xent_indexed(z, idx, 0.2), b = masked_nt_xent(z_ref);
+  a.backward();
+  b.backward();
+  EXPECT_NEAR(a.item<double>(), b.item<double>(), 1e-6);
+  EXPECT_TRUE(torch::allclose(z.grad(), z_ref.grad(), 1e-5, 1e-7));
+  // Two views with every row a positive: the same value to the last bit.
+  auto z1 = torch::randn({5, 4}), z2 = torch::randn({5, 4});
+  auto n = torch::arange(5, torch::kInt64);
+  auto both = torch::cat({z1, z2}, 0), both_idx = torch::cat({n, n});
+  auto ref2 = [&] {
+    const double inf = std::numeric_limits<double>::infinity();
+    auto zn = F::normalize(both, F::NormalizeFuncOptions().dim(1));
+    auto logits = zn.mm(zn.t()) / 0.2;
+    auto eye = torch::eye(10, torch::kBool);
+    auto pos = both_idx.unsqueeze(0).eq(both_idx.unsqueeze(1)).logical_and(eye.logical_not());
+    auto masked = logits.masked_fill(eye, -inf);
+    auto l = torch::logsumexp(masked, 1) - torch::logsumexp(masked.masked_fill(pos.logical_not(), -inf), 1);
+    return l.masked_select(pos.any(1)).mean();
+  }();
+  EXPECT_EQ(nt_xent(z1, z2, 0.2).item<float>(), ref2.item<float>());
+
+  // Off-diagonal sums: Barlow Twins and VICReg against masked_select references.
+  auto x1 = torch::randn({16, 6}), x2 = torch::randn({16, 6});
+  auto off = torch::eye(6, torch::kBool).logical_not();
+  auto standardise = [](const torch::Tensor& x) {
+    return (x - x.mean(0, true)) / torch::sqrt(x.var(0, false, true) + 1e-5);
+  };
+  auto c = standardise(x1).t().mm(standardise(x2)) / 16.0;
+  const auto bt = barlow_twins_loss(x1, x2, 0.005, 0.1);
+  EXPECT_NEAR(bt.off_diag.item<double>(), c.pow(2).masked_select(off).sum().item<double>(), 1e-6);
+  auto cov_term = [&](const torch::Tensor& x) {
+    auto cc = x - x.mean(0, true);
+    return (cc.t().mm(cc) / 15.0).pow(2).masked_select(off).sum() / 6.0;
+  };
+  const auto vr = vicreg_loss(x1, x2, 25, 25, 1, 1e-4);
+  EXPECT_NEAR(vr.covariance.item<double>(), (cov_term(x1) + cov_term(x2)).item<double>(), 1e-6);
+}
+
+// A batch in which no row has a positive is an error on the CPU, as before;
+// on a GPU the check would cost a wait every step, and the loss is NaN there.
+TEST(Losses, NtXentWithoutAnyPositiveIsAnErrorOnTheCpu) {
+  EXPECT_THROW(nt_xent_indexed(torch::randn({3, 4}), torch::tensor({0, 1, 2}, torch::kInt64), 0.2), gps::Error);
 }

@@ -142,3 +142,62 @@ TEST(Lars, BadOptionsAreErrors) {
   EXPECT_THROW(LARS({p}, LARSOptions(-1)), gps::Error);
   EXPECT_THROW(LARS({p}, LARSOptions(0.1).eta(0)), gps::Error);
 }
+
+namespace {
+
+// The LARS of before the trust ratio moved onto the device: the norms read
+// to the host as doubles (two waits per parameter), the ratio computed
+// there. The reference the device-side update must reproduce.
+void host_lars_step(std::vector<torch::Tensor>& params, std::vector<torch::Tensor>& bufs, const LARSOptions& o) {
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < params.size(); ++i) {
+    auto& p = params[i];
+    if (!p.grad().defined()) continue;
+    auto d = p.grad();
+    if (p.dim() >= 2 || !o.exclude_bias_n_norm()) {
+      const double pn = p.norm().item<double>(), gn = d.norm().item<double>();
+      if (pn > 0 && gn > 0) {
+        double r = o.eta() * pn / (gn + o.weight_decay() * pn + o.eps());
+        if (o.clip_lr()) r = o.lr() > 0 ? std::min(r / o.lr(), 1.0) : 1.0;
+        d = (d + o.weight_decay() * p) * r;
+      }
+    }
+    if (!bufs[i].defined()) bufs[i] = d.clone();
+    else bufs[i].mul_(o.momentum()).add_(d);
+    p.add_(bufs[i], -o.lr());
+  }
+}
+
+}  // namespace
+
+// The device-side trust ratio (no .item(): no host wait per parameter on a
+// GPU) gives the host-read updates to 1e-6, in float32, over several
+// momentum steps: weights and biases, clipped and not, a zero weight and a
+// zero gradient (no ratio, no decay), and a zero lr.
+TEST(Lars, DeviceSideTrustRatioMatchesHostReads) {
+  for (const bool clip : {true, false})
+    for (const bool exclude : {true, false})
+      for (const double lr : {0.5, 0.003, 0.0}) {
+        torch::manual_seed(3);
+        std::vector<torch::Tensor> a = {torch::randn({8, 4, 3, 3}), torch::randn({8}), torch::zeros({4, 4}),
+                                        torch::randn({5, 6})};
+        std::vector<torch::Tensor> b;
+        for (auto& t : a) t.requires_grad_(true), b.push_back(t.detach().clone().requires_grad_(true));
+        const auto o = LARSOptions(lr).momentum(0.9).weight_decay(1e-4).eta(0.02).clip_lr(clip).exclude_bias_n_norm(exclude);
+        LARS opt(a, o);
+        std::vector<torch::Tensor> bufs(b.size());
+        for (int step = 0; step < 4; ++step) {
+          for (size_t i = 0; i < a.size(); ++i) {
+            auto g = i == 3 ? torch::zeros_like(a[i]) : torch::randn_like(a[i]);  // the last: a zero gradient
+            a[i].mutable_grad() = g.clone();
+            b[i].mutable_grad() = g.clone();
+          }
+          opt.step();
+          host_lars_step(b, bufs, o);
+          for (size_t i = 0; i < a.size(); ++i)
+            ASSERT_TRUE(torch::allclose(a[i], b[i], 1e-6, 1e-6))
+                << "param " << i << " step " << step << " clip " << clip << " exclude " << exclude << " lr " << lr
+                << ": max diff " << (a[i] - b[i]).abs().max().item<double>();
+        }
+      }
+}

@@ -16,6 +16,9 @@ double byol_tau(double tau_base, double progress);
 // (batch-norm running statistics) are left alone, as in solo-learn: the
 // target keeps the running statistics of its own forward passes.
 void ema_update(torch::nn::Module& online, torch::nn::Module& target, double tau);
+// The same with the rate in a one-value tensor on the parameters' device
+// (BYOL's tau buffer): no host read of the rate, so no wait for the device.
+void ema_update(torch::nn::Module& online, torch::nn::Module& target, const torch::Tensor& tau);
 
 class BYOLImpl : public MethodImpl {
  public:
@@ -27,7 +30,7 @@ class BYOLImpl : public MethodImpl {
   ResNet backbone() override { return backbone_; }
   torch::nn::Sequential projector_head() override { return projector; }
   std::string name() const override { return "byol"; }
-  double tau() const { return tau_.item<double>(); }
+  double tau() const { return tau_.item<double>(); }  // reads the device: for tests and logs only
 
   ResNet backbone_{nullptr};
   torch::nn::Sequential projector{nullptr}, predictor{nullptr};
