@@ -300,6 +300,9 @@ const std::vector<Field>& fields() {
                 "threads that prepare a prefetched batch (0 = auto: 1 on the CPU, every core but one on CUDA)")),
       run_only(bool_field(KEY(train.deterministic),
                  "CUDA: deterministic cuDNN/cuBLAS algorithms and no cuDNN autotuning (bit-identical resume; slower)")),
+      bool_field(KEY(train.tf32),
+                 "CUDA: fp32 convolutions and matmuls on TF32 tensor cores (faster, 10-bit mantissa inputs); "
+                 "off = true fp32 (torch's default allows TF32 in cuDNN)"),
       run_only(int_field(KEY(train.checkpoint_every_epochs), 0, kBig,
                 "write a resumable checkpoint every N epochs (0 = off)")),
       run_only(int_field(KEY(train.checkpoint_every_steps), 0, kBig,

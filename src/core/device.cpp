@@ -32,6 +32,10 @@ torch::Device resolve_device(const std::string& spec, const std::string& key) {
   return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
 }
 
+std::string follow_device(const std::string& spec, const torch::Device& train) {
+  return spec == "auto" ? train.str() : spec;
+}
+
 namespace {
 
 at::Generator default_generator(const torch::Device& device) {
@@ -96,7 +100,22 @@ DeviceMemory device_memory_peak(const torch::Device& device) {
 }
 
 void reset_device_memory_peak(const torch::Device& device) {
-  if (!device.is_cpu()) c10::getDeviceAllocator(device.type())->resetPeakStats(index_of(device));
+  if (device.is_cpu()) return;
+  // The CUDA caching allocator knows its devices only once CUDA is
+  // initialised; before, resetPeakStats throws "Invalid device argument".
+  at::globalContext().lazyInitDevice(device.type());
+  c10::getDeviceAllocator(device.type())->resetPeakStats(index_of(device));
+}
+
+void configure_tf32(bool allow) {
+  auto& ctx = at::globalContext();
+  ctx.setAllowTF32CuDNN(allow);
+  ctx.setAllowTF32CuBLAS(allow);
+}
+
+Tf32State tf32_state() {
+  const auto& ctx = at::globalContext();
+  return {ctx.allowTF32CuDNN(), ctx.allowTF32CuBLAS()};
 }
 
 }  // namespace gps

@@ -62,19 +62,29 @@ DistEnv DistEnv::from_env() {
             " must be below LOCAL_WORLD_SIZE=", e.local_world, " (LOCAL_WORLD_SIZE defaults to WORLD_SIZE)");
   e.port = env_int("MASTER_PORT", 29500, 1, 65535);
   e.timeout_s = env_int("GPS_DIST_TIMEOUT_S", 1800, 1, 7 * 24 * 3600);
+  if (const char* v = std::getenv("CUDA_VISIBLE_DEVICES"); v != nullptr) e.cuda_visible_devices = v;
   if (const char* a = std::getenv("MASTER_ADDR"); a != nullptr && *a != '\0') e.master_addr = a;
   return e;
+}
+
+int64_t DistEnv::cuda_index(int64_t visible) const {
+  GPS_CHECK(visible > 0, "train.device: no CUDA device is visible to this process (LOCAL_RANK=", local_rank, ")");
+  if (local_rank < visible) return local_rank;  // torchrun's convention: every GPU of the machine visible
+  // A scheduler that gives each rank its own GPU (CUDA_VISIBLE_DEVICES=<one
+  // GPU>) leaves this process one device, whatever its local rank.
+  if (visible == 1 && !cuda_visible_devices.empty()) return 0;
+  GPS_FAIL("train.device: LOCAL_RANK=", local_rank, " trains on cuda:", local_rank, ", but this process sees ", visible,
+           " CUDA device", visible == 1 ? "" : "s", visible == 1 ? " and CUDA_VISIBLE_DEVICES is unset" : "",
+           "\n---> HINT: start at most ", visible, " processes per machine (gps launch --nproc ", visible,
+           "), or give each process its own GPU with CUDA_VISIBLE_DEVICES");
 }
 
 torch::Device DistEnv::device_for(const std::string& spec) const {
   const torch::Device named = resolve_device(spec);
   if (!named.is_cuda()) return named;
-  const int64_t visible = int64_t(torch::cuda::device_count());
   if (spec == "auto" || spec == "cuda") {
-    GPS_CHECK(local_rank < visible, "train.device=", spec, ": LOCAL_RANK=", local_rank, " trains on cuda:", local_rank,
-              ", but this machine shows ", visible, " CUDA device", visible == 1 ? "" : "s",
-              "\n---> HINT: start at most ", visible, " processes per machine (gps launch --nproc ", visible, ")");
-    return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(local_rank));
+    const int64_t index = cuda_index(int64_t(torch::cuda::device_count()));
+    return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
   }
   GPS_CHECK(local_world == 1, "train.device=", spec, " names one GPU for all ", local_world,
             " processes on this machine, and NCCL needs one GPU per process"
@@ -131,6 +141,12 @@ struct Group::Impl {
   int rank = 0, world = 1, timeout_s = 0;
   int64_t step = -1;                      // Group::set_step
   std::shared_ptr<Heartbeat> heartbeat;   // null for a group of one
+  // NCCL: the newest collective queued on the device and not yet seen
+  // complete. Its wait() does not block the host, so a lost rank shows only
+  // here (wait_pending), not in wait(). One communicator runs its
+  // collectives in order on one stream: when the newest is done, all are.
+  c10::intrusive_ptr<c10d::Work> pending;
+  bool failed = false;                    // lost() ran: the backend is aborted, not shut down
 
   void start_heartbeat() {
     if (world == 1) return;
@@ -140,6 +156,13 @@ struct Group::Impl {
   // Stops the heartbeat; waits a moment for its thread (one behind a cut
   // link may never return, and is left to the process's exit).
   ~Impl() {
+    if (pg && device.is_cuda()) {  // NCCL: free the communicators (torch warns when a group is left unshut)
+      try {
+        if (failed) pg->abort();
+        else pg->shutdown();
+      } catch (const std::exception&) {
+      }
+    }
     if (!heartbeat) return;
     std::unique_lock<std::mutex> lock(heartbeat->m);
     heartbeat->stop = true;
@@ -153,6 +176,56 @@ struct Group::Impl {
     } catch (const std::exception& e) {
       lost(what, e);
     }
+    if (device.is_cuda()) pending = work;
+  }
+
+  // Forgets the pending collective once it is done; one that failed is a lost rank.
+  void drop_completed(const char* what) {
+    try {
+      if (pending && pending->isCompleted()) pending.reset();
+    } catch (const std::exception& e) {
+      lost(what, e);
+    }
+  }
+
+  // Waits, on the host, until every pending collective is done. Polls rather
+  // than blocks, so that a rank that died (its heartbeat stopped) or a
+  // collective past GPS_DIST_TIMEOUT_S is named by lost(), instead of the
+  // host hanging in a device copy until NCCL's watchdog aborts the process.
+  void wait_pending() {
+    using Clock = std::chrono::steady_clock;
+    const auto start = Clock::now();
+    auto next_look = start + std::chrono::seconds(1);
+    std::vector<int64_t> beats(size_t(world), -1);
+    std::vector<Clock::time_point> heard(size_t(world), start);
+    const auto stall = 10 * Heartbeat::kPeriod;  // 5 s without a beat: that rank is gone
+    auto nap = std::chrono::microseconds(20);
+    for (;;) {
+      drop_completed("collective");
+      if (!pending) return;
+      const auto now = Clock::now();
+      if (now - start > std::chrono::seconds(timeout_s))
+        lost("collective", std::runtime_error(str_cat("an NCCL collective did not complete within GPS_DIST_TIMEOUT_S=",
+                                                      timeout_s, " s")));
+      if (heartbeat && now >= next_look) {
+        next_look = now + std::chrono::seconds(1);
+        for (int q = 0; q < world; ++q) {
+          if (q == rank) continue;
+          int64_t b = -1;
+          try {
+            b = store->add(str_cat("gps/alive/", q), 0);
+          } catch (const std::exception& e) {
+            lost("collective", e);  // the store (rank 0) is gone
+          }
+          if (b != beats[size_t(q)]) beats[size_t(q)] = b, heard[size_t(q)] = now;
+          else if (now - heard[size_t(q)] > stall)
+            lost("collective", std::runtime_error(str_cat("an NCCL collective waits on rank ", q,
+                                                          ", whose heartbeat stopped")));
+        }
+      }
+      std::this_thread::sleep_for(nap);
+      nap = std::min(nap * 2, std::chrono::microseconds(1000));
+    }
   }
 
   // A collective failed: a rank died, its link is down, or it did not answer
@@ -165,6 +238,8 @@ struct Group::Impl {
   // or this host's link is, unless the heartbeat already read a verdict.
   [[noreturn]] void lost(const char* what, const std::exception& e) {
     using Clock = std::chrono::steady_clock;
+    failed = true;
+    pending.reset();
     const auto grace = std::chrono::seconds(std::min(timeout_s, 4));
     const std::string when = step >= 0 ? str_cat("at step ", step) : std::string("before the first step");
     // The store is asked on a thread of its own: a store behind a cut link
@@ -254,6 +329,7 @@ struct Group::Impl {
     if (!device.is_cuda() || t.device() == device) return op(t);
     auto d = t.to(device);
     op(d);
+    wait_pending();  // the copy back would block the host with no limit if a rank were lost
     t.copy_(d);
   }
 };
@@ -333,7 +409,12 @@ torch::Tensor Group::all_gather(const torch::Tensor& t) {
 }
 
 void Group::broadcast(torch::Tensor& t, int root) {
-  GPS_CHECK(t.is_contiguous(), "broadcast: tensor must be contiguous");
+  if (!t.is_contiguous()) {  // a channels-last weight: its bytes in standard order, then back in place
+    auto c = t.contiguous();
+    broadcast(c, root);
+    t.copy_(c);
+    return;
+  }
   impl_->on_device(t, [this, root](torch::Tensor& x) {
     std::vector<torch::Tensor> v{x};
     c10d::BroadcastOptions o;
@@ -343,6 +424,10 @@ void Group::broadcast(torch::Tensor& t, int root) {
 }
 
 void Group::barrier() { impl_->wait(impl_->pg->barrier(), "barrier"); }
+
+void Group::wait_pending() {
+  if (nccl()) impl_->wait_pending();
+}
 
 std::string Group::share_string(const std::string& key, const std::string& value) {
   const std::string k = str_cat("gps/", key, "/", impl_->shared_keys++);

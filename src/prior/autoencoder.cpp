@@ -60,7 +60,10 @@ torch::Tensor AutoencoderNetImpl::loss(const torch::Tensor& x, double* recon, do
   if (opt.variational) {
     const auto mu = h.narrow(1, 0, opt.latent_dim);
     const auto logvar = h.narrow(1, opt.latent_dim, opt.latent_dim).clamp(-30, 20);
-    z = mu + (0.5 * logvar).exp() * torch::randn_like(mu);
+    // The noise comes from the CPU generator (seeded by prior.seed: GlobalRngScope)
+    // on every device: the device's own generator is not seeded by the prior.
+    const auto noise = torch::randn(mu.sizes(), mu.options().device(torch::kCPU)).to(mu.device());
+    z = mu + (0.5 * logvar).exp() * noise;
     kl_t = gaussian_kl(mu, logvar).mean();
   }
   const auto rec = reconstruction_loss(x, decoder->forward(from_latent->forward(z))).mean();

@@ -20,6 +20,7 @@
 #include "gps/prior/prior.h"
 #include "gps/sampling/pair_sampler.h"
 #include "gps/train/checkpoint.h"
+#include "gps/train/prefetcher.h"
 #include "gps/train/progress.h"
 #include "gps/train/run_dir.h"
 #include "gps/train/step_batch.h"
@@ -32,10 +33,8 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
-#include <future>
 #include <optional>
 
-#include <omp.h>
 
 namespace gps {
 
@@ -88,6 +87,13 @@ bool run_finished(const std::filesystem::path& dir) {
 }  // namespace
 
 bool is_finished_run(const std::string& run_dir) { return run_finished(run_dir); }
+
+Config with_auto_devices_resolved(const Config& cfg, const torch::Device& device) {
+  Config c = cfg;
+  c.prior.device = follow_device(cfg.prior.device, device);
+  c.neighbors.search.device = follow_device(cfg.neighbors.search.device, device);
+  return c;
+}
 
 std::vector<std::string> changed_training_keys(const Config& saved, const Config& now) {
   std::vector<std::string> out;
@@ -195,10 +201,8 @@ class BatchSource {
       : sampler_(sampler), augment_(augment), data_(data), seed_(seed), labels_(labels), rank_(rank), world_(world),
         device_(device), channels_last_(channels_last) {}
 
-  // `threads` > 0: called on the prefetch thread, whose parallel regions get
-  // that many threads (train.loader_threads); 0: the caller's threads.
-  StepBatch host(int64_t epoch, const torch::Tensor& order, int64_t b, int threads) const {
-    if (threads > 0) omp_set_num_threads(threads);
+  // Called on the loop's thread, or on the prefetch worker (Prefetcher).
+  StepBatch host(int64_t epoch, const torch::Tensor& order, int64_t b) const {
     PairBatch pairs = sampler_.batch(epoch, order, b);
     if (world_ > 1) pairs = shard(pairs, rank_, world_);
     StepBatch v = make_step_batch(pairs, augment_, data_, seed_, epoch, labels_);
@@ -253,6 +257,9 @@ class StepMonitor {
   // Adds the settled probe counts to s.probe_correct.
   Settled settle(TrainState& s, dist::Group* group) {
     Settled out;
+    // NCCL: the collectives queued since the last settle end (or a lost rank
+    // is named) before the host reads anything that depends on them.
+    if (group) group->wait_pending();
     out.first_bad_step = first_bad_.item<int64_t>();
     const bool has_probe = last_.probe_loss.defined();
     auto host = torch::tensor({out.first_bad_step >= 0 ? 1.0 : 0.0, double(correct_.item<int64_t>()),
@@ -312,7 +319,10 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
   const torch::Device device = resolve_device(cfg.train.device);
   make_current(device);
   configure_determinism(device, cfg.train.deterministic);
-  reset_device_memory_peak(device);
+  configure_tf32(cfg.train.tf32);  // before open_run: env.json records it
+  const std::string sync_debug = sync_debug_from_env();
+  // prior.device and neighbors.device "auto": this rank's training device.
+  const Config aux = with_auto_devices_resolved(cfg, device);
   const Precision precision = parse_precision(cfg.train.precision, device);
   // Prefetch: on CUDA the host is free while the device computes, so the
   // next batch is prepared on every core but one; on the CPU the cores are
@@ -345,8 +355,8 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
   if (cfg.gps) {
     if (lead) {  // one prior, one table (and cache write); the other ranks receive it
       const std::string cache = cache_dir(cfg.train.out_dir);
-      auto prior = make_prior(cfg.prior, cache);
-      table = obtain_table(*prior, train_set, cfg.neighbors, cache, &result.table);
+      auto prior = make_prior(aux.prior, cache);
+      table = obtain_table(*prior, train_set, aux.neighbors, cache, &result.table);
       std::fprintf(stderr, "[gps] neighbour table %s %s (%.1fs): %s\n", result.table.reused ? "reused" : "built",
                    result.table.dir.c_str(), result.table.seconds, result.table.fingerprint.c_str());
     }
@@ -484,7 +494,10 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
   std::string shown;  // the progress line's values, from the last settle
   int64_t cur_epoch = -1;
   torch::Tensor order;
-  std::future<StepBatch> next;  // batch b+1, prepared on a worker thread while step b computes (train.prefetch)
+  // Batch b+1, prepared on one worker thread while step b computes (train.prefetch).
+  std::optional<Prefetcher> next;
+  if (prefetch) next.emplace(loader_threads);
+  reset_device_memory_peak(device);  // gpu_memory_mib: the training steps, not the prior and table
   state.method->train();
   while (state.step < total_steps) {
     const int64_t step = state.step, epoch = step / steps_per_epoch, b = step % steps_per_epoch;
@@ -492,7 +505,7 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
     if (epoch != cur_epoch) {
       const int64_t R = cfg.neighbors.refresh_every;
       if (b == 0 && cfg.gps && R > 0 && epoch > 0 && epoch % R == 0) {
-        if (lead) refresh_table(cfg, *state.method, train_set, sampler, run, epoch);
+        if (lead) refresh_table(aux, *state.method, train_set, sampler, run, epoch);
         if (group) {  // rank 0's table everywhere, as at the start
           NeighborTable t = sampler.table();
           broadcast_table(*group, t);
@@ -504,14 +517,14 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
       order = sampler.epoch_order(epoch);
       cur_epoch = epoch;
     }
+    // GPS_SYNC_DEBUG: from here to the end of the step, a host wait for the device fails (or warns).
+    std::optional<SyncDebugScope> strict(std::in_place, device, sync_debug);
     const auto t_wait = Clock::now();  // the loop waits here when augmentation is behind the device
-    StepBatch host_batch = next.valid() ? next.get() : batches.host(epoch, order, b, 0);
+    StepBatch host_batch = next && next->pending() ? next->take() : batches.host(epoch, order, b);
     data_wait += std::chrono::duration<double>(Clock::now() - t_wait).count();
     StepBatch batch = batches.upload(std::move(host_batch));
-    if (prefetch && b + 1 < steps_per_epoch)
-      next = std::async(std::launch::async, [&batches, epoch, order, b, loader_threads] {
-        return batches.host(epoch, order, b + 1, loader_threads);
-      });
+    if (next && b + 1 < steps_per_epoch)
+      next->submit([&batches, epoch, order, b] { return batches.host(epoch, order, b + 1); });
 
     StepOptions opt;
     opt.precision = precision;
@@ -521,6 +534,7 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
     opt.group = group;
     monitor.record(train_step(state, batch, opt), step);
     if (probe) state.probe_seen += B;
+    strict.reset();
 
     const int64_t done = state.step;
     const bool budget_due =
@@ -565,8 +579,7 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
       const std::string back =
           saved.empty() ? "" : saved[size_t(std::max<int64_t>(0, int64_t(saved.size()) - 1 - rollbacks_in_a_row))];
       if (cfg.train.nan_policy == "rollback" && state.rollbacks < cfg.train.nan_max_rollbacks && !back.empty()) {
-        if (next.valid()) next.wait();
-        next = {};
+        if (next) next->drop();
         restore_from(back, true);
         monitor.reset();
         ++state.rollbacks;
@@ -631,7 +644,7 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
       break;
     }
   }
-  if (next.valid()) next.wait();
+  if (next) next->drop();
   progress.finish();
   if (result.interrupted && lead)
     std::fprintf(stderr, "[gps] stop requested: finished step %lld, writing the checkpoint and summary to %s\n",

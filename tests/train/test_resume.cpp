@@ -262,7 +262,8 @@ TEST_F(Lifecycle, RunOnlyKeysMayChangeOnResume) {
     const bool run_only = info.key.rfind("eval.", 0) == 0 || info.key == "data.cache_dir" || info.key == "prior.cache" ||
                           info.key == "neighbors.cache" || info.key.find("device") != std::string::npos ||
                           (info.key.rfind("train.", 0) == 0 && info.key != "train.seed" && info.key != "train.precision" &&
-                           info.key != "train.channels_last" && info.key != "train.online_probe");
+                           info.key != "train.channels_last" && info.key != "train.tf32" &&
+                           info.key != "train.online_probe");
     EXPECT_EQ(info.training, !run_only) << info.key;
   }
 }

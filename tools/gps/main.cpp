@@ -2,6 +2,7 @@
 #include "commands.h"
 
 #include "gps/core/check.h"
+#include "gps/core/device.h"
 #include "gps/core/env_info.h"
 #include "gps/distributed/process_group.h"
 
@@ -13,6 +14,9 @@
 #include <map>
 
 int main(int argc, char** argv) {
+  // fp32 means fp32 in every command (torch allows TF32 in cuDNN by
+  // default); a training run sets train.tf32 for itself.
+  gps::configure_tf32(false);
   std::string command_line;
   for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
 

@@ -13,6 +13,11 @@ namespace gps {
 // none is visible, or when N is not a visible device.
 torch::Device resolve_device(const std::string& spec, const std::string& key = "train.device");
 
+// A secondary device key (prior.device, neighbors.device) during training:
+// "auto" follows the training device `train` (the GPU this rank trains on,
+// not cuda:0); any other spec stays as written.
+std::string follow_device(const std::string& spec, const torch::Device& train);
+
 // The state of the default generator of `device` (CPU: torch's global CPU
 // generator; CUDA: that device's default generator). uint8 CPU tensor.
 torch::Tensor generator_state(const torch::Device& device);
@@ -38,6 +43,16 @@ void make_current(const torch::Device& device);
 // cuBLAS call. The CPU is deterministic for a fixed thread count either way.
 void configure_determinism(const torch::Device& device, bool deterministic);
 
+// train.tf32: whether fp32 convolutions (cuDNN) and matrix products
+// (cuBLAS) on CUDA may use TF32 tensor cores (10-bit mantissa inputs, fp32
+// accumulation). Off by default, so that fp32 means fp32; torch itself
+// allows TF32 in cuDNN by default. Process-wide; no effect on the CPU.
+void configure_tf32(bool allow);
+struct Tf32State {
+  bool cudnn = false, cublas = false;
+};
+Tf32State tf32_state();
+
 // Peak GPU memory of this process on `device` since the last reset, from
 // LibTorch's caching device allocator: bytes handed to tensors, and bytes reserved
 // from the driver (what nvidia-smi shows, less the CUDA context). Zeros for
@@ -46,6 +61,29 @@ struct DeviceMemory {
   int64_t peak_allocated = 0, peak_reserved = 0;
 };
 DeviceMemory device_memory_peak(const torch::Device& device);
+// Starts the peak over. Initialises CUDA first when nothing has yet (the
+// caching allocator refuses to reset before); call it where the span to
+// measure starts (the trainer: before the first training step).
 void reset_device_memory_peak(const torch::Device& device);
+
+// CUDA's sync debug mode (torch.cuda.set_sync_debug_mode): while a
+// SyncDebugScope(device, "error") lives, any operation that makes the host
+// wait for the device (.item(), a blocking copy, masked_select, nonzero, a
+// stream synchronise) throws; "warn" warns; "" or "off" leaves it alone.
+// The mode in force before is restored at the end. No-op on the CPU. The
+// trainer wraps its steps (not its settles) in one when the environment
+// variable GPS_SYNC_DEBUG is set (the device tests set "error").
+class SyncDebugScope {
+ public:
+  SyncDebugScope(const torch::Device& device, const std::string& mode);
+  ~SyncDebugScope();
+  SyncDebugScope(const SyncDebugScope&) = delete;
+  SyncDebugScope& operator=(const SyncDebugScope&) = delete;
+
+ private:
+  int saved_ = -1;  // the mode before, or -1: nothing changed
+};
+// GPS_SYNC_DEBUG's value ("" when unset); error | warn | off, checked.
+std::string sync_debug_from_env();
 
 }  // namespace gps

@@ -39,14 +39,21 @@ struct DistEnv {
   std::string master_addr = "127.0.0.1";
   int port = 29500;
   int timeout_s = 1800;
+  std::string cuda_visible_devices;  // CUDA_VISIBLE_DEVICES as set ("" = unset)
 
   bool enabled() const { return world > 1; }
   // The device this rank trains on for train.device = `spec`: "auto" and
-  // "cuda" give local rank r the GPU cuda:r (torchrun's convention); "cpu"
+  // "cuda" give local rank r the GPU cuda:cuda_index(visible GPUs); "cpu"
   // stays the CPU. Throws gps::Error naming train.device / LOCAL_RANK when
   // this machine has fewer GPUs than local ranks, or when several local
   // ranks would share one named GPU (NCCL refuses that).
   torch::Device device_for(const std::string& spec) const;
+  // The CUDA device index of this rank when the process sees `visible`
+  // devices: local_rank when the process sees every GPU of the machine
+  // (torchrun's convention); 0 when it sees one GPU and CUDA_VISIBLE_DEVICES
+  // is set (a scheduler gave each rank its own). Throws gps::Error naming
+  // LOCAL_RANK and CUDA_VISIBLE_DEVICES otherwise.
+  int64_t cuda_index(int64_t visible) const;
   // train.threads for this process: `threads` (<= 0: every core of the
   // machine) shared by the LOCAL_WORLD_SIZE processes here, at least 1, so
   // that ranks on one machine do not oversubscribe its cores.
@@ -91,6 +98,12 @@ class Group {
   // In place: t = rank `root`'s t. Shapes must agree.
   void broadcast(torch::Tensor& t, int root = 0);
   void barrier();
+  // NCCL: waits on the host until every collective queued so far is done
+  // (the trainer's settle, before it reads any result). A rank lost meanwhile
+  // (its heartbeat stopped) or GPS_DIST_TIMEOUT_S passed throws gps::Error
+  // naming the lost rank(s) and the step, as a failed Gloo collective does.
+  // Gloo: nothing to do (its collectives return when done).
+  void wait_pending();
   // Rank 0's `value` (other ranks' arguments are ignored), through the store.
   std::string share_string(const std::string& key, const std::string& value);
 

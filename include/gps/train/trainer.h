@@ -46,6 +46,11 @@ struct ResumeOptions {
 // Throws gps::Error for bad input.
 TrainResult train(const Config& cfg, const std::string& command_line, const ResumeOptions& resume = {});
 
+// `cfg` with prior.device and neighbors.device "auto" set to `device`, the
+// device this process trains on (follow_device): a rank on cuda:1 builds
+// its prior and table there, not on cuda:0.
+Config with_auto_devices_resolved(const Config& cfg, const torch::Device& device);
+
 // `--resume auto`: the run directory to continue for `cfg`, or "" for a new
 // run. With train.name set: out_dir/name when it exists. Otherwise the newest
 // unfinished run directory under train.out_dir whose training keys equal cfg's.
