@@ -37,7 +37,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 results="$OUTDIR/results.jsonl"
 : >"$results"
-failed=0
+any_failed=0
 note() {  # a row that says why a run gave no number
   "$PY" -c 'import json, sys; print(json.dumps({"run": sys.argv[1], "note": sys.argv[2]}))' "$1" "$2" >>"$results"
 }
@@ -80,17 +80,22 @@ PY
 }
 run_gps() {  # label, name, overrides...
   local label=$1 name=$2; shift 2
-  if "${GPS[@]}" train $common train.name="$name" "$@" >"$OUTDIR/$name.log" 2>&1 && gps_row "$label" "$work/runs/$name"; then
-    return 0
-  fi
   failed=1
-  tail -n 20 "$OUTDIR/$name.log" >&2
-  note "$label" "failed: $(grep -m1 -E 'error|Error|what\(\)' "$OUTDIR/$name.log" | cut -c1-200) (log: $OUTDIR/$name.log)"
+  if ! "${GPS[@]}" train $common train.name="$name" "$@" >"$OUTDIR/$name.log" 2>&1; then
+    tail -n 20 "$OUTDIR/$name.log" >&2
+    local why
+    why=$(grep -m1 -E 'error|Error|what\(\)' "$OUTDIR/$name.log" || grep -v '^[[:space:]]*$' "$OUTDIR/$name.log" | head -n1)
+    note "$label" "failed: $(echo "$why" | cut -c1-200) (log: $OUTDIR/$name.log)"
+  elif ! gps_row "$label" "$work/runs/$name" 2>"$work/row.err"; then
+    note "$label" "trained, but no steady rate: $(tail -n1 "$work/row.err" | cut -c1-200) (fewer logged steps than GPS_BENCH_WARM + 2?)"
+  else
+    failed=0
+  fi
 }
 
-run_gps "gps SimCLR" simclr gps=false
-run_gps "gps GPS-SimCLR (pixel prior, k=4)" gps-simclr gps=true
-run_gps "gps SimCLR, train.deterministic=true" simclr-det gps=false train.deterministic=true
+run_gps "gps SimCLR" simclr gps=false; any_failed=$((any_failed | failed))
+run_gps "gps GPS-SimCLR (pixel prior, k=4)" gps-simclr gps=true; any_failed=$((any_failed | failed))
+run_gps "gps SimCLR, train.deterministic=true" simclr-det gps=false train.deterministic=true; any_failed=$((any_failed | failed))
 peer="python torch + torchvision DataLoader"
 if [ "${GPS_BENCH_SKIP_PEER:-0}" = "1" ]; then
   note "$peer" "skipped: GPS_BENCH_SKIP_PEER=1"
@@ -139,4 +144,4 @@ if sys.argv[2]:
     open(os.path.join(sys.argv[2], "gpu_bench.md"), "w").write(text + "\n")
     json.dump(rows, open(os.path.join(sys.argv[2], "gpu_bench.json"), "w"), indent=1)
 PY
-exit $failed
+exit $any_failed
