@@ -29,8 +29,8 @@ bool PeriodicKnn::due(int64_t step, int64_t steps_per_epoch) const {
 }
 
 nlohmann::json PeriodicKnn::run(ResNet backbone, const Dataset& train, int64_t step, int64_t steps_per_epoch) {
-  if (!test_) test_ = load_dataset(data_, "test");
-  auto rec = periodic_knn(backbone, train, *test_, eval_);
+  if (!given_ && !test_) test_ = load_dataset(data_, "test");
+  auto rec = periodic_knn(backbone, train, given_ ? *given_ : *test_, eval_);
   rec["step"] = step;
   rec["epoch"] = steps_per_epoch > 0 ? step / steps_per_epoch : 0;
   return rec;

@@ -20,6 +20,7 @@
 #include "gps/prior/prior.h"
 #include "gps/sampling/pair_sampler.h"
 #include "gps/train/checkpoint.h"
+#include "gps/train/eval_data.h"
 #include "gps/train/prefetcher.h"
 #include "gps/train/progress.h"
 #include "gps/train/run_dir.h"
@@ -336,10 +337,11 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
 
   // Data.
   Dataset train_set = load_dataset(cfg.data, "train");
-  GPS_CHECK(!cfg.eval.enabled || train_set.has_labels(), "eval.enabled needs labels, and ", train_set.name,
-            " has none: set eval.enabled=false to train on unlabeled data (then evaluate the run elsewhere)");
   GPS_CHECK(cfg.optim.batch_size <= train_set.size(), "optim.batch_size = ", cfg.optim.batch_size,
             " is larger than the training set (", train_set.size(), " images); lower it or raise data.subset");
+  // The test split, its labels and the probe's validation split, before any
+  // step: rank 0 evaluates, so rank 0 checks.
+  EvalData eval_data = lead ? prepare_eval_data(cfg, train_set) : EvalData{};
 
   OpenedRun opened = open_run(cfg, command_line, resume, group);
   RunDir& run = opened.run;
@@ -428,7 +430,7 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
   StepMonitor monitor(device);
   Progress progress(str_cat(cfg.method.name, cfg.gps ? "+gps" : ""), total_steps, cfg.train.progress && lead);
   progress.rebase(state.step);
-  PeriodicKnn periodic_knn(cfg.data, cfg.eval);  // eval.knn_every
+  PeriodicKnn periodic_knn(cfg.data, cfg.eval, eval_data.test ? &*eval_data.test : nullptr);  // eval.knn_every
   // optim.budget_minutes: steps [budget_from, budget_at) are timed (after a
   // settle at both ends) and at budget_at the run's length is set so that it
   // ends within the budget; then it is set again at every epoch end from the
@@ -442,17 +444,14 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
   double budget_t0 = budget_now();
   int64_t budget_step0 = state.step, decisions = 0;
   nlohmann::json budget_info;
-  std::optional<Dataset> test_early;  // loaded for the evaluation estimate, reused by the evaluation
   auto decide_budget = [&](int64_t done, double now) {
     const double step_s = (now - budget_t0) / double(std::max<int64_t>(1, done - budget_step0));
     // The final evaluation's estimate: one forward pass over train and test
     // (a training step costs about 6 forward passes per anchor: two views,
     // forward + backward), times 1.5 for the probes.
     double reserve_s = 0;
-    if (cfg.eval.enabled && lead) {
-      if (!test_early) test_early = load_dataset(cfg.data, "test");
-      reserve_s = 1.5 * double(train_set.size() + test_early->size()) * step_s / (6.0 * double(B));
-    }
+    if (cfg.eval.enabled && lead)
+      reserve_s = 1.5 * double(train_set.size() + eval_data.test->size()) * step_s / (6.0 * double(B));
     const double budget_s = 60.0 * cfg.optim.budget_minutes;
     int64_t steps = steps_within_budget(budget_s, now, step_s, reserve_s, done, cap_steps);
     if (group) {  // rank 0's decision everywhere
@@ -669,8 +668,7 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
 
   const double eval_start = run_seconds();
   if (cfg.eval.enabled && !result.interrupted && lead) {
-    GPS_CHECK(train_set.has_labels(), "eval.enabled needs labels on the train split; set eval.enabled=false");
-    Dataset test_set = test_early ? std::move(*test_early) : load_dataset(cfg.data, "test");
+    const Dataset& test_set = *eval_data.test;  // checked in setup (prepare_eval_data)
     auto backbone = state.method->backbone();
     auto train_x = extract_features(backbone, train_set, 512, device);  // the probes run on the device too
     auto test_x = extract_features(backbone, test_set, 512, device);

@@ -242,3 +242,31 @@ TEST(Train, AnUnwritableOutputDirFailsAtStartUp) {
   EXPECT_NE(msg.find("train.out_dir: cannot create " + tmp.file("ro/runs")), std::string::npos) << msg;
   EXPECT_NE(msg.find("Read-only file system"), std::string::npos) << msg;
 }
+
+// A run that cannot evaluate fails in its setup, before the first step,
+// naming the missing split and the key that turns evaluation off; nothing
+// is trained and no checkpoint is written. (Before, it trained to the end,
+// wrote its checkpoint and failed only then.)
+TEST(Train, ARunThatCannotEvaluateFailsBeforeItsFirstStep) {
+  test::TempDir tmp;
+  test::write_tiny_mnist(tmp.file("fm"), 60, 20);
+  std::filesystem::remove(tmp.file("fm/t10k-images-idx3-ubyte.gz"));
+  std::filesystem::remove(tmp.file("fm/t10k-labels-idx1-ubyte.gz"));
+  Config c = tiny_config(tmp);
+  c.train.name = "no-test";
+  const std::string err = test::error_of([&] { train(c, "test"); });
+  EXPECT_NE(err.find("eval.enabled=true evaluates on the test split, which cannot be loaded"), std::string::npos) << err;
+  EXPECT_NE(err.find("t10k-images-idx3-ubyte"), std::string::npos) << err;  // the missing file
+  EXPECT_NE(err.find("set eval.enabled=false"), std::string::npos) << err;
+  EXPECT_FALSE(std::filesystem::exists(tmp.file("runs/no-test/checkpoint.pt")));
+  EXPECT_FALSE(std::filesystem::exists(tmp.file("runs/no-test/metrics.jsonl")));
+  // The kNN curve needs the test split as well.
+  c.eval.enabled = false;
+  c.eval.knn_every = 1;
+  EXPECT_NE(test::error_of([&] { train(c, "test"); }).find("eval.knn_every=1 evaluates on the test split"),
+            std::string::npos);
+  // Without evaluation the same data trains.
+  c.eval.knn_every = 0;
+  c.train.name = "no-eval";
+  EXPECT_EQ(train(c, "test").steps, 6);
+}

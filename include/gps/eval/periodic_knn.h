@@ -21,11 +21,13 @@ namespace gps {
 // "seconds"}. Throws gps::Error when a split lacks labels.
 nlohmann::json periodic_knn(ResNet backbone, const Dataset& train, const Dataset& test, const EvalConfig& cfg);
 
-// The trainer's side: decides when an evaluation is due and loads the test
-// split once, on first use.
+// The trainer's side: decides when an evaluation is due, and evaluates on
+// `test` (the trainer loads it in its setup) or, when that is null, on the
+// test split loaded once, on first use.
 class PeriodicKnn {
  public:
-  PeriodicKnn(const DataConfig& data, const EvalConfig& eval) : data_(data), eval_(eval) {}
+  PeriodicKnn(const DataConfig& data, const EvalConfig& eval, const Dataset* test = nullptr)
+      : data_(data), eval_(eval), given_(test) {}
   // True after the last step of every eval.knn_every-th epoch (`step` steps done).
   bool due(int64_t step, int64_t steps_per_epoch) const;
   // periodic_knn() plus "step" and "epoch" (epochs done), ready for RunDir::log_metrics.
@@ -34,6 +36,7 @@ class PeriodicKnn {
  private:
   DataConfig data_;
   EvalConfig eval_;
+  const Dataset* given_;
   std::optional<Dataset> test_;
 };
 
