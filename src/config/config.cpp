@@ -1,10 +1,13 @@
 #include "gps/config/config.h"
 
+#include "gps/models/backbone.h"
+
 #include "gps/core/check.h"
 #include "gps/io/fs.h"
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -234,7 +237,9 @@ const std::vector<Field>& fields() {
                 "smallest crop area fraction of the random resized crop (0 = preset's: 0.08, vicreg 0.2)"),
       num_field(KEY(augment.max_scale), 0, 1,
                 "largest crop area fraction of the random resized crop (0 = preset's: 1.0)"),
-      str_field(KEY(model.arch), {"resnet18", "resnet50"}, "backbone (small stem keeps 28/32 px images)"),
+      str_field(KEY(model.arch), {},
+                "backbone: resnet18 | resnet50, or one registered with register_backbone (models/backbone.h); the "
+                "small stem keeps 28/32 px images"),
       int_field(KEY(model.width), 1, 1024, "channels of the first stage (64 = torchvision)"),
       bool_field(KEY(model.small_stem), "3x3 stride-1 stem without max-pool"),
       int_field(KEY(model.stem_padding), 0, 3, "padding of the small stem"),
@@ -431,6 +436,14 @@ void Config::validate() const {
   gps::validate(augment);
   gps::validate(optim);
   gps::validate(eval);
+  {
+    const auto names = backbone_names();  // the registry's, so that a registered backbone is a valid model.arch
+    if (std::find(names.begin(), names.end(), model.arch) == names.end()) {
+      std::string list;
+      for (const auto& n : names) list += (list.empty() ? "" : " | ") + n;
+      GPS_FAIL("model.arch: unknown backbone '", model.arch, "' (expected ", list, ")");
+    }
+  }
   {
     const std::string& d = train.device;
     const bool cuda_n = d.rfind("cuda:", 0) == 0 && d.size() > 5 &&

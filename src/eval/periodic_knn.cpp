@@ -9,7 +9,7 @@
 
 namespace gps {
 
-nlohmann::json periodic_knn(ResNet backbone, const Dataset& train, const Dataset& test, const EvalConfig& cfg) {
+nlohmann::json periodic_knn(Backbone backbone, const Dataset& train, const Dataset& test, const EvalConfig& cfg) {
   GPS_CHECK(train.has_labels() && test.has_labels(), "eval.knn_every needs labels on the train and test splits (",
             train.name, ", ", test.name, "); set eval.knn_every=0");
   const auto t0 = std::chrono::steady_clock::now();
@@ -28,7 +28,7 @@ bool PeriodicKnn::due(int64_t step, int64_t steps_per_epoch) const {
   return (step / steps_per_epoch) % eval_.knn_every == 0;
 }
 
-nlohmann::json PeriodicKnn::run(ResNet backbone, const Dataset& train, int64_t step, int64_t steps_per_epoch) {
+nlohmann::json PeriodicKnn::run(Backbone backbone, const Dataset& train, int64_t step, int64_t steps_per_epoch) {
   if (!given_ && !test_) test_ = load_dataset(data_, "test");
   auto rec = periodic_knn(backbone, train, given_ ? *given_ : *test_, eval_);
   rec["step"] = step;

@@ -2,6 +2,7 @@
 
 #include "gps/core/check.h"
 #include "gps/io/fs.h"
+#include "gps/models/resnet.h"
 
 #include <torch/script.h>
 
@@ -9,7 +10,20 @@
 
 namespace gps {
 
-std::map<std::string, torch::Tensor> backbone_state(ResNet& net) {
+namespace {
+
+// Torchvision's names and the TorchScript source describe a ResNet: other
+// backbones have neither.
+void require_resnet(Backbone& net, const char* what) {
+  GPS_CHECK(net && dynamic_cast<ResNetImpl*>(net.get()) != nullptr, what, ": model.arch=",
+            net ? net->name() : std::string("(none)"), " is not a ResNet, and only ResNet backbones map to "
+            "torchvision's names");
+}
+
+}  // namespace
+
+std::map<std::string, torch::Tensor> backbone_state(Backbone& net) {
+  require_resnet(net, "export");
   std::map<std::string, torch::Tensor> out;
   for (const auto& p : net->named_parameters()) out[p.key()] = p.value().detach().to(torch::kCPU).clone();
   for (const auto& b : net->named_buffers()) out[b.key()] = b.value().detach().to(torch::kCPU).clone();
@@ -51,7 +65,8 @@ class SourceWriter {
 
 }  // namespace
 
-void save_backbone_torchscript(ResNet& net, const ModelConfig& model, int64_t in_channels, const std::string& path) {
+void save_backbone_torchscript(Backbone& net, const ModelConfig& model, int64_t in_channels, const std::string& path) {
+  require_resnet(net, "export to TorchScript");
   torch::jit::Module m("GpsResNet");
   for (const auto& p : net->named_parameters()) m.register_parameter(attr(p.key()), p.value().detach().clone(), false);
   for (const auto& b : net->named_buffers()) m.register_buffer(attr(b.key()), b.value().detach().clone());
@@ -133,8 +148,9 @@ nlohmann::json backbone_sidecar(const ModelConfig& model, int64_t in_channels, i
                       : "width != 64: torchvision's ResNet cannot hold these shapes; use the TorchScript file"}};
 }
 
-std::string load_backbone_state(ResNet& net, const std::map<std::string, torch::Tensor>& state,
+std::string load_backbone_state(Backbone& net, const std::map<std::string, torch::Tensor>& state,
                                 const std::string& what) {
+  require_resnet(net, what.c_str());
   torch::NoGradGuard no_grad;
   auto assign = [&](const std::string& name, torch::Tensor dst) {
     auto it = state.find(name);

@@ -4,7 +4,7 @@
 
 namespace gps {
 
-torch::Tensor extract_features(ResNet backbone, const Dataset& d, int64_t batch_size, const torch::Device& out) {
+torch::Tensor extract_features(Backbone backbone, const Dataset& d, int64_t batch_size, const torch::Device& out) {
   torch::NoGradGuard no_grad;
   const bool was_training = backbone->is_training();
   backbone->eval();

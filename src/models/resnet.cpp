@@ -64,7 +64,7 @@ torch::Tensor BottleneckImpl::forward(const torch::Tensor& x) {
 
 ResNetImpl::ResNetImpl(int64_t in_channels, int64_t width, bool small_stem, int64_t stem_padding,
                        const std::string& arch)
-    : small_stem_(small_stem), feature_dim_(arch == "resnet50" ? 8 * width * BottleneckImpl::kExpansion : 8 * width) {
+    : arch_(arch), small_stem_(small_stem), feature_dim_(arch == "resnet50" ? 8 * width * BottleneckImpl::kExpansion : 8 * width) {
   GPS_CHECK(arch == "resnet18" || arch == "resnet50", "model.arch: unknown backbone '", arch,
             "' (expected resnet18 | resnet50)");
   GPS_CHECK(in_channels == 1 || in_channels == 3, "ResNet: in_channels must be 1 or 3, got ", in_channels);
@@ -103,10 +103,6 @@ torch::Tensor ResNetImpl::forward(const torch::Tensor& x) {
   y = layer3->forward(y);
   y = layer4->forward(y);
   return torch::adaptive_avg_pool2d(y, {1, 1}).flatten(1);
-}
-
-ResNet make_backbone(const ModelConfig& cfg, int64_t in_channels) {
-  return ResNet(in_channels, cfg.width, cfg.small_stem, cfg.stem_padding, cfg.arch);
 }
 
 }  // namespace gps

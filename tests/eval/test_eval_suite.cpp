@@ -10,7 +10,7 @@
 #include "gps/eval/periodic_knn.h"
 #include "gps/eval/retrieval.h"
 #include "gps/io/plot.h"
-#include "gps/models/resnet.h"
+#include "gps/models/backbone.h"
 #include "test_util.h"
 
 #include <gtest/gtest.h>
@@ -266,7 +266,7 @@ TEST(PeriodicKnn, EvaluatesTheBackboneWithoutChangingIt) {
   test::write_tiny_mnist(tmp.file("fm"), 40, 20);
   Config c = test::tiny_train_config(tmp.file("fm"), tmp.file("runs"));
   const Dataset tr = load_dataset(c.data, "train");
-  ResNet backbone = make_backbone(c.model, 1);
+  Backbone backbone = make_backbone(c.model, 1);
   backbone->train();
   std::vector<torch::Tensor> before;
   for (auto& b : backbone->buffers()) before.push_back(b.clone());

@@ -12,7 +12,7 @@
 #include "gps/data/image_cache.h"
 #include "gps/io/npz.h"
 #include "gps/models/export.h"
-#include "gps/models/resnet.h"
+#include "gps/models/backbone.h"
 #include "gps/neighbors/neighbor_table.h"
 #include "gps/prior/embedding_cache.h"
 #include "gps/prior/pixel_prior.h"

@@ -25,7 +25,7 @@ using gps::test::TempDir;
 using ::testing::HasSubstr;
 
 // A backbone whose batch-norm statistics are not the identity, so eval mode matters.
-gps::ResNet random_backbone(const gps::ModelConfig& m, int64_t channels) {
+gps::Backbone random_backbone(const gps::ModelConfig& m, int64_t channels) {
   torch::manual_seed(3);
   auto net = gps::make_backbone(m, channels);
   torch::NoGradGuard no_grad;
@@ -138,9 +138,9 @@ TEST(BackboneState, InitFromStartsTrainingFromTheGivenWeights) {
   const auto r = gps::train(c, "test");
   auto m = gps::make_method(c.method, c.model, 1);
   gps::load_checkpoint_weights(r.run_dir + "/checkpoint.pt", *m);
-  EXPECT_TRUE(torch::equal(m->backbone()->conv1->weight, src->conv1->weight));
-  EXPECT_TRUE(torch::equal(m->backbone()->layer4->named_parameters()["1.conv2.weight"],
-                           src->layer4->named_parameters()["1.conv2.weight"]));
+  auto loaded = m->backbone()->named_parameters(), original = src->named_parameters();
+  EXPECT_TRUE(torch::equal(loaded["conv1.weight"], original["conv1.weight"]));
+  EXPECT_TRUE(torch::equal(loaded["layer4.1.conv2.weight"], original["layer4.1.conv2.weight"]));
   c.model.init_from = tmp.file("missing.npz");
   EXPECT_THAT(gps::test::error_of([&] { gps::train(c, "test"); }), HasSubstr("missing.npz"));
 }

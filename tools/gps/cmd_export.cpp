@@ -42,7 +42,7 @@ Runner add_export(CLI::App& app) {
     Method method = make_method(cfg.method, cfg.model, train_set.channels());
     const std::string ckpt = final_checkpoint(a->run);
     load_checkpoint_weights(ckpt, *method);
-    ResNet backbone = method->backbone();
+    Backbone backbone = method->backbone();
     backbone->eval();
 
     const auto file = [&](const char* name) { return (fs::path(out) / name).string(); };

@@ -6,7 +6,7 @@
 #include "gps/data/dataset.h"
 #include "gps/data/registry.h"
 #include "gps/eval/eval_config.h"
-#include "gps/models/resnet.h"
+#include "gps/models/backbone.h"
 
 #include <nlohmann/json.hpp>
 
@@ -19,7 +19,7 @@ namespace gps {
 // train and test, then knn_accuracy with cfg.knn_k / knn_temperature /
 // knn_metric. Returns {"event": "knn", "knn_top1": % , "knn_k", "knn_metric",
 // "seconds"}. Throws gps::Error when a split lacks labels.
-nlohmann::json periodic_knn(ResNet backbone, const Dataset& train, const Dataset& test, const EvalConfig& cfg);
+nlohmann::json periodic_knn(Backbone backbone, const Dataset& train, const Dataset& test, const EvalConfig& cfg);
 
 // The trainer's side: decides when an evaluation is due, and evaluates on
 // `test` (the trainer loads it in its setup) or, when that is null, on the
@@ -31,7 +31,7 @@ class PeriodicKnn {
   // True after the last step of every eval.knn_every-th epoch (`step` steps done).
   bool due(int64_t step, int64_t steps_per_epoch) const;
   // periodic_knn() plus "step" and "epoch" (epochs done), ready for RunDir::log_metrics.
-  nlohmann::json run(ResNet backbone, const Dataset& train, int64_t step, int64_t steps_per_epoch);
+  nlohmann::json run(Backbone backbone, const Dataset& train, int64_t step, int64_t steps_per_epoch);
 
  private:
   DataConfig data_;

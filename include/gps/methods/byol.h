@@ -27,15 +27,15 @@ class BYOLImpl : public MethodImpl {
   // EMA update with the current tau, then tau advances to byol_tau(progress).
   void on_backbone_loaded() override;
   void after_step(double progress) override;
-  ResNet backbone() override { return backbone_; }
+  Backbone backbone() override { return backbone_; }
   torch::nn::Sequential projector_head() override { return projector; }
   std::string name() const override { return "byol"; }
   double tau() const { return tau_.item<double>(); }  // reads the device: for tests and logs only
 
-  ResNet backbone_{nullptr};
+  Backbone backbone_{nullptr};
   torch::nn::Sequential projector{nullptr}, predictor{nullptr};
   // Target network: no gradients (requires_grad false), never in the optimiser.
-  ResNet target_backbone{nullptr};
+  Backbone target_backbone{nullptr};
   torch::nn::Sequential target_projector{nullptr};
 
  private:

@@ -5,7 +5,7 @@
 
 #include "gps/methods/method_config.h"
 #include "gps/models/model_config.h"
-#include "gps/models/resnet.h"
+#include "gps/models/backbone.h"
 
 #include <torch/torch.h>
 
@@ -30,7 +30,7 @@ class MethodImpl : public torch::nn::Module {
   // Called after backbone weights were set from outside (model.init_from):
   // methods with a target network copy them into it.
   virtual void on_backbone_loaded() {}
-  virtual ResNet backbone() = 0;
+  virtual Backbone backbone() = 0;
   // The projector applied to backbone features (table refresh from projector space).
   virtual torch::nn::Sequential projector_head() = 0;
   virtual std::string name() const = 0;

@@ -16,11 +16,11 @@ class NNCLRImpl : public MethodImpl {
   // then the normalised z_1 are pushed into the queue (x1's batch size must
   // divide method.queue_size).
   StepOutput training_step(const torch::Tensor& x1, const torch::Tensor& x2) override;
-  ResNet backbone() override { return backbone_; }
+  Backbone backbone() override { return backbone_; }
   torch::nn::Sequential projector_head() override { return projector; }
   std::string name() const override { return "nnclr"; }
 
-  ResNet backbone_{nullptr};
+  Backbone backbone_{nullptr};
   torch::nn::Sequential projector{nullptr}, predictor{nullptr};
   FeatureQueue queue{nullptr};
 

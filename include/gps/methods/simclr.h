@@ -9,11 +9,11 @@ class SimCLRImpl : public MethodImpl {
  public:
   SimCLRImpl(const MethodConfig& cfg, const ModelConfig& model, int64_t in_channels);
   StepOutput training_step(const torch::Tensor& x1, const torch::Tensor& x2) override;
-  ResNet backbone() override { return backbone_; }
+  Backbone backbone() override { return backbone_; }
   torch::nn::Sequential projector_head() override { return projector; }
   std::string name() const override { return "simclr"; }
 
-  ResNet backbone_{nullptr};
+  Backbone backbone_{nullptr};
   torch::nn::Sequential projector{nullptr};
 
  private:

@@ -2,7 +2,7 @@
 #pragma once
 
 #include "gps/data/dataset.h"
-#include "gps/models/resnet.h"
+#include "gps/models/backbone.h"
 
 namespace gps {
 
@@ -10,7 +10,7 @@ namespace gps {
 // computed on the backbone's device: [N, F] float32 on `out` (default the
 // CPU; the trainer keeps them on the training device for the probes).
 // Processes `batch_size` images at a time, no gradients.
-torch::Tensor extract_features(ResNet backbone, const Dataset& d, int64_t batch_size = 512,
+torch::Tensor extract_features(Backbone backbone, const Dataset& d, int64_t batch_size = 512,
                                const torch::Device& out = torch::kCPU);
 
 }  // namespace gps

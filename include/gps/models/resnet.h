@@ -1,8 +1,11 @@
 // torchvision-style ResNet-18 / ResNet-50 backbone (classifier removed), with a width
-// multiplier and the small-image stem used for 28/32 px data.
+// multiplier and the small-image stem used for 28/32 px data. One
+// implementation of the Backbone interface (backbone.h), registered as
+// model.arch = resnet18 | resnet50; export.h reads and writes its weights
+// under torchvision's names.
 #pragma once
 
-#include "gps/models/model_config.h"
+#include "gps/models/backbone.h"
 
 #include <torch/torch.h>
 
@@ -31,7 +34,7 @@ struct BottleneckImpl : torch::nn::Module {
 };
 TORCH_MODULE(Bottleneck);
 
-struct ResNetImpl : torch::nn::Module {
+struct ResNetImpl : BackboneImpl {
   // arch: "resnet18" (basic blocks [2,2,2,2]) or "resnet50" (bottlenecks
   // [3,4,6,3]). in_channels: 1 or 3. width: channels of stage 1 (64 =
   // torchvision); stages have width * {1, 2, 4, 8} (x4 at the output of
@@ -42,20 +45,19 @@ struct ResNetImpl : torch::nn::Module {
 
   // x: [B, in_channels, H, W] float32 -> features [B, feature_dim()] (after
   // global average pooling).
-  torch::Tensor forward(const torch::Tensor& x);
-  int64_t feature_dim() const { return feature_dim_; }
+  torch::Tensor forward(const torch::Tensor& x) override;
+  int64_t feature_dim() const override { return feature_dim_; }
+  std::string name() const override { return arch_; }
 
   torch::nn::Conv2d conv1{nullptr};
   torch::nn::BatchNorm2d bn1{nullptr};
   torch::nn::Sequential layer1{nullptr}, layer2{nullptr}, layer3{nullptr}, layer4{nullptr};
 
  private:
+  std::string arch_;
   bool small_stem_;
   int64_t feature_dim_;
 };
 TORCH_MODULE(ResNet);
-
-// The backbone named by cfg.arch for images with `in_channels` channels.
-ResNet make_backbone(const ModelConfig& cfg, int64_t in_channels);
 
 }  // namespace gps
