@@ -1,5 +1,6 @@
 #include "gps/config/config.h"
 
+#include "gps/methods/method.h"
 #include "gps/models/backbone.h"
 
 #include "gps/core/check.h"
@@ -245,7 +246,7 @@ const std::vector<Field>& fields() {
       int_field(KEY(model.stem_padding), 0, 3, "padding of the small stem"),
       str_field(KEY(model.init_from), {},
                 "start from torchvision-named backbone weights (.npz, e.g. from gps export or a converted torchvision model)"),
-      str_field(KEY(method.name), {"simclr", "byol", "nnclr", "barlow_twins", "vicreg"},
+      str_field(KEY(method.name), {},
                 "SSL method"),
       num_field(KEY(method.temperature), 1e-4, 100, "NT-Xent temperature (simclr, nnclr)"),
       int_field(KEY(method.proj_hidden_dim), 1, 65536, "projector hidden width (reference: 2048; byol 4096)"),
@@ -437,12 +438,16 @@ void Config::validate() const {
   gps::validate(optim);
   gps::validate(eval);
   {
-    const auto names = backbone_names();  // the registry's, so that a registered backbone is a valid model.arch
-    if (std::find(names.begin(), names.end(), model.arch) == names.end()) {
+    // The registries', so that a registered backbone or method is valid here.
+    auto check_registered = [](const char* key, const std::string& v, const std::vector<std::string>& names) {
+      if (std::find(names.begin(), names.end(), v) != names.end()) return;
       std::string list;
       for (const auto& n : names) list += (list.empty() ? "" : " | ") + n;
-      GPS_FAIL("model.arch: unknown backbone '", model.arch, "' (expected ", list, ")");
-    }
+      GPS_FAIL(key, ": unknown ", std::string(key) == "model.arch" ? "backbone" : "method", " '", v, "' (expected ",
+               list, ")");
+    };
+    check_registered("model.arch", model.arch, backbone_names());
+    check_registered("method.name", method.name, method_names());
   }
   {
     const std::string& d = train.device;

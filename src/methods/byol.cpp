@@ -57,7 +57,8 @@ BYOLImpl::BYOLImpl(const MethodConfig& cfg, const ModelConfig& model, int64_t in
   tau_ = register_buffer("tau", torch::full({1}, cfg.tau_base, torch::kFloat64));
 }
 
-StepOutput BYOLImpl::training_step(const torch::Tensor& x1, const torch::Tensor& x2) {
+StepOutput BYOLImpl::training_step(const Views& views) {
+  const auto [x1, x2] = two_views(views, name());
   auto f1 = backbone_(x1), f2 = backbone_(x2);
   auto z1 = projector->forward(f1), z2 = projector->forward(f2);
   auto p1 = predictor->forward(z1), p2 = predictor->forward(z2);

@@ -7,6 +7,8 @@
 #include "gps/methods/simclr.h"
 #include "gps/methods/vicreg.h"
 
+#include <mutex>
+
 namespace gps {
 
 namespace F = torch::nn::functional;
@@ -33,13 +35,66 @@ torch::Tensor project_features(MethodImpl& method, const torch::Tensor& feats, i
   return parts.empty() ? feats.new_empty({0, 0}) : torch::cat(parts);
 }
 
+std::pair<torch::Tensor, torch::Tensor> two_views(const Views& views, const std::string& method) {
+  GPS_CHECK(views.size() >= 2, method, ": needs two views, the step has ", views.size());
+  return {views[0].images, views[1].images};
+}
+
+namespace {
+
+template <typename Impl>
+MethodFactory maker() {
+  return [](const MethodConfig& cfg, const ModelConfig& model, int64_t in_channels) -> Method {
+    return std::make_shared<Impl>(cfg, model, in_channels);
+  };
+}
+
+struct MethodRegistry {
+  std::mutex m;
+  std::map<std::string, MethodFactory> makers;
+};
+
+MethodRegistry& method_registry() {
+  static MethodRegistry r{{},
+                          {{"simclr", maker<SimCLRImpl>()},
+                           {"byol", maker<BYOLImpl>()},
+                           {"nnclr", maker<NNCLRImpl>()},
+                           {"barlow_twins", maker<BarlowTwinsImpl>()},
+                           {"vicreg", maker<VICRegImpl>()}}};
+  return r;
+}
+
+}  // namespace
+
+void register_method(const std::string& name, MethodFactory make) {
+  auto& r = method_registry();
+  std::lock_guard<std::mutex> lock(r.m);
+  GPS_CHECK(!name.empty(), "register_method: a name is needed");
+  GPS_CHECK(make, "register_method: '", name, "': a factory is needed");
+  GPS_CHECK(r.makers.emplace(name, std::move(make)).second, "register_method: '", name, "' is already registered");
+}
+
+std::vector<std::string> method_names() {
+  auto& r = method_registry();
+  std::lock_guard<std::mutex> lock(r.m);
+  std::vector<std::string> out;
+  for (const auto& [name, make] : r.makers) out.push_back(name);
+  return out;
+}
+
 Method make_method(const MethodConfig& cfg, const ModelConfig& model, int64_t in_channels) {
-  if (cfg.name == "simclr") return std::make_shared<SimCLRImpl>(cfg, model, in_channels);
-  if (cfg.name == "byol") return std::make_shared<BYOLImpl>(cfg, model, in_channels);
-  if (cfg.name == "nnclr") return std::make_shared<NNCLRImpl>(cfg, model, in_channels);
-  if (cfg.name == "barlow_twins") return std::make_shared<BarlowTwinsImpl>(cfg, model, in_channels);
-  if (cfg.name == "vicreg") return std::make_shared<VICRegImpl>(cfg, model, in_channels);
-  GPS_FAIL("method.name: unknown method '", cfg.name, "' (expected: simclr|byol|nnclr|barlow_twins|vicreg)");
+  MethodFactory make;
+  {
+    auto& r = method_registry();
+    std::lock_guard<std::mutex> lock(r.m);
+    if (auto it = r.makers.find(cfg.name); it != r.makers.end()) make = it->second;
+  }
+  if (!make) {
+    std::string names;
+    for (const auto& n : method_names()) names += (names.empty() ? "" : "|") + n;
+    GPS_FAIL("method.name: unknown method '", cfg.name, "' (expected: ", names, ")");
+  }
+  return make(cfg, model, in_channels);
 }
 
 }  // namespace gps

@@ -18,7 +18,8 @@ NNCLRImpl::NNCLRImpl(const MethodConfig& cfg, const ModelConfig& model, int64_t 
   queue = register_module("queue", FeatureQueue(cfg.queue_size, cfg.proj_output_dim));
 }
 
-StepOutput NNCLRImpl::training_step(const torch::Tensor& x1, const torch::Tensor& x2) {
+StepOutput NNCLRImpl::training_step(const Views& views) {
+  const auto [x1, x2] = two_views(views, name());
   auto f1 = backbone_(x1), f2 = backbone_(x2);
   auto z1 = projector->forward(f1), z2 = projector->forward(f2);
   auto p1 = predictor->forward(z1), p2 = predictor->forward(z2);

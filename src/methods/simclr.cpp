@@ -17,7 +17,8 @@ SimCLRImpl::SimCLRImpl(const MethodConfig& cfg, const ModelConfig& model, int64_
                                                           nn::Linear(cfg.proj_hidden_dim, cfg.proj_output_dim)));
 }
 
-StepOutput SimCLRImpl::training_step(const torch::Tensor& x1, const torch::Tensor& x2) {
+StepOutput SimCLRImpl::training_step(const Views& views) {
+  const auto [x1, x2] = two_views(views, name());
   // Each view gets its own forward pass (own batch-norm statistics), as in solo-learn.
   auto f1 = backbone_(x1), f2 = backbone_(x2);
   auto z1 = projector->forward(f1), z2 = projector->forward(f2);

@@ -13,7 +13,8 @@ VICRegImpl::VICRegImpl(const MethodConfig& cfg, const ModelConfig& model, int64_
       "projector", mlp3_bn(backbone_->feature_dim(), cfg.proj_hidden_dim, cfg.proj_output_dim, /*bn_last=*/false));
 }
 
-StepOutput VICRegImpl::training_step(const torch::Tensor& x1, const torch::Tensor& x2) {
+StepOutput VICRegImpl::training_step(const Views& views) {
+  const auto [x1, x2] = two_views(views, name());
   auto f1 = backbone_(x1), f2 = backbone_(x2);
   auto z1 = projector->forward(f1), z2 = projector->forward(f2);
   // Several processes: variance and covariance over the global batch.

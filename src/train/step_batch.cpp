@@ -6,8 +6,13 @@ StepBatch make_step_batch(const PairBatch& pairs, const Augmentation& augment, c
                           int64_t epoch, bool labels) {
   StepBatch v;
   v.pairs = pairs;
-  v.x1 = augment.apply(data.images.index_select(0, pairs.anchors), pairs.positions, view_stream(seed, epoch, 0), 0);
-  v.x2 = augment.apply(data.images.index_select(0, pairs.positives), pairs.positions, view_stream(seed, epoch, 1), 1);
+  const auto made_of = augment.views();
+  for (size_t k = 0; k < made_of.size(); ++k) {
+    const auto& rows = made_of[k] == ViewOf::anchor ? pairs.anchors : pairs.positives;
+    v.views.push_back({augment.apply(data.images.index_select(0, rows), pairs.positions,
+                                     view_stream(seed, epoch, int(k)), int(k)),
+                       made_of[k]});
+  }
   if (labels) v.labels = data.labels.index_select(0, pairs.anchors);
   return v;
 }

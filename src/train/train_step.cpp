@@ -9,7 +9,7 @@ StepStats train_step(TrainState& s, const StepBatch& batch, const StepOptions& o
   StepOutput out;
   {
     AutocastScope autocast(s.device, opt.precision);  // the network in bf16; the losses leave autocast themselves
-    out = s.method->training_step(batch.x1, batch.x2);
+    out = s.method->training_step(batch.views);
   }
   StepStats st;
   st.loss = out.loss.detach();

@@ -191,7 +191,7 @@ OpenedRun open_run(const Config& cfg, const std::string& command_line, const Res
   return o;
 }
 
-// Batch b of an epoch: pairs and both views, made on the CPU (in pinned
+// Batch b of an epoch: pairs and their views, made on the CPU (in pinned
 // memory when the model is on a GPU), then copied to the device without
 // waiting. Each view's random parameters are keyed by (seed, epoch, view,
 // position), so any step can be redone.
@@ -207,15 +207,13 @@ class BatchSource {
     PairBatch pairs = sampler_.batch(epoch, order, b);
     if (world_ > 1) pairs = shard(pairs, rank_, world_);
     StepBatch v = make_step_batch(pairs, augment_, data_, seed_, epoch, labels_);
-    v.x1 = pin_for(v.x1, device_);
-    v.x2 = pin_for(v.x2, device_);
+    for (auto& view : v.views) view.images = pin_for(view.images, device_);
     if (v.labels.defined()) v.labels = pin_for(v.labels, device_);
     return v;
   }
 
   StepBatch upload(StepBatch v) const {
-    v.x1 = with_memory_format(to_device(v.x1, device_), channels_last_);
-    v.x2 = with_memory_format(to_device(v.x2, device_), channels_last_);
+    for (auto& view : v.views) view.images = with_memory_format(to_device(view.images, device_), channels_last_);
     if (v.labels.defined()) v.labels = to_device(v.labels, device_);
     return v;
   }

@@ -25,6 +25,13 @@ using namespace gps;
 
 namespace {
 
+// Two random views of a batch of b 8x8 gray images: the anchors' and the positives'.
+Views random_views(int64_t b) {
+  auto x1 = torch::randn({b, 1, 8, 8});
+  auto x2 = torch::randn({b, 1, 8, 8});
+  return {{x1, ViewOf::anchor}, {x2, ViewOf::positive}};
+}
+
 using Mat = std::vector<std::vector<double>>;
 
 Mat to_mat(const torch::Tensor& t) {
@@ -342,7 +349,7 @@ TEST(Byol, NoGradientReachesTheTarget) {
   torch::manual_seed(8);
   auto m = std::dynamic_pointer_cast<BYOLImpl>(make_method(tiny_method("byol"), tiny_model(), 1));
   ASSERT_TRUE(m);
-  auto out = m->training_step(torch::randn({4, 1, 8, 8}), torch::randn({4, 1, 8, 8}));
+  auto out = m->training_step(random_views(4));
   out.loss.backward();
   for (auto* target : {static_cast<torch::nn::Module*>(m->target_backbone.ptr().get()),
                        static_cast<torch::nn::Module*>(m->target_projector.ptr().get())})
@@ -370,7 +377,7 @@ TEST(Byol, EmaUpdateOnParametersOnly) {
       if (b.is_floating_point()) b.add_(1.0);
   }
   // A forward pass first: it moves the target's own batch-norm statistics.
-  auto out = m->training_step(torch::randn({4, 1, 8, 8}), torch::randn({4, 1, 8, 8}));
+  auto out = m->training_step(random_views(4));
   std::vector<torch::Tensor> before, online, buffers_before;
   for (auto& p : m->target_projector->parameters()) before.push_back(p.clone());
   for (auto& p : m->projector->parameters()) online.push_back(p.clone());
@@ -389,7 +396,7 @@ TEST(Nnclr, StepPushesNormalisedViewOneAndQueueIsSaved) {
   torch::manual_seed(10);
   auto m = std::dynamic_pointer_cast<NNCLRImpl>(make_method(tiny_method("nnclr"), tiny_model(), 1));
   ASSERT_TRUE(m);
-  m->training_step(torch::randn({4, 1, 8, 8}), torch::randn({4, 1, 8, 8}));
+  m->training_step(random_views(4));
   EXPECT_EQ(m->queue->pointer(), 4);
   auto norms = m->queue->rows.narrow(0, 0, 4).norm(2, 1);
   EXPECT_TRUE(torch::allclose(norms, torch::ones_like(norms), 1e-5));
@@ -424,7 +431,7 @@ TEST(Methods, EachTrainsTwoStepsWithoutNan) {
     LARS opt(params, LARSOptions(0.1).weight_decay(1e-4));
     m->train();
     for (int step = 0; step < 2; ++step) {
-      auto out = m->training_step(torch::randn({4, 1, 8, 8}), torch::randn({4, 1, 8, 8}));
+      auto out = m->training_step(random_views(4));
       ASSERT_TRUE(std::isfinite(out.loss.item<double>())) << name << " step " << step;
       EXPECT_EQ(out.features1.size(0), 4);
       for (auto& k : keys) EXPECT_TRUE(out.logs.count(k)) << name << " lacks log " << k;

@@ -14,7 +14,7 @@ namespace {
 
 StepBatch batch_of(int64_t v) {
   StepBatch b;
-  b.x1 = torch::full({1}, double(v));
+  b.labels = torch::full({1}, double(v));
   return b;
 }
 
@@ -30,7 +30,7 @@ TEST(Prefetcher, OneWorkerThreadMakesEveryBatchInOrder) {
       return batch_of(i);
     });
     EXPECT_TRUE(p.pending());
-    EXPECT_EQ(p.take().x1.item<double>(), double(i));
+    EXPECT_EQ(p.take().labels.item<double>(), double(i));
     EXPECT_FALSE(p.pending());
   }
   EXPECT_NE(worker, std::this_thread::get_id());
@@ -41,7 +41,7 @@ TEST(Prefetcher, AJobsErrorReachesTheTakerAndTheWorkerGoesOn) {
   p.submit([]() -> StepBatch { GPS_FAIL("data.root: image 7 is corrupt"); });
   EXPECT_THROW(p.take(), gps::Error);
   p.submit([] { return batch_of(3); });
-  EXPECT_EQ(p.take().x1.item<double>(), 3.0);
+  EXPECT_EQ(p.take().labels.item<double>(), 3.0);
 }
 
 TEST(Prefetcher, DropForgetsTheBatchInFlightAndMisuseIsAnError) {
@@ -55,6 +55,6 @@ TEST(Prefetcher, DropForgetsTheBatchInFlightAndMisuseIsAnError) {
   p.drop();
   EXPECT_FALSE(p.pending());
   p.submit([] { return batch_of(4); });
-  EXPECT_EQ(p.take().x1.item<double>(), 4.0);
+  EXPECT_EQ(p.take().labels.item<double>(), 4.0);
   p.submit([] { return batch_of(5); });  // left in flight: the destructor waits for it
 }

@@ -253,11 +253,11 @@ Runner add_batch(CLI::App& app) {
     const StepBatch v = make_step_batch(sampler.batch(a->epoch, sampler.epoch_order(a->epoch), a->step), *aug, d, seed,
                                         a->epoch, d.has_labels());
     std::map<std::string, torch::Tensor> arrays = {{"anchors", v.pairs.anchors}, {"positives", v.pairs.positives},
-                                                   {"positions", v.pairs.positions}, {"x1", v.x1}, {"x2", v.x2}};
+                                                   {"positions", v.pairs.positions}, {"x1", v.views.at(0).images}, {"x2", v.views.at(1).images}};
     if (v.labels.defined()) arrays["labels"] = v.labels;
     save_npz(a->out, arrays);
     std::printf("wrote %s: epoch %lld step %lld, %lld pairs, views %s\n", a->out.c_str(), (long long)a->epoch,
-                (long long)a->step, (long long)v.x1.size(0), aug->describe().c_str());
+                (long long)a->step, (long long)v.views.at(0).images.size(0), aug->describe().c_str());
     return 0;
   };
 }

@@ -3,6 +3,8 @@
 // (stream, sample key), so results do not depend on batching or threads.
 #pragma once
 
+#include "gps/augment/views.h"
+
 #include "gps/augment/augment_config.h"
 #include "gps/core/rng.h"
 #include "gps/data/dataset.h"
@@ -24,6 +26,10 @@ class Augmentation {
   virtual torch::Tensor apply(const torch::Tensor& images, const torch::Tensor& keys, uint64_t stream,
                               int view) const = 0;
   virtual std::string describe() const = 0;
+  // The views a training step makes, in order: view k is apply(images of
+  // views()[k], keys, view_stream(seed, epoch, k), k). Two today: view 0 of
+  // the anchors and view 1 of their positives.
+  virtual std::vector<ViewOf> views() const { return {ViewOf::anchor, ViewOf::positive}; }
 };
 
 // The preset named by cfg.preset, normalising with the dataset's mean/std

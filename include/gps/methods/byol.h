@@ -23,7 +23,7 @@ void ema_update(torch::nn::Module& online, torch::nn::Module& target, const torc
 class BYOLImpl : public MethodImpl {
  public:
   BYOLImpl(const MethodConfig& cfg, const ModelConfig& model, int64_t in_channels);
-  StepOutput training_step(const torch::Tensor& x1, const torch::Tensor& x2) override;
+  StepOutput training_step(const Views& views) override;
   // EMA update with the current tau, then tau advances to byol_tau(progress).
   void on_backbone_loaded() override;
   void after_step(double progress) override;

@@ -3,15 +3,19 @@
 // never by the method.
 #pragma once
 
+#include "gps/augment/views.h"
 #include "gps/methods/method_config.h"
 #include "gps/models/model_config.h"
 #include "gps/models/backbone.h"
 
 #include <torch/torch.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace gps {
 
@@ -23,8 +27,10 @@ struct StepOutput {
 
 class MethodImpl : public torch::nn::Module {
  public:
-  // x1, x2: [B, C, H, W] float32 views; row b of x2 is the positive of row b of x1.
-  virtual StepOutput training_step(const torch::Tensor& x1, const torch::Tensor& x2) = 0;
+  // The step's views (views.h): today views[0] is made of the anchors and
+  // views[1] of their positives, so row b of both comes from pair b. A
+  // two-view method reads the first two (two_views).
+  virtual StepOutput training_step(const Views& views) = 0;
   // Called after every optimiser step (EMA targets, queues); progress in [0, 1].
   virtual void after_step(double progress) {}
   // Called after backbone weights were set from outside (model.init_from):
@@ -37,6 +43,19 @@ class MethodImpl : public torch::nn::Module {
 };
 
 using Method = std::shared_ptr<MethodImpl>;
+
+// The images of the first two views, for methods that compare two views;
+// throws gps::Error naming `method` when the step has fewer.
+std::pair<torch::Tensor, torch::Tensor> two_views(const Views& views, const std::string& method);
+
+// method.name -> a function that makes the method (backbone, heads, loss).
+using MethodFactory = std::function<Method(const MethodConfig& cfg, const ModelConfig& model, int64_t in_channels)>;
+// Adds a method to the registry (simclr, byol, nnclr, barlow_twins and
+// vicreg are built in); method.name then accepts it. Throws gps::Error when
+// the name is taken.
+void register_method(const std::string& name, MethodFactory make);
+// The registered names, sorted.
+std::vector<std::string> method_names();
 
 // The method named by cfg.name, for images with `in_channels` channels.
 Method make_method(const MethodConfig& cfg, const ModelConfig& model, int64_t in_channels);

@@ -15,7 +15,7 @@ class NNCLRImpl : public MethodImpl {
   //   loss = (nnclr_loss(nn_1, p_2) + nnclr_loss(nn_2, p_1)) / 2,
   // then the normalised z_1 are pushed into the queue (x1's batch size must
   // divide method.queue_size).
-  StepOutput training_step(const torch::Tensor& x1, const torch::Tensor& x2) override;
+  StepOutput training_step(const Views& views) override;
   Backbone backbone() override { return backbone_; }
   torch::nn::Sequential projector_head() override { return projector; }
   std::string name() const override { return "nnclr"; }

@@ -8,7 +8,7 @@ namespace gps {
 class SimCLRImpl : public MethodImpl {
  public:
   SimCLRImpl(const MethodConfig& cfg, const ModelConfig& model, int64_t in_channels);
-  StepOutput training_step(const torch::Tensor& x1, const torch::Tensor& x2) override;
+  StepOutput training_step(const Views& views) override;
   Backbone backbone() override { return backbone_; }
   torch::nn::Sequential projector_head() override { return projector; }
   std::string name() const override { return "simclr"; }

@@ -10,7 +10,7 @@ class VICRegImpl : public MethodImpl {
  public:
   // Projector: mlp3_bn(F, proj_hidden_dim, proj_output_dim), no final BN.
   VICRegImpl(const MethodConfig& cfg, const ModelConfig& model, int64_t in_channels);
-  StepOutput training_step(const torch::Tensor& x1, const torch::Tensor& x2) override;
+  StepOutput training_step(const Views& views) override;
   Backbone backbone() override { return backbone_; }
   torch::nn::Sequential projector_head() override { return projector; }
   std::string name() const override { return "vicreg"; }

@@ -10,8 +10,9 @@
 
 namespace gps {
 
-// x1 = view 0 of the anchors, x2 = view 1 of the positives (float32 [B, C, S, S]),
-// labels = the anchors' labels when `labels` (else undefined).
+// The augmentation's views (Augmentation::views: view k of the anchors or
+// of the positives, float32 [B, C, S, S]), labels = the anchors' labels when
+// `labels` (else undefined).
 StepBatch make_step_batch(const PairBatch& pairs, const Augmentation& augment, const Dataset& data, uint64_t seed,
                           int64_t epoch, bool labels);
 

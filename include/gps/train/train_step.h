@@ -3,6 +3,7 @@
 // over ranks, the optimiser update and the method's after-step hook.
 #pragma once
 
+#include "gps/augment/views.h"
 #include "gps/core/precision.h"
 #include "gps/sampling/pair_sampler.h"
 #include "gps/train/train_state.h"
@@ -19,7 +20,7 @@ class Group;
 // One step's input, on the state's device.
 struct StepBatch {
   PairBatch pairs;        // host: the step's anchors, positives and epoch positions
-  torch::Tensor x1, x2;   // [B, C, H, W] float32 views; row b of x2 is the positive of row b of x1
+  Views views;            // the augmentation's views (views[0]: the anchors', views[1]: the positives' today)
   torch::Tensor labels;   // [B] int64 anchor labels for the online probe (undefined: no probe)
 };
 
