@@ -19,6 +19,7 @@
 #include "gps/optim/schedule.h"
 #include "gps/prior/prior.h"
 #include "gps/sampling/pair_sampler.h"
+#include "gps/train/budget.h"
 #include "gps/train/checkpoint.h"
 #include "gps/train/eval_data.h"
 #include "gps/train/prefetcher.h"
@@ -298,6 +299,22 @@ std::string describe_nonfinite(const Settled& s) {
   return bad.empty() ? loss : str_cat(loss, "; non-finite components: ", bad);
 }
 
+// The budget's decision on stderr: the first, and every one that changes the length.
+void report_budget(const Budget& budget, double minutes, const Budget::Decision& d, int64_t cap_steps,
+                   int64_t warmup_steps, int64_t steps_per_epoch) {
+  const auto& info = budget.info();
+  if (budget.decisions() == 1 || d.changed)
+    std::fprintf(stderr, "\n[gps] optim.budget_minutes=%g: %lld steps (%.2f epochs%s) at %.3f s/step; %.1f min spent, "
+                 "%.1f min reserved for the evaluation\n",
+                 minutes, static_cast<long long>(d.total_steps), double(d.total_steps) / double(steps_per_epoch),
+                 d.total_steps == cap_steps ? ", optim.epochs" : "", info["step_seconds"].get<double>(),
+                 info["spent_seconds"].get<double>() / 60.0, info["eval_reserve_seconds"].get<double>() / 60.0);
+  if (budget.decisions() == 1 && d.total_steps < warmup_steps + steps_per_epoch)
+    std::fprintf(stderr, "[gps] warning: the budget leaves %lld steps, little after the %lld warm-up steps "
+                 "(optim.warmup_epochs); raise optim.budget_minutes or lower the warm-up\n",
+                 static_cast<long long>(d.total_steps), static_cast<long long>(warmup_steps));
+}
+
 }  // namespace
 
 TrainResult train(const Config& cfg, const std::string& command_line, const ResumeOptions& resume) {
@@ -390,16 +407,7 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
   const int64_t B = cfg.optim.batch_size;
   const double lr = cfg.optim.lr * (cfg.optim.scale_lr ? double(B) / 256.0 : 1.0);
 
-  // optim.budget_minutes's clock: this process's run seconds, less the curve's
-  // kNN evaluations (eval.knn_every), plus what the run spent before a resume.
-  const bool budgeted = cfg.optim.budget_minutes > 0;
-  double spent_before = 0, curve_seconds = 0;
-  auto budget_now = [&] { return spent_before + run_seconds() - curve_seconds; };
   bool table_refreshed = false;  // then checkpoints carry the sampler's table
-  auto snap = [&] {
-    if (budgeted) state.budget_spent_s = budget_now();
-    return snapshot(state, cfg, steps_per_epoch, table_refreshed ? &sampler.table() : nullptr);
-  };
   auto restore_from = [&](const std::string& path, bool rollback) {
     CheckpointState c = restore(state, path, rollback);
     if (c.table.ids.defined()) {
@@ -413,7 +421,13 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
     run.log_metrics({{"event", "resume"}, {"step", state.step}, {"checkpoint", opened.resume_from}});
   }
   if (state.budget_steps > 0) total_steps = state.budget_steps;  // decided before the checkpoint
-  spent_before = state.budget_spent_s;
+  // optim.budget_minutes: the run's length from its measured speed (budget.h).
+  Budget budget({cfg.optim.budget_minutes, steps_per_epoch, cap_steps, warmup_steps, B}, run_start,
+                state.budget_spent_s, state.budget_steps, state.step);
+  auto snap = [&] {
+    if (budget.enabled()) state.budget_spent_s = budget.now();
+    return snapshot(state, cfg, steps_per_epoch, table_refreshed ? &sampler.table() : nullptr);
+  };
   auto checkpoint_due = [&](int64_t done) {  // after `done` steps
     if (done >= total_steps) return false;   // the final checkpoint.pt follows
     const auto& t = cfg.train;
@@ -429,60 +443,6 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
   Progress progress(str_cat(cfg.method.name, cfg.gps ? "+gps" : ""), total_steps, cfg.train.progress && lead);
   progress.rebase(state.step);
   PeriodicKnn periodic_knn(cfg.data, cfg.eval, eval_data.test ? &*eval_data.test : nullptr);  // eval.knn_every
-  // optim.budget_minutes: steps [budget_from, budget_at) are timed (after a
-  // settle at both ends) and at budget_at the run's length is set so that it
-  // ends within the budget; then it is set again at every epoch end from the
-  // speed since the last decision, so that a machine whose speed drifts still
-  // ends on time. (A checkpoint written before the budget's clock was saved
-  // keeps its decision.)
-  const bool redecide = budgeted && !(state.budget_steps > 0 && spent_before == 0);
-  const int64_t budget_from = state.step + 2;
-  const int64_t budget_at =
-      std::min(cap_steps, state.step + std::max<int64_t>(20, std::min(warmup_steps, steps_per_epoch)));
-  double budget_t0 = budget_now();
-  int64_t budget_step0 = state.step, decisions = 0;
-  nlohmann::json budget_info;
-  auto decide_budget = [&](int64_t done, double now) {
-    const double step_s = (now - budget_t0) / double(std::max<int64_t>(1, done - budget_step0));
-    // The final evaluation's estimate: one forward pass over train and test
-    // (a training step costs about 6 forward passes per anchor: two views,
-    // forward + backward), times 1.5 for the probes.
-    double reserve_s = 0;
-    if (cfg.eval.enabled && lead)
-      reserve_s = 1.5 * double(train_set.size() + eval_data.test->size()) * step_s / (6.0 * double(B));
-    const double budget_s = 60.0 * cfg.optim.budget_minutes;
-    int64_t steps = steps_within_budget(budget_s, now, step_s, reserve_s, done, cap_steps);
-    if (group) {  // rank 0's decision everywhere
-      auto t = torch::tensor({lead ? double(steps) : 0.0}, torch::kFloat64);
-      group->all_reduce_sum(t);
-      steps = int64_t(std::llround(t.item<double>()));
-    }
-    const int64_t before = total_steps;
-    state.budget_steps = total_steps = std::max<int64_t>(steps, done);
-    progress.set_total(total_steps);
-    budget_t0 = now;
-    budget_step0 = done;
-    ++decisions;
-    budget_info = {{"minutes", cfg.optim.budget_minutes},   {"steps", total_steps},
-                   {"epochs", double(total_steps) / double(steps_per_epoch)},
-                   {"cap_steps", cap_steps},                {"decided_at_step", done},
-                   {"decisions", decisions},                {"spent_seconds", now},
-                   {"step_seconds", step_s},                {"eval_reserve_seconds", reserve_s}};
-    run.log_metrics({{"event", "budget"}, {"budget", budget_info}});
-    if (lead && (decisions == 1 || total_steps != before))
-      std::fprintf(stderr, "\n[gps] optim.budget_minutes=%g: %lld steps (%.2f epochs%s) at %.3f s/step; %.1f min spent, "
-                   "%.1f min reserved for the evaluation\n",
-                   cfg.optim.budget_minutes, static_cast<long long>(total_steps),
-                   double(total_steps) / double(steps_per_epoch), total_steps == cap_steps ? ", optim.epochs" : "",
-                   step_s, now / 60.0, reserve_s / 60.0);
-    if (lead && decisions == 1 && total_steps < warmup_steps + steps_per_epoch)
-      std::fprintf(stderr, "[gps] warning: the budget leaves %lld steps, little after the %lld warm-up steps "
-                   "(optim.warmup_epochs); raise optim.budget_minutes or lower the warm-up\n",
-                   static_cast<long long>(total_steps), static_cast<long long>(warmup_steps));
-  };
-  if (budgeted && state.budget_steps > 0)
-    budget_info = {{"minutes", cfg.optim.budget_minutes}, {"steps", total_steps}, {"decided", "before the resume"},
-                   {"spent_seconds", spent_before}};
   auto t_start = Clock::now();
   int64_t timed_from = state.step;
   double data_wait = 0;  // seconds of the timed span spent waiting for host batches
@@ -534,10 +494,7 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
     strict.reset();
 
     const int64_t done = state.step;
-    const bool budget_due =
-        (budgeted && state.budget_steps == 0 && (done == budget_from || done == budget_at)) ||
-        (redecide && state.budget_steps > 0 && done % steps_per_epoch == 0 && done < total_steps &&
-         done - budget_step0 >= 10);
+    const bool budget_due = budget.due(done, state.budget_steps, total_steps);
     const bool settle_due = done % cfg.train.log_every == 0 || done == total_steps || checkpoint_due(done) ||
                             done % steps_per_epoch == 0 || budget_due;
     bool stop = stop_requested();
@@ -602,12 +559,13 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
     }
 
     if (budget_due) {
-      const double now = budget_now();
-      if (state.budget_steps == 0 && done == budget_from && done < budget_at) {
-        budget_t0 = now;  // the first decision's timing starts after a settle
-        budget_step0 = done;
-      } else {
-        decide_budget(done, now);
+      const double eval_images = cfg.eval.enabled && lead ? double(train_set.size() + eval_data.test->size()) : 0.0;
+      const Budget::Decision d = budget.settle(done, state.budget_steps, total_steps, eval_images, group, lead);
+      if (d.made) {
+        state.budget_steps = total_steps = d.total_steps;
+        progress.set_total(total_steps);
+        run.log_metrics({{"event", "budget"}, {"budget", budget.info()}});
+        if (lead) report_budget(budget, cfg.optim.budget_minutes, d, cap_steps, warmup_steps, steps_per_epoch);
       }
     }
     const double probe_acc = 100.0 * double(state.probe_correct) / double(std::max<int64_t>(1, state.probe_seen));
@@ -625,7 +583,7 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
       rec["run_seconds"] = run_seconds();
       run.log_metrics(rec);
       t_start += std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(rec["seconds"].get<double>()));
-      curve_seconds += rec["seconds"].get<double>();
+      budget.exclude(rec["seconds"].get<double>());
     }
     char values[128];
     std::snprintf(values, sizeof(values), "loss %.4f lr %.4f%s", settled.loss, opt.lr,
@@ -696,8 +654,8 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
     summary["gpu_memory_mib"] = {{"peak_allocated", double(mem.peak_allocated) / (1 << 20)},
                                  {"peak_reserved", double(mem.peak_reserved) / (1 << 20)}};
   if (result.eval.done) summary["eval"] = result.eval.to_json();
-  if (!budget_info.is_null()) summary["budget"] = budget_info;
-  if (budgeted) summary["eval_seconds"] = run_seconds() - eval_start;
+  if (!budget.info().is_null()) summary["budget"] = budget.info();
+  if (budget.enabled()) summary["eval_seconds"] = run_seconds() - eval_start;
   summary["run_seconds"] = run_seconds();  // the whole run, final evaluation included
   run.write_json("summary.json", summary);
   return result;
