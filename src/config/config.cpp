@@ -115,6 +115,27 @@ Field str_field(std::string key, std::function<std::string&(Config&)> ref, std::
   return f;
 }
 
+// A name looked up in a registry (method.name, model.arch): checked against
+// the names registered when the key is set, so that a method or backbone
+// registered by a program (register_method, register_backbone) is accepted.
+Field registry_field(std::string key, std::function<std::string&(Config&)> ref,
+                     std::vector<std::string> (*names)(), std::string help) {
+  std::string type;
+  for (const auto& n : names()) type += (type.empty() ? "" : "|") + n;
+  Field f{key, type, help, {}, {}};
+  f.set = [=](Config& c, const std::string& v) {
+    const auto now = names();
+    if (std::find(now.begin(), now.end(), v) == now.end()) {
+      std::string list;
+      for (const auto& n : now) list += (list.empty() ? "" : "|") + n;
+      GPS_FAIL(key, ": '", v, "' is not one of: ", list);
+    }
+    ref(c) = v;
+  };
+  f.get = [=](const Config& c) { return ref(const_cast<Config&>(c)); };
+  return f;
+}
+
 constexpr int64_t kBig = std::numeric_limits<int32_t>::max();
 
 // KEY(data.subset): the key "data.subset" bound to Config::data.subset.
@@ -238,7 +259,7 @@ const std::vector<Field>& fields() {
                 "smallest crop area fraction of the random resized crop (0 = preset's: 0.08, vicreg 0.2)"),
       num_field(KEY(augment.max_scale), 0, 1,
                 "largest crop area fraction of the random resized crop (0 = preset's: 1.0)"),
-      str_field(KEY(model.arch), {},
+      registry_field(KEY(model.arch), backbone_names,
                 "backbone: resnet18 | resnet50, or one registered with register_backbone (models/backbone.h); the "
                 "small stem keeps 28/32 px images"),
       int_field(KEY(model.width), 1, 1024, "channels of the first stage (64 = torchvision)"),
@@ -246,7 +267,7 @@ const std::vector<Field>& fields() {
       int_field(KEY(model.stem_padding), 0, 3, "padding of the small stem"),
       str_field(KEY(model.init_from), {},
                 "start from torchvision-named backbone weights (.npz, e.g. from gps export or a converted torchvision model)"),
-      str_field(KEY(method.name), {},
+      registry_field(KEY(method.name), method_names,
                 "SSL method"),
       num_field(KEY(method.temperature), 1e-4, 100, "NT-Xent temperature (simclr, nnclr)"),
       int_field(KEY(method.proj_hidden_dim), 1, 65536, "projector hidden width (reference: 2048; byol 4096)"),

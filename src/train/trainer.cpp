@@ -26,6 +26,7 @@
 #include "gps/train/progress.h"
 #include "gps/train/run_dir.h"
 #include "gps/train/step_batch.h"
+#include "gps/train/step_monitor.h"
 #include "gps/train/stop_signal.h"
 #include "gps/train/train_state.h"
 #include "gps/train/train_step.h"
@@ -230,75 +231,6 @@ class BatchSource {
   bool channels_last_;
 };
 
-// What the host knows of the steps since the last settle.
-struct Settled {
-  bool finite = true;
-  int64_t first_bad_step = -1;  // this rank's first step with a non-finite loss (-1: none here)
-  double loss = 0, probe_loss = 0;
-  std::map<std::string, double> logs;
-};
-
-// Step statistics kept on the device between reads: the first step whose
-// loss was not finite, and the probe's correct predictions. settle() reads
-// them (and, with several processes, agrees on them over all ranks); it is
-// the loop's only wait for the device, at the logging cadence.
-class StepMonitor {
- public:
-  explicit StepMonitor(const torch::Device& device)
-      : first_bad_(torch::full({}, -1, torch::TensorOptions().dtype(torch::kInt64).device(device))),
-        correct_(torch::zeros({}, torch::TensorOptions().dtype(torch::kInt64).device(device))) {}
-
-  void record(const StepStats& st, int64_t step) {
-    first_bad_ = torch::where(first_bad_.lt(0).logical_and(st.finite.logical_not()), step, first_bad_);
-    if (st.probe_correct.defined()) correct_ += st.probe_correct;
-    last_ = st;
-  }
-
-  // Adds the settled probe counts to s.probe_correct.
-  Settled settle(TrainState& s, dist::Group* group) {
-    Settled out;
-    // NCCL: the collectives queued since the last settle end (or a lost rank
-    // is named) before the host reads anything that depends on them.
-    if (group) group->wait_pending();
-    out.first_bad_step = first_bad_.item<int64_t>();
-    const bool has_probe = last_.probe_loss.defined();
-    auto host = torch::tensor({out.first_bad_step >= 0 ? 1.0 : 0.0, double(correct_.item<int64_t>()),
-                               has_probe ? last_.probe_loss.item<double>() : 0.0},
-                              torch::kFloat64);
-    // One all-reduce makes every rank take the same branch and gives the
-    // global probe counts. The SSL loss is already the global one (the
-    // methods gather embeddings); the probe loss is per rank.
-    if (group) group->all_reduce_sum(host);
-    const int world = group ? group->world() : 1;
-    out.finite = host[0].item<double>() == 0;
-    s.probe_correct += int64_t(std::llround(host[1].item<double>()));
-    out.probe_loss = host[2].item<double>() / world;
-    if (last_.loss.defined()) out.loss = last_.loss.item<double>();
-    for (const auto& [k, v] : last_.logs) out.logs[k] = v.item<double>();
-    correct_.zero_();
-    return out;
-  }
-
-  void reset() {
-    first_bad_.fill_(-1);
-    correct_.zero_();
-  }
-
- private:
-  torch::Tensor first_bad_, correct_;
-  StepStats last_;
-};
-
-// "loss = nan; non-finite components: nt_xent = nan": the loss and every
-// component of the settled step, so the user sees which term diverged.
-std::string describe_nonfinite(const Settled& s) {
-  std::string bad;
-  for (const auto& [k, v] : s.logs)
-    if (!std::isfinite(v)) bad += str_cat(bad.empty() ? "" : ", ", k, " = ", v);
-  const std::string loss = str_cat("loss = ", s.loss);
-  return bad.empty() ? loss : str_cat(loss, "; non-finite components: ", bad);
-}
-
 // The budget's decision on stderr: the first, and every one that changes the length.
 void report_budget(const Budget& budget, double minutes, const Budget::Decision& d, int64_t cap_steps,
                    int64_t warmup_steps, int64_t steps_per_epoch) {
@@ -446,7 +378,7 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
   auto t_start = Clock::now();
   int64_t timed_from = state.step;
   double data_wait = 0;  // seconds of the timed span spent waiting for host batches
-  int64_t rollbacks_in_a_row = 0;
+  NanGuard nan_guard(cfg.train);
   Settled settled;
   std::string shown;  // the progress line's values, from the last settle
   int64_t cur_epoch = -1;
@@ -519,25 +451,15 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
     // Settle: the loop's one wait for the device. A non-finite loss is caught
     // here, before any checkpoint, table refresh or evaluation sees its weights.
     settled = monitor.settle(state, group);
-    if (!settled.finite) {
-      const std::string what =
-          settled.first_bad_step >= 0
-              ? str_cat("non-finite loss at step ", settled.first_bad_step, " (epoch ",
-                        settled.first_bad_step / steps_per_epoch, "); at step ", done - 1, ": ",
-                        describe_nonfinite(settled))
-              : str_cat("non-finite loss by step ", done - 1, " on another process");
-      // Back to the newest checkpoint; when the run diverges again before the
-      // next checkpoint, that checkpoint may already hold damaged weights, so
-      // each further rollback in a row goes one checkpoint older.
-      const auto saved = list_run_checkpoints(run.path());
-      const std::string back =
-          saved.empty() ? "" : saved[size_t(std::max<int64_t>(0, int64_t(saved.size()) - 1 - rollbacks_in_a_row))];
-      if (cfg.train.nan_policy == "rollback" && state.rollbacks < cfg.train.nan_max_rollbacks && !back.empty()) {
+    if (!settled.finite) {  // train.nan_policy (step_monitor.h)
+      const std::string what = NanGuard::what(settled, done, steps_per_epoch);
+      const std::string back = nan_guard.rollback_to(run.path(), state.rollbacks);
+      if (!back.empty()) {
         if (next) next->drop();
         restore_from(back, true);
         monitor.reset();
         ++state.rollbacks;
-        ++rollbacks_in_a_row;
+        nan_guard.rolled_back();
         state.lr_scale *= cfg.train.nan_lr_factor;
         std::fprintf(stderr, "\n[gps] %s; rolled back to %s (step %lld) with lr x %g (rollback %lld of %lld)\n",
                      what.c_str(), back.c_str(), static_cast<long long>(state.step), state.lr_scale,
@@ -552,10 +474,7 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
         continue;
       }
       run.log_metrics({{"event", "nan_stop"}, {"detail", what}});
-      GPS_FAIL(what, "\n---> HINT: lower optim.lr",
-               cfg.train.nan_policy == "rollback"
-                   ? " (rollbacks exhausted: train.nan_max_rollbacks)"
-                   : ", or set train.nan_policy=rollback to retry from the last checkpoint with a lower lr");
+      nan_guard.stop(what);
     }
 
     if (budget_due) {
@@ -591,7 +510,7 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
     shown = values;
     progress.update(done, epoch, ips, shown);
     if (checkpoint_due(done)) {
-      rollbacks_in_a_row = 0;
+      nan_guard.checkpointed();
       if (lead) save_state(state, snap(), run.path(), cfg.train.keep_checkpoints);
     }
     if (stop && done < total_steps) {
