@@ -1,13 +1,13 @@
 #include "gps/methods/method.h"
 
 #include "gps/core/check.h"
+#include "gps/core/registry.h"
 #include "gps/methods/barlow_twins.h"
 #include "gps/methods/byol.h"
 #include "gps/methods/nnclr.h"
 #include "gps/methods/simclr.h"
 #include "gps/methods/vicreg.h"
 
-#include <mutex>
 
 namespace gps {
 
@@ -49,51 +49,24 @@ MethodFactory maker() {
   };
 }
 
-struct MethodRegistry {
-  std::mutex m;
-  std::map<std::string, MethodFactory> makers;
-};
-
-MethodRegistry& method_registry() {
-  static MethodRegistry r{{},
-                          {{"simclr", maker<SimCLRImpl>()},
-                           {"byol", maker<BYOLImpl>()},
-                           {"nnclr", maker<NNCLRImpl>()},
-                           {"barlow_twins", maker<BarlowTwinsImpl>()},
-                           {"vicreg", maker<VICRegImpl>()}}};
+Registry<MethodFactory>& method_registry() {
+  static Registry<MethodFactory> r("register_method", {{"simclr", maker<SimCLRImpl>()},
+                                                      {"byol", maker<BYOLImpl>()},
+                                                      {"nnclr", maker<NNCLRImpl>()},
+                                                      {"barlow_twins", maker<BarlowTwinsImpl>()},
+                                                      {"vicreg", maker<VICRegImpl>()}});
   return r;
 }
 
 }  // namespace
 
-void register_method(const std::string& name, MethodFactory make) {
-  auto& r = method_registry();
-  std::lock_guard<std::mutex> lock(r.m);
-  GPS_CHECK(!name.empty(), "register_method: a name is needed");
-  GPS_CHECK(make, "register_method: '", name, "': a factory is needed");
-  GPS_CHECK(r.makers.emplace(name, std::move(make)).second, "register_method: '", name, "' is already registered");
-}
+void register_method(const std::string& name, MethodFactory make) { method_registry().add(name, std::move(make)); }
 
-std::vector<std::string> method_names() {
-  auto& r = method_registry();
-  std::lock_guard<std::mutex> lock(r.m);
-  std::vector<std::string> out;
-  for (const auto& [name, make] : r.makers) out.push_back(name);
-  return out;
-}
+std::vector<std::string> method_names() { return method_registry().names(); }
 
 Method make_method(const MethodConfig& cfg, const ModelConfig& model, int64_t in_channels) {
-  MethodFactory make;
-  {
-    auto& r = method_registry();
-    std::lock_guard<std::mutex> lock(r.m);
-    if (auto it = r.makers.find(cfg.name); it != r.makers.end()) make = it->second;
-  }
-  if (!make) {
-    std::string names;
-    for (const auto& n : method_names()) names += (names.empty() ? "" : "|") + n;
-    GPS_FAIL("method.name: unknown method '", cfg.name, "' (expected: ", names, ")");
-  }
+  const MethodFactory make = method_registry().find(cfg.name);
+  GPS_CHECK(bool(make), "method.name: unknown method '", cfg.name, "' (expected: ", method_registry().list("|"), ")");
   return make(cfg, model, in_channels);
 }
 

@@ -1,19 +1,12 @@
 #include "gps/models/backbone.h"
 
 #include "gps/core/check.h"
+#include "gps/core/registry.h"
 #include "gps/models/resnet.h"
-
-#include <map>
-#include <mutex>
 
 namespace gps {
 
 namespace {
-
-struct Registry {
-  std::mutex m;
-  std::map<std::string, BackboneFactory> makers;
-};
 
 // The built-in backbones: the ResNets of resnet.h.
 std::map<std::string, BackboneFactory> built_in() {
@@ -26,42 +19,20 @@ std::map<std::string, BackboneFactory> built_in() {
   return out;
 }
 
-Registry& registry() {
-  static Registry r{{}, built_in()};
+Registry<BackboneFactory>& registry() {
+  static Registry<BackboneFactory> r("register_backbone", built_in());
   return r;
 }
 
 }  // namespace
 
-void register_backbone(const std::string& arch, BackboneFactory make) {
-  auto& r = registry();
-  std::lock_guard<std::mutex> lock(r.m);
-  GPS_CHECK(!arch.empty(), "register_backbone: a name is needed");
-  GPS_CHECK(make, "register_backbone: '", arch, "': a factory is needed");
-  GPS_CHECK(r.makers.emplace(arch, std::move(make)).second, "register_backbone: '", arch, "' is already registered");
-}
+void register_backbone(const std::string& arch, BackboneFactory make) { registry().add(arch, std::move(make)); }
 
-std::vector<std::string> backbone_names() {
-  auto& r = registry();
-  std::lock_guard<std::mutex> lock(r.m);
-  std::vector<std::string> out;
-  for (const auto& [name, make] : r.makers) out.push_back(name);
-  return out;
-}
+std::vector<std::string> backbone_names() { return registry().names(); }
 
 Backbone make_backbone(const ModelConfig& cfg, int64_t in_channels) {
-  BackboneFactory make;
-  {
-    auto& r = registry();
-    std::lock_guard<std::mutex> lock(r.m);
-    auto it = r.makers.find(cfg.arch);
-    if (it != r.makers.end()) make = it->second;
-  }
-  if (!make) {
-    std::string names;
-    for (const auto& n : backbone_names()) names += (names.empty() ? "" : " | ") + n;
-    GPS_FAIL("model.arch: unknown backbone '", cfg.arch, "' (expected ", names, ")");
-  }
+  const BackboneFactory make = registry().find(cfg.arch);
+  GPS_CHECK(bool(make), "model.arch: unknown backbone '", cfg.arch, "' (expected ", registry().list(), ")");
   return make(cfg, in_channels);
 }
 

@@ -19,9 +19,11 @@
 #include "gps/optim/schedule.h"
 #include "gps/prior/prior.h"
 #include "gps/sampling/pair_sampler.h"
+#include "gps/train/batch_source.h"
 #include "gps/train/budget.h"
 #include "gps/train/checkpoint.h"
 #include "gps/train/eval_data.h"
+#include "gps/train/open_run.h"
 #include "gps/train/prefetcher.h"
 #include "gps/train/progress.h"
 #include "gps/train/run_dir.h"
@@ -33,24 +35,13 @@
 
 #include <chrono>
 #include <cmath>
-#include <ctime>
-#include <filesystem>
-#include <fstream>
 #include <optional>
-
 
 namespace gps {
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::string default_run_name(const Config& cfg) {
-  char ts[32];
-  const std::time_t now = std::time(nullptr);
-  std::strftime(ts, sizeof(ts), "%Y%m%d-%H%M%S", std::localtime(&now));
-  return str_cat(cfg.method.name, "-", cfg.gps ? "gps" : "plain", "-", cfg.augment.preset, "-", ts);
-}
 
 // Table refresh (reference `reload_freq`): rebuild the GPS table from the
 // model being trained (Proposition 1 iii: g = f approaches NNCLR).
@@ -67,29 +58,7 @@ void refresh_table(const Config& cfg, MethodImpl& method, const Dataset& train_s
   run.log_metrics(rec);
 }
 
-// Several processes: this rank's contiguous rows of a global batch. Positions
-// stay global, so each row's augmentation is the one a single process draws.
-PairBatch shard(const PairBatch& pb, int rank, int world) {
-  const int64_t n = pb.anchors.size(0) / world;
-  return {pb.anchors.narrow(0, rank * n, n), pb.positives.narrow(0, rank * n, n), pb.positions.narrow(0, rank * n, n)};
-}
-
 }  // namespace
-
-namespace {
-
-// The run's finished state: summary.json without "interrupted": true.
-bool run_finished(const std::filesystem::path& dir) {
-  const auto p = dir / "summary.json";
-  if (!std::filesystem::exists(p)) return false;
-  std::ifstream f(p);
-  const auto j = nlohmann::json::parse(f, nullptr, false);
-  return !j.is_discarded() && !j.value("interrupted", false);
-}
-
-}  // namespace
-
-bool is_finished_run(const std::string& run_dir) { return run_finished(run_dir); }
 
 Config with_auto_devices_resolved(const Config& cfg, const torch::Device& device) {
   Config c = cfg;
@@ -98,138 +67,7 @@ Config with_auto_devices_resolved(const Config& cfg, const torch::Device& device
   return c;
 }
 
-std::vector<std::string> changed_training_keys(const Config& saved, const Config& now) {
-  std::vector<std::string> out;
-  for (const auto& info : config_schema())
-    if (info.training && saved.get(info.key) != now.get(info.key)) out.push_back(info.key);
-  return out;
-}
-
-std::string find_resumable_run(const Config& cfg) {
-  namespace fs = std::filesystem;
-  if (!cfg.train.name.empty()) {
-    const fs::path p = fs::path(cfg.train.out_dir) / cfg.train.name;
-    return fs::is_directory(p) ? p.string() : "";
-  }
-  if (!fs::is_directory(cfg.train.out_dir)) return "";
-  std::string best;
-  fs::file_time_type best_time{};
-  for (const auto& e : fs::directory_iterator(cfg.train.out_dir)) {
-    if (!e.is_directory() || !fs::exists(e.path() / "LATEST") || !fs::exists(e.path() / "config.yaml")) continue;
-    if (run_finished(e.path())) continue;
-    Config saved;
-    try {
-      saved.merge_yaml_file((e.path() / "config.yaml").string());
-    } catch (const Error&) {
-      continue;  // a run of another version or a damaged config: not ours to continue
-    }
-    if (!changed_training_keys(saved, cfg).empty()) continue;
-    const auto t = fs::last_write_time(e.path() / "LATEST");
-    if (best.empty() || t > best_time) best = e.path().string(), best_time = t;
-  }
-  return best;
-}
-
-
 namespace {
-
-// The run directory of this training: a new one, or the one being continued,
-// with the checkpoint to resume from ("" when none). Several processes:
-// rank 0 decides, the others follow.
-struct OpenedRun {
-  RunDir run;
-  std::string resume_from;
-};
-
-OpenedRun open_run(const Config& cfg, const std::string& command_line, const ResumeOptions& resume, dist::Group* group) {
-  namespace fs = std::filesystem;
-  const bool lead = !group || group->lead();
-  OpenedRun o;
-  if (!resume.run_dir.empty()) {
-    const std::string saved_cfg = (fs::path(resume.run_dir) / "config.yaml").string();
-    GPS_CHECK(fs::exists(saved_cfg), "--resume: ", resume.run_dir, " is not a run directory (no config.yaml)");
-    Config saved;
-    saved.merge_yaml_file(saved_cfg);
-    const auto changed = changed_training_keys(saved, cfg);
-    if (!changed.empty()) {
-      std::string list;
-      for (const auto& k : changed) list += str_cat("\n  ", k, ": run has ", saved.get(k), ", now ", cfg.get(k));
-      GPS_CHECK(resume.force, "--resume: the config differs from ", saved_cfg, " in keys that change training:", list,
-                "\n---> HINT: resume with the run's own config (gps train --resume ", resume.run_dir,
-                "), or pass --force to continue anyway");
-      std::fprintf(stderr, "[gps] warning: continuing %s with changed keys (--force):%s\n", resume.run_dir.c_str(),
-                   list.c_str());
-    }
-    o.resume_from = latest_checkpoint(resume.run_dir);
-    int64_t resume_step = 0;
-    if (!o.resume_from.empty()) {
-      // Read the step first, so that metrics past it are dropped before any new record.
-      torch::serialize::InputArchive probe_archive;
-      torch::Tensor step_t;
-      try {
-        probe_archive.load_from(o.resume_from, torch::Device(torch::kCPU));
-      } catch (const std::exception& e) {
-        GPS_FAIL(o.resume_from, ": cannot read checkpoint (truncated or corrupt file): ", e.what());
-      }
-      if (probe_archive.try_read("step", step_t)) resume_step = step_t.item<int64_t>();
-    }
-    if (lead) {
-      o.run = RunDir::open(resume.run_dir, resume_step);
-      std::fprintf(stderr, "[gps] continuing %s from %s\n", o.run.path().c_str(),
-                   o.resume_from.empty() ? "the start (no checkpoint yet)" : o.resume_from.c_str());
-      std::ofstream(o.run.file("command.txt"), std::ios::app) << command_line << "\n";
-    }
-  } else if (lead) {
-    o.run = RunDir::create(cfg.train.out_dir, cfg.train.name.empty() ? default_run_name(cfg) : cfg.train.name);
-    o.run.write_text("command.txt", command_line + "\n");
-  }
-  if (group) {  // the other ranks follow rank 0's run directory and checkpoint
-    o.resume_from = group->share_string("resume_from", o.resume_from);
-    const std::string path = group->share_string("run_dir", o.run.path());
-    if (!lead) o.run = RunDir::follow(path);
-  }
-  o.run.write_text("config.yaml", cfg.to_yaml());
-  o.run.write_json("env.json", environment_info());  // what the numbers depend on: versions, CPU, threads, GPU
-  return o;
-}
-
-// Batch b of an epoch: pairs and their views, made on the CPU (in pinned
-// memory when the model is on a GPU), then copied to the device without
-// waiting. Each view's random parameters are keyed by (seed, epoch, view,
-// position), so any step can be redone.
-class BatchSource {
- public:
-  BatchSource(const PairSampler& sampler, const Augmentation& augment, const Dataset& data, uint64_t seed, bool labels,
-              int rank, int world, const torch::Device& device, bool channels_last)
-      : sampler_(sampler), augment_(augment), data_(data), seed_(seed), labels_(labels), rank_(rank), world_(world),
-        device_(device), channels_last_(channels_last) {}
-
-  // Called on the loop's thread, or on the prefetch worker (Prefetcher).
-  StepBatch host(int64_t epoch, const torch::Tensor& order, int64_t b) const {
-    PairBatch pairs = sampler_.batch(epoch, order, b);
-    if (world_ > 1) pairs = shard(pairs, rank_, world_);
-    StepBatch v = make_step_batch(pairs, augment_, data_, seed_, epoch, labels_);
-    for (auto& view : v.views) view.images = pin_for(view.images, device_);
-    if (v.labels.defined()) v.labels = pin_for(v.labels, device_);
-    return v;
-  }
-
-  StepBatch upload(StepBatch v) const {
-    for (auto& view : v.views) view.images = with_memory_format(to_device(view.images, device_), channels_last_);
-    if (v.labels.defined()) v.labels = to_device(v.labels, device_);
-    return v;
-  }
-
- private:
-  const PairSampler& sampler_;
-  const Augmentation& augment_;
-  const Dataset& data_;
-  uint64_t seed_;
-  bool labels_;
-  int rank_, world_;
-  torch::Device device_;
-  bool channels_last_;
-};
 
 // The budget's decision on stderr: the first, and every one that changes the length.
 void report_budget(const Budget& budget, double minutes, const Budget::Decision& d, int64_t cap_steps,
