@@ -42,6 +42,8 @@ std::unique_ptr<Augmentation> make_augmentation(const AugmentConfig& cfg, const 
 // The random stream of view `view` (0 or 1) in `epoch` of a run seeded with
 // `seed`: what the trainer passes to Augmentation::apply, with the samples'
 // epoch positions as keys (gps_ssl.Augment uses the same).
+// Views 0 and 1 only: a third view (a multi-crop preset) needs a stream of
+// its own, since epoch * 2 + 2 is view 0 of the next epoch.
 inline uint64_t view_stream(uint64_t seed, int64_t epoch, int view) {
   return mix64(seed ^ mix64(uint64_t(epoch) * 2 + uint64_t(view)));
 }
