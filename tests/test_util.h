@@ -143,7 +143,7 @@ inline GpsRun run_gps(const std::string& args, bool with_stderr = true) {
 // Every parameter and buffer of the method in a run's checkpoint.pt (gray images).
 inline std::vector<torch::Tensor> weights_of(const Config& c, const std::string& run_dir) {
   Method m = make_method(c.method, c.model, 1);
-  load_checkpoint_weights(run_dir + "/checkpoint.pt", *m);
+  load_method_weights(run_dir + "/checkpoint.pt", *m);
   std::vector<torch::Tensor> out;
   for (auto& p : m->parameters()) out.push_back(p.detach().clone());
   for (auto& b : m->buffers()) out.push_back(b.detach().clone());

@@ -15,7 +15,7 @@ class Run:
     summary:  summary.json (None while the run is going)
     eval:     summary["eval"]: linear_top1, knn_top1, ... (None before evaluation)
     env:      env.json: versions, CPU, threads, GPU
-    checkpoints: checkpoint files, oldest first
+    checkpoints: checkpoint files, oldest first: checkpoints/step-<N>.pt, then checkpoint.pt
     """
     path: str
     config: dict
@@ -63,14 +63,13 @@ def read_run(path):
     cfg_path = os.path.join(path, "config.yaml")
     if not os.path.exists(cfg_path):
         raise FileNotFoundError(f"{path}: not a gps run directory (no config.yaml)")
-    summary = _json(os.path.join(path, "summary.json"))
+    files = _core.read_run_files(path)  # the C++ run reader: one layout, one summary reader
+    summary = None if files["summary"] is None else json.loads(files["summary"])
     command = ""
     if os.path.exists(os.path.join(path, "command.txt")):
         with open(os.path.join(path, "command.txt")) as f:
             command = f.read().strip()
-    ckpts = sorted((f for f in os.listdir(path) if f.startswith("checkpoint") and f.endswith(".pt")),
-                   key=lambda f: os.path.getmtime(os.path.join(path, f)))
-    return Run(path=path, config=_core.load_config(cfg_path, []),
+    return Run(path=path, config=_core.load_config(files["config"], []),
                metrics=read_metrics(os.path.join(path, "metrics.jsonl")), summary=summary,
                eval=None if summary is None else summary.get("eval"), env=_json(os.path.join(path, "env.json")),
-               command=command, checkpoints=[os.path.join(path, f) for f in ckpts])
+               command=command, checkpoints=list(files["checkpoints"]))

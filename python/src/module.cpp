@@ -14,10 +14,12 @@
 #include "gps/data/registry.h"
 #include "gps/eval/evaluate.h"
 #include "gps/methods/losses.h"
+#include "gps/methods/run_reader.h"
 #include "gps/neighbors/candidate_rules.h"
 #include "gps/neighbors/neighbor_table.h"
 #include "gps/prior/prior.h"
 #include "gps/sampling/pair_sampler.h"
+#include "gps/train/run_summary.h"
 #include "gps/version_info.h"
 
 #include <map>
@@ -314,6 +316,18 @@ PYBIND11_MODULE(_core, m) {
       },
       py::arg("train_x"), py::arg("train_y"), py::arg("test_x"), py::arg("test_y"), py::arg("num_classes"),
       py::arg("options"), py::arg("seed"));
+  m.def(
+      "read_run_files",
+      [](const std::string& dir) {
+        const gps::RunReader run(dir, "read_run");
+        const auto summary = gps::find_run_summary(dir);
+        py::dict out;
+        out["config"] = run.config_path();
+        out["summary"] = summary ? py::object(py::str(summary->to_json().dump())) : py::object(py::none());
+        out["checkpoints"] = run.checkpoints();
+        return out;
+      },
+      py::arg("dir"));
   m.def(
       "load_config",
       [](const std::string& path, const std::vector<std::string>& overrides) {

@@ -20,8 +20,20 @@ def test_read_run(tiny_run):
     steps, losses = run.series("loss")
     assert len(steps) >= 1 and all(l > 0 for l in losses)
     assert run.env is not None and "gps" in run.command
+    assert [os.path.basename(c) for c in run.checkpoints] == ["checkpoint.pt"]  # one epoch: the final one only
     with pytest.raises(FileNotFoundError, match="not a gps run directory"):
         gps_ssl.read_run(tiny_run.parent)
+
+
+def test_read_run_names_a_damaged_summary(tmp_path, tiny_run):
+    damaged = tmp_path / "damaged"
+    damaged.mkdir()
+    (damaged / "config.yaml").write_text((tiny_run / "config.yaml").read_text())
+    (damaged / "summary.json").write_text('{"steps": ')
+    with pytest.raises(gps_ssl.Error, match="summary.json: not valid JSON"):
+        gps_ssl.read_run(damaged)
+    (damaged / "summary.json").unlink()
+    assert gps_ssl.read_run(damaged).summary is None  # a run still going
 
 
 def test_read_run_skips_a_cut_last_line(tmp_path, tiny_run):

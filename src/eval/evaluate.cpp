@@ -19,6 +19,32 @@ nlohmann::json EvalResult::to_json() const {
           {"seconds", seconds}};
 }
 
+EvalResult EvalResult::from_json(const nlohmann::json& j, const std::string& file) {
+  GPS_CHECK(j.is_object(), file, ": \"eval\" is not a JSON object");
+  EvalResult r;
+  r.done = true;
+  try {
+    r.linear_top1 = j.value("linear_top1", r.linear_top1);
+    r.linear_train_top1 = j.value("linear_train_top1", r.linear_train_top1);
+    r.knn_top1 = j.value("knn_top1", r.knn_top1);
+    r.recall_at_1 = j.value("recall_at_1", r.recall_at_1);
+    r.recall_at_5 = j.value("recall_at_5", r.recall_at_5);
+    r.linear_per_class = j.value("linear_per_class", r.linear_per_class);
+    r.linear_select = j.value("linear_select", r.linear_select);
+    r.linear_lr = j.value("linear_lr", r.linear_lr);
+    r.linear_weight_decay = j.value("linear_weight_decay", r.linear_weight_decay);
+    r.linear_val_top1 = j.value("linear_val_top1", r.linear_val_top1);
+    r.knn_metric = j.value("knn_metric", r.knn_metric);
+    r.train_images = j.value("train_images", r.train_images);
+    r.test_images = j.value("test_images", r.test_images);
+    r.feature_dim = j.value("feature_dim", r.feature_dim);
+    r.seconds = j.value("seconds", r.seconds);
+  } catch (const nlohmann::json::exception& e) {
+    GPS_FAIL(file, ": \"eval\" has a value of the wrong type: ", e.what());
+  }
+  return r;
+}
+
 EvalResult evaluate_features(const torch::Tensor& train_x, const Dataset& train, const torch::Tensor& test_x,
                              const Dataset& test, const EvalConfig& cfg, uint64_t seed) {
   GPS_CHECK(train.has_labels(), "evaluation needs labels on the train split (", train.name, ")");

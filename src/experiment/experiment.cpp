@@ -2,6 +2,7 @@
 
 #include "gps/core/check.h"
 #include "gps/io/fs.h"
+#include "gps/methods/run_reader.h"
 #include "gps/train/run_dir.h"
 #include "gps/train/stop_signal.h"
 #include "gps/train/trainer.h"
@@ -35,7 +36,7 @@ void remove_unstarted_cell_dir(const std::string& dir) {
 // Refuses to reuse a finished cell trained with another config.
 void check_finished_cell(const GridCell& c, const std::string& dir) {
   Config saved;
-  saved.merge_yaml_file((fs::path(dir) / "config.yaml").string());
+  saved.merge_yaml_file(RunReader(dir, "experiment cell " + c.id).config_path());
   const auto changed = changed_training_keys(saved, c.config);
   if (changed.empty()) return;
   std::string list;
@@ -97,7 +98,7 @@ ExperimentResult run_experiment(const ExperimentSpec& spec, const std::string& c
     for (size_t i = 0; i < n; ++i) {
       const std::string dir = cell_dir(res.cells[i]);
       res.results[i] = read_cell_result(dir);
-      const bool started = fs::exists(fs::path(dir) / "config.yaml");
+      const bool started = RunReader::is_run(dir);
       res.actions[i] = res.results[i].status == "finished" ? "skipped" : "pending";
       std::printf("  %-40s %s\n", res.cells[i].id.c_str(),
                   res.results[i].status == "finished" ? "finished" : started ? "to continue" : "to train");
@@ -130,7 +131,7 @@ ExperimentResult run_experiment(const ExperimentSpec& spec, const std::string& c
     }
     if (opt.before_train) opt.before_train(cell);
     ResumeOptions ro;
-    if (fs::exists(fs::path(dir) / "config.yaml"))
+    if (RunReader::is_run(dir))
       ro.run_dir = dir;
     else if (fs::exists(dir))
       remove_unstarted_cell_dir(dir);

@@ -3,6 +3,7 @@
 #include "gps/core/check.h"
 #include "gps/core/env_info.h"
 #include "gps/io/plot.h"
+#include "gps/train/run_summary.h"
 
 #include <nlohmann/json.hpp>
 
@@ -274,12 +275,14 @@ CellResult read_cell_result(const std::string& run_dir) {
   CellResult r;
   r.run_dir = run_dir;
   r.id = fs::path(run_dir).filename().string();
-  const auto summary_path = fs::path(run_dir) / "summary.json";
-  if (!fs::exists(summary_path)) return r;
-  std::ifstream f(summary_path);
-  const auto j = nlohmann::json::parse(f, nullptr, false);
-  GPS_CHECK(!j.is_discarded(), summary_path.string(), ": not valid JSON (a damaged run; delete the cell's folder to retrain it)");
-  r.status = j.value("interrupted", false) ? "interrupted" : "finished";
+  std::optional<RunSummary> summary;
+  try {
+    summary = find_run_summary(run_dir);
+  } catch (const Error& e) {
+    GPS_FAIL(e.what(), "\n---> HINT: a damaged run; delete the cell's folder to retrain it");
+  }
+  if (!summary) return r;
+  r.status = summary->interrupted ? "interrupted" : "finished";
   std::ifstream m((fs::path(run_dir) / "metrics.jsonl").string());
   for (std::string line; std::getline(m, line);) {
     if (line.find("\"resume\"") == std::string::npos) continue;
@@ -287,11 +290,16 @@ CellResult read_cell_result(const std::string& run_dir) {
     if (!rec.is_discarded() && rec.value("event", "") == "resume") r.resumed = true;
   }
   if (r.status != "finished") return r;
-  for (const char* k : {"train_seconds", "images_per_second", "final_loss"})
-    if (j.contains(k) && j[k].is_number()) r.metrics[k] = j[k].get<double>();
-  if (j.contains("eval"))
-    for (const char* k : {"linear_top1", "knn_top1", "recall_at_1", "recall_at_5", "linear_val_top1"})
-      if (j["eval"].contains(k) && j["eval"][k].is_number()) r.metrics[k] = j["eval"][k].get<double>();
+  r.metrics["train_seconds"] = summary->train_seconds;
+  r.metrics["images_per_second"] = summary->images_per_second;
+  r.metrics["final_loss"] = summary->final_loss;
+  if (const EvalResult& e = summary->eval; e.done) {
+    r.metrics["linear_top1"] = e.linear_top1;
+    r.metrics["knn_top1"] = e.knn_top1;
+    r.metrics["recall_at_1"] = e.recall_at_1;
+    r.metrics["recall_at_5"] = e.recall_at_5;
+    r.metrics["linear_val_top1"] = e.linear_val_top1;
+  }
   return r;
 }
 

@@ -4,6 +4,7 @@
 #include "gps/experiment/results.h"
 #include "gps/io/fs.h"
 #include "gps/io/plot.h"
+#include "gps/train/run_summary.h"
 
 #include <nlohmann/json.hpp>
 
@@ -39,14 +40,12 @@ TimeCurve read_time_curve(const std::string& run_dir, const std::string& label) 
     knn_seconds += j["seconds"].get<double>();
     c.points.push_back({(j["run_seconds"].get<double>() - knn_seconds) / 60.0, j["knn_top1"].get<double>(), false});
   }
-  const auto s = nlohmann::json::parse(read_file(summary_file, "the run's summary"), nullptr, false);
-  GPS_CHECK(!s.is_discarded() && s.is_object(), summary_file, ": not a JSON object");
-  GPS_CHECK(!s.value("interrupted", false), summary_file, ": the run was interrupted; finish it first");
-  GPS_CHECK(s.contains("run_seconds"), summary_file, ": no run_seconds (written by an older gps? run it again)");
+  const RunSummary s = read_run_summary(summary_file);
+  GPS_CHECK(!s.interrupted, summary_file, ": the run was interrupted; finish it first");
+  GPS_CHECK(s.run_seconds >= 0, summary_file, ": no run_seconds (written by an older gps? run it again)");
   c.knn_minutes = knn_seconds / 60.0;
-  c.total_minutes = (s["run_seconds"].get<double>() - knn_seconds) / 60.0;
-  if (s.contains("eval") && s["eval"].contains("linear_top1") && s["eval"]["linear_top1"].get<double>() >= 0)
-    c.points.push_back({c.total_minutes, s["eval"]["linear_top1"].get<double>(), true});
+  c.total_minutes = (s.run_seconds - knn_seconds) / 60.0;
+  if (s.eval.done && s.eval.linear_top1 >= 0) c.points.push_back({c.total_minutes, s.eval.linear_top1, true});
   return c;
 }
 

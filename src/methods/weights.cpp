@@ -61,6 +61,17 @@ std::string latest_checkpoint(const std::string& run_dir) {
   return p.string();
 }
 
+std::vector<std::string> periodic_checkpoints(const std::string& run_dir) {
+  std::vector<std::string> all;
+  const fs::path dir = fs::path(run_dir) / "checkpoints";
+  if (!fs::is_directory(dir)) return all;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.path().extension() == ".pt" && e.path().filename().string().rfind("step-", 0) == 0)
+      all.push_back(e.path().string());
+  std::sort(all.begin(), all.end());  // zero-padded step numbers: oldest first
+  return all;
+}
+
 std::string final_checkpoint(const std::string& run_dir) {
   const fs::path p = fs::path(run_dir) / "checkpoint.pt";
   const std::string latest = latest_checkpoint(run_dir);  // checked against LATEST's CRC-32

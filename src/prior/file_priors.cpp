@@ -7,11 +7,10 @@
 #include "gps/io/fs.h"
 #include "gps/io/npy.h"
 #include "gps/methods/method.h"
-#include "gps/methods/weights.h"
+#include "gps/methods/run_reader.h"
 #include "gps/models/features.h"
 
 #include <torch/script.h>
-#include <yaml-cpp/yaml.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -102,69 +101,17 @@ std::string TorchScriptPrior::describe() const {
 
 // ---- RunPrior ----
 
-namespace {
-
-// Section `name` (model, method) of a run's config.yaml as JSON: plain
-// scalars become numbers or booleans where they parse as such, quoted ones
-// (gps writes every string quoted) stay strings.
-nlohmann::json run_config_section(const std::string& path, const std::string& name) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(read_file(path, "run config"));
-  } catch (const YAML::Exception& e) {
-    GPS_FAIL(path, ": invalid YAML: ", e.what());
-  }
-  nlohmann::json out = nlohmann::json::object();
-  if (!root.IsMap() || !root[name].IsMap()) return out;
-  for (const auto& kv : root[name]) {
-    const std::string key = kv.first.Scalar();
-    GPS_CHECK(kv.second.IsScalar(), path, ": ", name, ".", key, ": expected a single value");
-    const std::string v = kv.second.Scalar();
-    if (kv.second.Tag() == "!") {
-      out[key] = v;  // quoted
-    } else if (v == "true" || v == "false") {
-      out[key] = v == "true";
-    } else {
-      char* end = nullptr;
-      const long long i = std::strtoll(v.c_str(), &end, 10);
-      if (!v.empty() && *end == '\0') {
-        out[key] = int64_t(i);
-      } else {
-        const double d = std::strtod(v.c_str(), &end);
-        if (!v.empty() && *end == '\0') out[key] = d;
-        else out[key] = v;
-      }
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
 RunPrior::RunPrior(std::string run_dir, torch::Device device) : run_dir_(std::move(run_dir)), device_(device) {
-  GPS_CHECK(fs::exists(fs::path(run_dir_) / "config.yaml") &&
-                (fs::exists(fs::path(run_dir_) / "checkpoint.pt") || fs::exists(fs::path(run_dir_) / "LATEST")),
-            "prior.path: ", run_dir_, " is not a gps run (needs config.yaml and checkpoint.pt or LATEST)");
+  RunReader(run_dir_, "prior.path").checkpoint();  // a run, with a checkpoint: checked before any embedding
 }
 
 torch::Tensor RunPrior::embed(const Dataset& d) const {
-  const std::string yaml = (fs::path(run_dir_) / "config.yaml").string();
-  MethodConfig method_cfg;
-  ModelConfig model_cfg;
-  try {
-    method_cfg = run_config_section(yaml, "method").get<MethodConfig>();
-    model_cfg = run_config_section(yaml, "model").get<ModelConfig>();
-  } catch (const nlohmann::json::exception& e) {
-    GPS_FAIL(yaml, ": unexpected model/method values: ", e.what());
-  }
-  Method method = make_method(method_cfg, model_cfg, d.channels());
-  method->to(device_);
-  load_method_weights(final_checkpoint(run_dir_), *method);
+  Method method = RunReader(run_dir_, "prior.path").load_method(d.channels(), device_);
   return extract_features(method->backbone(), d);  // on device_, returned on the CPU
 }
 
 std::string RunPrior::describe() const {
-  return str_cat("run(", file_identity(final_checkpoint(run_dir_), "prior.path"), ")");
+  return str_cat("run(", file_identity(RunReader(run_dir_, "prior.path").checkpoint(), "prior.path"), ")");
 }
 
 }  // namespace gps

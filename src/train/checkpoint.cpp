@@ -43,13 +43,8 @@ void save_checkpoint(const std::string& path, torch::nn::Module& method, torch::
   }
   optimizer.save(o);
   root.write("optimizer", o);
-  root.write("step", torch::tensor(state.step, torch::kInt64));
+  write_counters(root, state.loop);
   root.write("epoch", torch::tensor(state.epoch, torch::kInt64));
-  root.write("lr_scale", torch::tensor(state.lr_scale, torch::kFloat64));
-  root.write("rollbacks", torch::tensor(state.rollbacks, torch::kInt64));
-  root.write("budget_steps", torch::tensor(state.budget_steps, torch::kInt64));
-  root.write("budget_spent_s", torch::tensor(state.budget_spent_s, torch::kFloat64));
-  root.write("probe_counts", torch::tensor({state.probe_correct, state.probe_seen}, torch::kInt64));
   root.write("config_yaml", string_tensor(state.config_yaml));
   if (state.rng_state.defined()) root.write("rng_state", state.rng_state);
   if (state.device_rng_state.defined()) root.write("device_rng_state", state.device_rng_state);
@@ -91,16 +86,8 @@ CheckpointState load_checkpoint(const std::string& path, torch::nn::Module& meth
     GPS_FAIL(path, ": cannot load checkpoint (corrupt file, or model settings differ from the run's): ", e.what());
   }
   CheckpointState s;
-  if (auto t = read_tensor(root, "step"); t.defined()) s.step = t.item<int64_t>();
+  s.loop = read_counters(root, path);
   if (auto t = read_tensor(root, "epoch"); t.defined()) s.epoch = t.item<int64_t>();
-  if (auto t = read_tensor(root, "lr_scale"); t.defined()) s.lr_scale = t.item<double>();
-  if (auto t = read_tensor(root, "rollbacks"); t.defined()) s.rollbacks = t.item<int64_t>();
-  if (auto t = read_tensor(root, "budget_steps"); t.defined()) s.budget_steps = t.item<int64_t>();
-  if (auto t = read_tensor(root, "budget_spent_s"); t.defined()) s.budget_spent_s = t.item<double>();
-  if (auto t = read_tensor(root, "probe_counts"); t.defined() && t.numel() == 2) {
-    s.probe_correct = t[0].item<int64_t>();
-    s.probe_seen = t[1].item<int64_t>();
-  }
   if (auto t = read_tensor(root, "config_yaml"); t.defined())
     s.config_yaml.assign(reinterpret_cast<const char*>(t.data_ptr<uint8_t>()), t.numel());
   s.rng_state = read_tensor(root, "rng_state");
@@ -114,37 +101,22 @@ CheckpointState load_checkpoint(const std::string& path, torch::nn::Module& meth
   return s;
 }
 
-CheckpointState load_checkpoint_weights(const std::string& path, torch::nn::Module& method) {
-  return load_checkpoint(path, method, nullptr, nullptr);
-}
-
 std::string save_run_checkpoint(const std::string& run_dir, int64_t keep, torch::nn::Module& method,
                                 torch::nn::Module* classifier, torch::optim::Optimizer& optimizer,
                                 const CheckpointState& state) {
   const fs::path dir = fs::path(run_dir) / "checkpoints";
   fs::create_directories(dir);
   char name[64];
-  std::snprintf(name, sizeof(name), "step-%09lld.pt", static_cast<long long>(state.step));
+  std::snprintf(name, sizeof(name), "step-%09lld.pt", static_cast<long long>(state.loop.step));
   const std::string path = (dir / name).string();
   save_checkpoint(path, method, classifier, optimizer, state);
   set_latest(run_dir, (fs::path("checkpoints") / name).string());
   // Prune: names sort by step (zero-padded); never the one just written, nor step 0.
-  const auto all = list_run_checkpoints(run_dir);
+  const auto all = periodic_checkpoints(run_dir);
   const size_t k = size_t(std::max<int64_t>(1, keep));
   for (size_t i = 0; i + k < all.size(); ++i)
     if (fs::path(all[i]).filename() != "step-000000000.pt") fs::remove(all[i]);
   return path;
-}
-
-std::vector<std::string> list_run_checkpoints(const std::string& run_dir) {
-  std::vector<std::string> all;
-  const fs::path dir = fs::path(run_dir) / "checkpoints";
-  if (!fs::is_directory(dir)) return all;
-  for (const auto& e : fs::directory_iterator(dir))
-    if (e.path().extension() == ".pt" && e.path().filename().string().rfind("step-", 0) == 0)
-      all.push_back(e.path().string());
-  std::sort(all.begin(), all.end());
-  return all;
 }
 
 void set_latest(const std::string& run_dir, const std::string& relative) {

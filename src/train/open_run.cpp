@@ -3,7 +3,9 @@
 #include "gps/core/check.h"
 #include "gps/core/env_info.h"
 #include "gps/distributed/process_group.h"
+#include "gps/methods/run_reader.h"
 #include "gps/train/checkpoint.h"
+#include "gps/train/run_summary.h"
 
 #include <cstdio>
 #include <ctime>
@@ -21,18 +23,13 @@ std::string default_run_name(const Config& cfg) {
   return str_cat(cfg.method.name, "-", cfg.gps ? "gps" : "plain", "-", cfg.augment.preset, "-", ts);
 }
 
-// The run's finished state: summary.json without "interrupted": true.
-bool run_finished(const std::filesystem::path& dir) {
-  const auto p = dir / "summary.json";
-  if (!std::filesystem::exists(p)) return false;
-  std::ifstream f(p);
-  const auto j = nlohmann::json::parse(f, nullptr, false);
-  return !j.is_discarded() && !j.value("interrupted", false);
-}
-
 }  // namespace
 
-bool is_finished_run(const std::string& run_dir) { return run_finished(run_dir); }
+// The run's finished state: a summary that does not say "interrupted".
+bool is_finished_run(const std::string& run_dir) {
+  const auto summary = find_run_summary(run_dir);
+  return summary && !summary->interrupted;
+}
 
 
 std::vector<std::string> changed_training_keys(const Config& saved, const Config& now) {
@@ -52,13 +49,13 @@ std::string find_resumable_run(const Config& cfg) {
   std::string best;
   fs::file_time_type best_time{};
   for (const auto& e : fs::directory_iterator(cfg.train.out_dir)) {
-    if (!e.is_directory() || !fs::exists(e.path() / "LATEST") || !fs::exists(e.path() / "config.yaml")) continue;
-    if (run_finished(e.path())) continue;
+    if (!e.is_directory() || !fs::exists(e.path() / "LATEST") || !RunReader::is_run(e.path().string())) continue;
     Config saved;
     try {
-      saved.merge_yaml_file((e.path() / "config.yaml").string());
+      if (is_finished_run(e.path().string())) continue;
+      saved.merge_yaml_file(RunReader(e.path().string(), "--resume auto").config_path());
     } catch (const Error&) {
-      continue;  // a run of another version or a damaged config: not ours to continue
+      continue;  // a run of another version, a damaged config or summary: not ours to continue
     }
     if (!changed_training_keys(saved, cfg).empty()) continue;
     const auto t = fs::last_write_time(e.path() / "LATEST");
@@ -72,8 +69,8 @@ OpenedRun open_run(const Config& cfg, const std::string& command_line, const Res
   const bool lead = !group || group->lead();
   OpenedRun o;
   if (!resume.run_dir.empty()) {
-    const std::string saved_cfg = (fs::path(resume.run_dir) / "config.yaml").string();
-    GPS_CHECK(fs::exists(saved_cfg), "--resume: ", resume.run_dir, " is not a run directory (no config.yaml)");
+    const RunReader reader(resume.run_dir, "--resume");
+    const std::string saved_cfg = reader.config_path();
     Config saved;
     saved.merge_yaml_file(saved_cfg);
     const auto changed = changed_training_keys(saved, cfg);
@@ -86,18 +83,11 @@ OpenedRun open_run(const Config& cfg, const std::string& command_line, const Res
       std::fprintf(stderr, "[gps] warning: continuing %s with changed keys (--force):%s\n", resume.run_dir.c_str(),
                    list.c_str());
     }
-    o.resume_from = latest_checkpoint(resume.run_dir);
+    o.resume_from = reader.latest();
     int64_t resume_step = 0;
-    if (!o.resume_from.empty()) {
-      // Read the step first, so that metrics past it are dropped before any new record.
-      torch::serialize::InputArchive probe_archive;
-      torch::Tensor step_t;
-      try {
-        probe_archive.load_from(o.resume_from, torch::Device(torch::kCPU));
-      } catch (const std::exception& e) {
-        GPS_FAIL(o.resume_from, ": cannot read checkpoint (truncated or corrupt file): ", e.what());
-      }
-      if (probe_archive.try_read("step", step_t)) resume_step = step_t.item<int64_t>();
+    if (!o.resume_from.empty()) {  // the step first, so that metrics past it are dropped before any new record
+      auto archive = read_checkpoint_archive(o.resume_from, torch::kCPU);
+      resume_step = read_counters(archive, o.resume_from).step;
     }
     if (lead) {
       o.run = RunDir::open(resume.run_dir, resume_step);

@@ -40,6 +40,7 @@ void Progress::update(int64_t step, int64_t epoch, double images_per_s, const st
                tty ? "\r\033[K" : "", label_.c_str(), static_cast<long long>(step), static_cast<long long>(total_),
                100.0 * double(step) / double(total_), static_cast<long long>(epoch), values.c_str(), images_per_s,
                format_duration(elapsed).c_str(), format_duration(eta).c_str(), tty ? "" : "\n");
+  open_ = tty;
   std::fflush(stderr);
 }
 
@@ -48,8 +49,11 @@ void Progress::rebase(int64_t step) {
   start_ = last_ = std::chrono::steady_clock::now();
 }
 
-void Progress::finish() {
-  if (enabled_ && drawn_ && isatty(fileno(stderr))) std::fprintf(stderr, "\n");
+void Progress::finish() { break_line(); }
+
+void Progress::break_line() {
+  if (open_) std::fprintf(stderr, "\n");
+  open_ = false;
 }
 
 }  // namespace gps

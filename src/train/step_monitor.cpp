@@ -34,7 +34,7 @@ Settled StepMonitor::settle(TrainState& s, dist::Group* group) {
   if (group) group->all_reduce_sum(host);
   const int world = group ? group->world() : 1;
   out.finite = host[0].item<double>() == 0;
-  s.probe_correct += int64_t(std::llround(host[1].item<double>()));
+  s.loop.probe_correct += int64_t(std::llround(host[1].item<double>()));
   out.probe_loss = host[2].item<double>() / world;
   if (last_.loss.defined()) out.loss = last_.loss.item<double>();
   for (const auto& [k, v] : last_.logs) out.logs[k] = v.item<double>();
@@ -59,7 +59,7 @@ std::string NanGuard::what(const Settled& s, int64_t done, int64_t steps_per_epo
 
 std::string NanGuard::rollback_to(const std::string& run_dir, int64_t rollbacks_so_far) const {
   if (cfg_.nan_policy != "rollback" || rollbacks_so_far >= cfg_.nan_max_rollbacks) return "";
-  const auto saved = list_run_checkpoints(run_dir);
+  const auto saved = periodic_checkpoints(run_dir);
   if (saved.empty()) return "";
   return saved[size_t(std::max<int64_t>(0, int64_t(saved.size()) - 1 - in_a_row_))];
 }

@@ -80,15 +80,9 @@ TrainState make_train_state(const Config& cfg, int64_t in_channels, int64_t num_
 CheckpointState snapshot(const TrainState& s, const Config& cfg, int64_t steps_per_epoch,
                          const NeighborTable* refreshed) {
   CheckpointState c;
-  c.step = s.step;
-  c.epoch = s.step / steps_per_epoch;
+  c.loop = s.loop;
+  c.epoch = s.loop.step / steps_per_epoch;
   c.config_yaml = cfg.to_yaml();
-  c.lr_scale = s.lr_scale;
-  c.rollbacks = s.rollbacks;
-  c.budget_steps = s.budget_steps;
-  c.budget_spent_s = s.budget_spent_s;
-  c.probe_correct = s.probe_correct;
-  c.probe_seen = s.probe_seen;
   c.rng_state = generator_state(torch::kCPU);
   if (s.device.is_cuda()) c.device_rng_state = generator_state(s.device);
   if (refreshed) c.table = *refreshed;
@@ -99,12 +93,13 @@ CheckpointState restore(TrainState& s, const std::string& path, bool rollback) {
   CheckpointState c = load_checkpoint(path, *s.method, s.classifier_module(), s.optimizer.get());
   // Loading replaces the weights' storage with the file's (NCHW) layout.
   if (s.channels_last) to_channels_last(*s.method);
-  s.step = c.step;
-  if (!rollback) s.lr_scale = c.lr_scale, s.rollbacks = c.rollbacks;
-  // A rollback keeps the budget's clock and its latest decision running.
-  if (!rollback && c.budget_steps > 0) s.budget_steps = c.budget_steps, s.budget_spent_s = c.budget_spent_s;
-  s.probe_correct = c.probe_correct;
-  s.probe_seen = c.probe_seen;
+  // A rollback keeps the state's own lr scale and rollback count, and the
+  // budget's clock and its latest decision running.
+  LoopCounters kept = s.loop;
+  s.loop = c.loop;
+  if (rollback) s.loop.lr_scale = kept.lr_scale, s.loop.rollbacks = kept.rollbacks;
+  if (rollback || c.loop.budget_steps == 0)
+    s.loop.budget_steps = kept.budget_steps, s.loop.budget_spent_s = kept.budget_spent_s;
   if (c.rng_state.defined()) set_generator_state(torch::kCPU, c.rng_state);
   // A CUDA run's generator continues on CUDA; on another device it has no meaning.
   if (c.device_rng_state.defined() && s.device.is_cuda()) set_generator_state(s.device, c.device_rng_state);

@@ -28,7 +28,7 @@ StepStats train_step(TrainState& s, const StepBatch& batch, const StepOptions& o
   if (opt.group) opt.group->average_gradients(s.trainable());  // before the optimiser (LARS trust ratios) reads them
   s.optimizer->step();
   s.method->after_step(opt.progress_after);
-  ++s.step;
+  ++s.loop.step;
   return st;
 }
 

@@ -196,7 +196,7 @@ TEST_P(OnDevice, EvaluationOnTheDeviceMatchesTheCpu) {
   Config c = config("eval");
   const auto r = train(c, "test");
   Method m = make_method(c.method, c.model, 1);
-  load_checkpoint_weights(r.run_dir + "/checkpoint.pt", *m);
+  load_method_weights(r.run_dir + "/checkpoint.pt", *m);
   const Dataset train_set = load_dataset(c.data, "train"), test_set = load_dataset(c.data, "test");
   const auto cpu_train = extract_features(m->backbone(), train_set, 64, torch::kCPU);
   const auto cpu_test = extract_features(m->backbone(), test_set, 64, torch::kCPU);

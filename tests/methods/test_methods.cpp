@@ -514,7 +514,7 @@ TEST(MethodTraining, EveryMethodTrainsWithLars) {
     EXPECT_TRUE(nlohmann::json::parse(line).contains("z_std")) << name;
     // The checkpoint restores into a fresh method (BYOL target, NNCLR queue included).
     Method fresh = make_method(c.method, c.model, 1);
-    EXPECT_NO_THROW(load_checkpoint_weights(r.run_dir + "/checkpoint.pt", *fresh)) << name;
+    EXPECT_NO_THROW(load_method_weights(r.run_dir + "/checkpoint.pt", *fresh)) << name;
     if (name == "nnclr") EXPECT_EQ(std::dynamic_pointer_cast<NNCLRImpl>(fresh)->queue->pointer(), 40);
   }
 }

@@ -137,7 +137,7 @@ TEST(BackboneState, InitFromStartsTrainingFromTheGivenWeights) {
   c.model.init_from = tmp.file("init.npz");
   const auto r = gps::train(c, "test");
   auto m = gps::make_method(c.method, c.model, 1);
-  gps::load_checkpoint_weights(r.run_dir + "/checkpoint.pt", *m);
+  gps::load_method_weights(r.run_dir + "/checkpoint.pt", *m);
   auto loaded = m->backbone()->named_parameters(), original = src->named_parameters();
   EXPECT_TRUE(torch::equal(loaded["conv1.weight"], original["conv1.weight"]));
   EXPECT_TRUE(torch::equal(loaded["layer4.1.conv2.weight"], original["layer4.1.conv2.weight"]));

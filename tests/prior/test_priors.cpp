@@ -279,7 +279,7 @@ TEST(RunPrior, BootstrapsFromAnEarlierRunsBackbone) {
   auto first = train(c, "test");
   auto d = load_dataset(c.data, "train");
   Method m = make_method(c.method, c.model, 1);
-  load_checkpoint_weights(first.run_dir + "/checkpoint.pt", *m);
+  load_method_weights(first.run_dir + "/checkpoint.pt", *m);
   auto expected = extract_features(m->backbone(), d);
   PriorConfig pc;
   pc.kind = "run";

@@ -71,8 +71,8 @@ std::map<int64_t, double> losses(const std::string& run_dir, bool rollbacks = fa
 // Every parameter and buffer of the final checkpoints, compared bit for bit.
 void expect_same_weights(const gps::Config& c, const std::string& run_a, const std::string& run_b) {
   auto a = gps::make_method(c.method, c.model, 1), b = gps::make_method(c.method, c.model, 1);
-  gps::load_checkpoint_weights(run_a + "/checkpoint.pt", *a);
-  gps::load_checkpoint_weights(run_b + "/checkpoint.pt", *b);
+  gps::load_method_weights(run_a + "/checkpoint.pt", *a);
+  gps::load_method_weights(run_b + "/checkpoint.pt", *b);
   auto pa = a->named_parameters(), pb = b->named_parameters();
   ASSERT_EQ(pa.size(), pb.size());
   for (const auto& item : pa) EXPECT_TRUE(torch::equal(item.value(), pb[item.key()])) << "parameter " << item.key();

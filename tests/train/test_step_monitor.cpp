@@ -32,13 +32,13 @@ TEST(StepMonitor, FirstNonFiniteStepAndProbeCounts) {
   const Settled a = m.settle(s, nullptr);
   EXPECT_FALSE(a.finite);
   EXPECT_EQ(a.first_bad_step, 1);  // the first, not the last
-  EXPECT_EQ(s.probe_correct, 6);
+  EXPECT_EQ(s.loop.probe_correct, 6);
   EXPECT_TRUE(std::isinf(a.loss));
   m.reset();
   m.record(stats(2.0, 4), 3);
   const Settled b = m.settle(s, nullptr);
   EXPECT_TRUE(b.finite);
-  EXPECT_EQ(s.probe_correct, 10);
+  EXPECT_EQ(s.loop.probe_correct, 10);
   EXPECT_DOUBLE_EQ(b.logs.at("nt_xent"), 2.0);
 }
 

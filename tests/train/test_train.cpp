@@ -157,7 +157,7 @@ TEST(Train, BudgetMinutesSetsTheLengthAndRecordsIt) {
   EXPECT_EQ(s["budget"]["decided_at_step"], 20);
   EXPECT_EQ(s["budget"]["cap_steps"], 50);
   EXPECT_GT(s["budget"]["step_seconds"].get<double>(), 0.0);
-  EXPECT_EQ(load_checkpoint_weights(r.run_dir + "/checkpoint.pt", *make_method(c.method, c.model, 1)).budget_steps,
+  EXPECT_EQ(load_checkpoint(r.run_dir + "/checkpoint.pt", *make_method(c.method, c.model, 1), nullptr, nullptr).loop.budget_steps,
             20);
   std::ifstream m(r.run_dir + "/metrics.jsonl");
   std::string line;
@@ -177,10 +177,10 @@ TEST(Train, BudgetMinutesSetsTheLengthAndRecordsIt) {
   EXPECT_EQ(ls["budget"]["decisions"], 3);
   EXPECT_EQ(ls["budget"]["decided_at_step"], 40);
   EXPECT_EQ(ls["budget"]["steps"], 50);
-  auto ck = load_checkpoint_weights(l.run_dir + "/checkpoint.pt", *make_method(c.method, c.model, 1));
-  EXPECT_EQ(ck.budget_steps, 50);
-  EXPECT_GT(ck.budget_spent_s, ls["budget"]["spent_seconds"].get<double>());
-  EXPECT_LE(ck.budget_spent_s, ls["run_seconds"].get<double>());
+  auto ck = load_checkpoint(l.run_dir + "/checkpoint.pt", *make_method(c.method, c.model, 1), nullptr, nullptr);
+  EXPECT_EQ(ck.loop.budget_steps, 50);
+  EXPECT_GT(ck.loop.budget_spent_s, ls["budget"]["spent_seconds"].get<double>());
+  EXPECT_LE(ck.loop.budget_spent_s, ls["run_seconds"].get<double>());
 
   // Stopped after one step, then resumed: the resumed process's clock starts
   // from the minutes the checkpoint says were spent.
@@ -190,7 +190,7 @@ TEST(Train, BudgetMinutesSetsTheLengthAndRecordsIt) {
   request_stop(false);
   ASSERT_TRUE(first.interrupted);
   const double spent =
-      load_checkpoint_weights(first.run_dir + "/checkpoint.pt", *make_method(c.method, c.model, 1)).budget_spent_s;
+      load_checkpoint(first.run_dir + "/checkpoint.pt", *make_method(c.method, c.model, 1), nullptr, nullptr).loop.budget_spent_s;
   EXPECT_GT(spent, 0.0);
   auto second = train(c, "test", {.run_dir = first.run_dir});
   EXPECT_EQ(second.steps, 50);
@@ -217,7 +217,7 @@ TEST(Train, StopRequestFinishesTheStepAndWritesACheckpoint) {
   EXPECT_TRUE(std::filesystem::exists(r.run_dir + "/checkpoint.pt"));
   std::ifstream f(r.run_dir + "/summary.json");
   EXPECT_TRUE(nlohmann::json::parse(f).value("interrupted", false));
-  EXPECT_EQ(load_checkpoint_weights(r.run_dir + "/checkpoint.pt", *make_method(c.method, c.model, 1)).step, 1);
+  EXPECT_EQ(load_checkpoint(r.run_dir + "/checkpoint.pt", *make_method(c.method, c.model, 1), nullptr, nullptr).loop.step, 1);
 }
 
 // An output folder that cannot be written fails at start-up, naming it,

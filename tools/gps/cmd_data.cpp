@@ -14,6 +14,7 @@
 #include "gps/io/npy.h"
 #include "gps/io/npz.h"
 #include "gps/methods/method.h"
+#include "gps/methods/run_reader.h"
 #include "gps/models/features.h"
 #include "gps/neighbors/table_cache.h"
 #include "gps/prior/file_priors.h"
@@ -99,9 +100,7 @@ Runner add_eval(CLI::App& app) {
     Config cfg;
     std::string out = a->out;
     if (!a->run.empty()) {
-      const auto cfg_path = (fs::path(a->run) / "config.yaml").string();
-      GPS_CHECK(fs::exists(cfg_path), "--run: ", a->run, " is not a run directory (no config.yaml)");
-      cfg = load_config(cfg_path, a->cfg.overrides);
+      cfg = load_config(RunReader(a->run, "--run").config_path(), a->cfg.overrides);
       if (out.empty()) out = (fs::path(a->run) / "eval.json").string();
     } else {
       GPS_CHECK(!a->test_npy.empty(), "--embeddings needs --test-embeddings too");
@@ -113,8 +112,7 @@ Runner add_eval(CLI::App& app) {
     const Dataset test_set = load_dataset(cfg.data, "test");
     torch::Tensor train_x, test_x;
     if (!a->run.empty()) {
-      Method method = make_method(cfg.method, cfg.model, train_set.channels());
-      load_checkpoint_weights(final_checkpoint(a->run), *method);
+      Method method = RunReader(a->run, "--run").load_method(cfg.method, cfg.model, train_set.channels());
       train_x = extract_features(method->backbone(), train_set);
       test_x = extract_features(method->backbone(), test_set);
       if (cfg.eval.features == "projector") {

@@ -9,10 +9,9 @@
 #include "gps/io/fs.h"
 #include "gps/io/npy.h"
 #include "gps/io/npz.h"
-#include "gps/methods/method.h"
+#include "gps/methods/run_reader.h"
 #include "gps/models/export.h"
 #include "gps/models/features.h"
-#include "gps/train/checkpoint.h"
 #include "gps/train/run_dir.h"
 
 #include <cstdio>
@@ -31,17 +30,15 @@ Runner add_export(CLI::App& app) {
   app.add_flag("--embeddings", a->embeddings, "also write train/test embeddings of the backbone as .npy");
   return [a]() {
     namespace fs = std::filesystem;
-    const std::string cfg_path = (fs::path(a->run) / "config.yaml").string();
-    GPS_CHECK(fs::exists(cfg_path), "--run: ", a->run, " is not a run directory (no config.yaml)");
-    const Config cfg = load_config(cfg_path, {});
+    const RunReader run(a->run, "--run");
+    const Config cfg = load_config(run.config_path(), {});
     set_threads(int(cfg.train.threads));
     const std::string out = a->out.empty() ? (fs::path(a->run) / "export").string() : a->out;
     fs::create_directories(out);
 
     const Dataset train_set = load_dataset(cfg.data, "train");
-    Method method = make_method(cfg.method, cfg.model, train_set.channels());
-    const std::string ckpt = final_checkpoint(a->run);
-    load_checkpoint_weights(ckpt, *method);
+    Method method = run.load_method(cfg.method, cfg.model, train_set.channels());
+    const std::string ckpt = run.checkpoint();
     Backbone backbone = method->backbone();
     backbone->eval();
 

@@ -4,6 +4,7 @@
 #include "gps/core/check.h"
 #include "gps/distributed/process_group.h"
 #include "gps/train/compare.h"
+#include "gps/methods/run_reader.h"
 #include "gps/train/stop_signal.h"
 #include "gps/train/trainer.h"
 
@@ -28,8 +29,8 @@ Runner add_train(CLI::App& app, std::string& command_line) {
     if (!resume->empty() && *resume != "auto") {
       ro.run_dir = *resume;
       // Without -c, the run's own config (overrides still apply).
-      if (config_path.empty()) config_path = (std::filesystem::path(*resume) / "config.yaml").string();
-      GPS_CHECK(std::filesystem::exists(config_path), "--resume: ", *resume, " is not a run directory (no config.yaml)");
+      const RunReader run(*resume, "--resume");
+      if (config_path.empty()) config_path = run.config_path();
     }
     Config cfg = load_config(config_path, args->overrides);
     // Several processes (gps launch, or torchrun-style variables: process_group.h):

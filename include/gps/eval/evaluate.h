@@ -24,6 +24,9 @@ struct EvalResult {
   int64_t train_images = 0, test_images = 0, feature_dim = 0;
   double seconds = 0;
   nlohmann::json to_json() const;
+  // The inverse of to_json (done = true). A key an older file lacks keeps its
+  // default; a value of the wrong type throws gps::Error naming `file`.
+  static EvalResult from_json(const nlohmann::json& j, const std::string& file);
 };
 
 // train_x: [N, D] features of `train` (labels required), test_x: [M, D]

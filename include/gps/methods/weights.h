@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include <string>
+#include <vector>
 
 namespace gps {
 
@@ -22,6 +23,10 @@ std::string latest_checkpoint(const std::string& run_dir);
 // when present, else the one LATEST names; LATEST, when there, is checked as
 // above either way. Throws gps::Error when neither exists.
 std::string final_checkpoint(const std::string& run_dir);
+
+// The periodic checkpoints of a run, run_dir/checkpoints/step-<N>.pt,
+// oldest first (empty when there are none).
+std::vector<std::string> periodic_checkpoints(const std::string& run_dir);
 
 // Loads the "method" entry of checkpoint `path` (backbone, heads, targets,
 // queue, batch-norm statistics) into `method`, onto the device its

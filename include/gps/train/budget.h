@@ -9,7 +9,7 @@
 // sets the length at `at`; after it, the length is set again at every epoch
 // end at least 10 steps after the last decision, from the speed since then,
 // so a machine whose speed drifts still ends on time. A checkpoint keeps
-// the decided length and the seconds spent (TrainState::budget_steps,
+// the decided length and the seconds spent (LoopCounters::budget_steps,
 // budget_spent_s), so a resumed run goes on with the time it has left.
 #pragma once
 

@@ -16,8 +16,11 @@ class Progress {
   void rebase(int64_t step);
   // The run's length changed (optim.budget_minutes decided it).
   void set_total(int64_t total_steps) { total_ = total_steps; }
-  // Ends the line.
+  // Ends the line (a terminal's line is redrawn in place until then).
   void finish();
+  // Ends a line drawn in place, so that a message can follow; the next
+  // update draws a new one.
+  void break_line();
 
  private:
   std::string label_;
@@ -27,6 +30,7 @@ class Progress {
   std::chrono::steady_clock::time_point start_, last_;
   int64_t first_ = 0;
   bool drawn_ = false;
+  bool open_ = false;  // a terminal line drawn in place, not yet ended
 };
 
 // "1h02m", "3m07s", "12s".

@@ -34,7 +34,7 @@ class StepMonitor {
   // After step `step`: no host wait.
   void record(const StepStats& st, int64_t step);
   // Waits for the device (and, with NCCL, for the queued collectives), reads
-  // the statistics, and adds the settled probe counts to s.probe_correct.
+  // the statistics, and adds the settled probe counts to s.loop.probe_correct.
   Settled settle(TrainState& s, dist::Group* group);
   void reset();
 

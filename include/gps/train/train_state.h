@@ -1,6 +1,6 @@
 // The training state: everything a run changes as it goes, and what its
 // checkpoints hold. The model (method + online probe) and the optimiser
-// state live on one torch::Device; the counters on the host.
+// state live on one torch::Device; the loop's counters on the host.
 #pragma once
 
 #include "gps/config/config.h"
@@ -27,13 +27,7 @@ struct TrainState {
   torch::Device device{torch::kCPU};
   bool channels_last = false;
 
-  int64_t step = 0;           // optimiser steps done
-  double lr_scale = 1.0;      // product of the NaN-rollback lr factors
-  int64_t rollbacks = 0;      // NaN rollbacks so far
-  int64_t budget_steps = 0;   // the steps optim.budget_minutes allows, last decided (0: not yet, or no budget)
-  double budget_spent_s = 0;  // seconds of the budget spent when the state was saved (all processes of the run)
-  int64_t probe_correct = 0;  // online-probe counts of the current epoch (host, settled at the logging cadence)
-  int64_t probe_seen = 0;
+  LoopCounters loop;  // step, lr scale, rollbacks, budget, probe counts: saved in every checkpoint
 
   bool has_probe() const { return !classifier.is_empty(); }
   torch::nn::Module* classifier_module() const { return has_probe() ? classifier.ptr().get() : nullptr; }

@@ -41,7 +41,7 @@ struct StepStats {
   std::map<std::string, torch::Tensor> logs;  // the method's named scalars
 };
 
-// Runs one step on `s` and increments s.step. No host synchronisation.
+// Runs one step on `s` and increments s.loop.step. No host synchronisation.
 StepStats train_step(TrainState& s, const StepBatch& batch, const StepOptions& opt);
 
 }  // namespace gps

@@ -2,8 +2,7 @@
 #pragma once
 
 #include "gps/config/config.h"
-#include "gps/eval/evaluate.h"
-#include "gps/neighbors/table_cache.h"
+#include "gps/train/run_summary.h"
 
 #include <nlohmann/json.hpp>
 
@@ -11,19 +10,9 @@
 
 namespace gps {
 
-struct TrainResult {
+// summary.json's numbers (run_summary.h) and the run directory.
+struct TrainResult : RunSummary {
   std::string run_dir;
-  int64_t steps = 0;
-  double train_seconds = 0;     // optimisation loop only
-  double images_per_second = 0; // anchor images (each gives two views) per second
-  double data_wait_seconds = 0; // of train_seconds, the loop waited for its next batch (augmentation behind)
-  int64_t gpu_peak_allocated = 0, gpu_peak_reserved = 0;  // bytes, CUDA only (gps/core/device.h)
-  double final_loss = 0;
-  double online_probe_top1 = -1;  // running accuracy of the online probe over the last epoch, in %
-  TableInfo table;
-  bool gps = false;
-  bool interrupted = false;     // stopped early by SIGINT/SIGTERM (checkpoint written, no evaluation)
-  EvalResult eval;
 };
 
 // Continuing a run: `run_dir` names the run directory to continue (empty: a
