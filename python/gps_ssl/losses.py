@@ -1,4 +1,4 @@
-"""The five SSL losses of gps, on torch tensors, as part of autograd graphs.
+"""The SSL losses of gps, on torch tensors, as part of autograd graphs.
 
 These are gps's C++ functions (include/gps/methods/losses.h), not Python
 rewrites; they run on the tensors' device and dtype.
@@ -30,6 +30,17 @@ def byol_loss(p, z):
 def nnclr_loss(nn, p, temperature=0.2):
     """NNCLR: cross-entropy of normalise(nn) normalise(p)^T / T against the diagonal; nn, p [N, D]."""
     return _core.nnclr_loss(nn, p, float(temperature))
+
+
+def mocov3_loss(q, k, temperature=0.2):
+    """MoCo v3: 2T * cross-entropy of normalise(q) normalise(k)^T / T against the diagonal; q, k [N, D];
+    k is detached (the momentum encoder's keys)."""
+    return _core.mocov3_loss(q, k, float(temperature))
+
+
+def simsiam_loss(p, z):
+    """SimSiam: -mean(cos(p_i, z_i)); p, z [N, D]; z is detached (gradients reach p only)."""
+    return _core.simsiam_loss(p, z)
 
 
 def barlow_twins_loss(z1, z2, lambda_=0.0051, scale=0.1):

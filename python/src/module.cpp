@@ -267,6 +267,8 @@ PYBIND11_MODULE(_core, m) {
   m.def("nt_xent_indexed", &gps::nt_xent_indexed, py::arg("z"), py::arg("indexes"), py::arg("temperature"));
   m.def("byol_loss", &gps::byol_loss, py::arg("p"), py::arg("z"));
   m.def("nnclr_loss", &gps::nnclr_loss, py::arg("nn"), py::arg("p"), py::arg("temperature"));
+  m.def("mocov3_loss", &gps::mocov3_loss, py::arg("q"), py::arg("k"), py::arg("temperature"));
+  m.def("simsiam_loss", &gps::simsiam_loss, py::arg("p"), py::arg("z"));
   m.def(
       "barlow_twins_loss",
       [](const torch::Tensor& z1, const torch::Tensor& z2, double lambda, double scale) {

@@ -1,4 +1,4 @@
-"""The five losses: values and gradients against PyTorch reference formulas, autograd through C++."""
+"""The losses: values and gradients against PyTorch reference formulas, autograd through C++."""
 import pytest
 import torch
 import torch.nn.functional as F
@@ -47,13 +47,25 @@ def ref_vicreg(z1, z2, sw=25.0, vw=25.0, cw=1.0, eps=1e-4):
     return sw * inv + vw * var + cw * cov
 
 
+def ref_mocov3(q, k, t):  # MoCo v3, Algorithm 1: ctr(q, k) with the keys constant
+    logits = F.normalize(q, dim=1) @ F.normalize(k.detach(), dim=1).t() / t
+    return F.cross_entropy(logits, torch.arange(q.shape[0], device=q.device)) * 2 * t
+
+
+def ref_simsiam(p, z):  # SimSiam, Algorithm 1: D(p, z) = -cos(p, stopgrad(z))
+    return -(F.normalize(p, dim=1) * F.normalize(z.detach(), dim=1)).sum(dim=1).mean()
+
+
 CASES = {
     "nt_xent": (lambda a, b: gps_ssl.nt_xent(a, b, 0.2), lambda a, b: ref_nt_xent(a, b, 0.2)),
     "byol": (gps_ssl.byol_loss, ref_byol),
     "nnclr": (lambda a, b: gps_ssl.nnclr_loss(a, b, 0.3), lambda a, b: ref_nnclr(a, b, 0.3)),
     "barlow_twins": (lambda a, b: gps_ssl.barlow_twins_loss(a, b).loss, lambda a, b: ref_barlow(a, b, 0.0051, 0.1)),
     "vicreg": (lambda a, b: gps_ssl.vicreg_loss(a, b).loss, ref_vicreg),
+    "mocov3": (lambda a, b: gps_ssl.mocov3_loss(a, b, 0.2), lambda a, b: ref_mocov3(a, b, 0.2)),
+    "simsiam": (gps_ssl.simsiam_loss, ref_simsiam),
 }
+DETACHED = {"byol", "mocov3", "simsiam"}  # the second input is a target: no gradient
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -70,7 +82,7 @@ def test_value_and_gradients_match_the_reference(name, device):
     loss.backward()
     expect.backward()
     assert torch.allclose(a.grad, ra.grad, atol=1e-9)
-    if rb.grad is None:  # BYOL: the target is detached
+    if rb.grad is None:  # BYOL, MoCo v3, SimSiam: the target is detached
         assert b.grad is None
     else:
         assert torch.allclose(b.grad, rb.grad, atol=1e-9)
@@ -81,7 +93,7 @@ def test_gradcheck_through_the_cpp_loss(name):
     mine, _ = CASES[name]
     g = torch.Generator().manual_seed(4)
     a = torch.randn(6, 4, generator=g, dtype=torch.float64, requires_grad=True)
-    b = torch.randn(6, 4, generator=g, dtype=torch.float64, requires_grad=name != "byol")
+    b = torch.randn(6, 4, generator=g, dtype=torch.float64, requires_grad=name not in DETACHED)
     assert torch.autograd.gradcheck(mine, (a, b))
 
 

@@ -33,15 +33,17 @@ void ema_update(torch::nn::Module& online, torch::nn::Module& target, const torc
   }
 }
 
-namespace {
-
-// Copies online parameters into the target and freezes them.
 void init_target(torch::nn::Module& online, torch::nn::Module& target) {
   ema_update(online, target, 0.0);
   for (auto& p : target.parameters()) p.set_requires_grad(false);
 }
 
-}  // namespace
+void copy_buffers(torch::nn::Module& online, torch::nn::Module& target) {
+  torch::NoGradGuard no_grad;
+  auto src = online.buffers(), dst = target.buffers();
+  GPS_CHECK(src.size() == dst.size(), "copy_buffers: online has ", src.size(), " buffers, target ", dst.size());
+  for (size_t i = 0; i < src.size(); ++i) dst[i].copy_(src[i]);
+}
 
 BYOLImpl::BYOLImpl(const MethodConfig& cfg, const ModelConfig& model, int64_t in_channels)
     : tau_base_(cfg.tau_base) {
@@ -90,10 +92,8 @@ void BYOLImpl::after_step(double progress) {
 }
 
 void BYOLImpl::on_backbone_loaded() {
-  torch::NoGradGuard no_grad;
   init_target(*backbone_, *target_backbone);
-  auto src = backbone_->buffers(), dst = target_backbone->buffers();
-  for (size_t i = 0; i < src.size() && i < dst.size(); ++i) dst[i].copy_(src[i]);
+  copy_buffers(*backbone_, *target_backbone);
 }
 
 }  // namespace gps

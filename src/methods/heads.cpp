@@ -20,4 +20,22 @@ torch::nn::Sequential mlp3_bn(int64_t in, int64_t hidden, int64_t out, bool bn_l
   return s;
 }
 
+torch::nn::Sequential mlp_nobias(int64_t layers, int64_t in, int64_t hidden, int64_t out, bool bn_last,
+                                 bool last_bias) {
+  GPS_CHECK(layers >= 1 && in > 0 && hidden > 0 && out > 0, "mlp: widths must be positive and layers >= 1, got ",
+            layers, " layers of ", in, "-", hidden, "-", out);
+  nn::Sequential s;
+  for (int64_t l = 0; l < layers; ++l) {
+    const bool last = l == layers - 1;
+    const int64_t a = l == 0 ? in : hidden, b = last ? out : hidden;
+    s->push_back(nn::Linear(nn::LinearOptions(a, b).bias(last && last_bias)));
+    if (!last) {
+      s->push_back(SyncBatchNorm(b));
+      s->push_back(nn::ReLU());
+    }
+  }
+  if (bn_last) s->push_back(SyncBatchNorm(nn::BatchNormOptions(out).affine(false)));
+  return s;
+}
+
 }  // namespace gps

@@ -73,6 +73,25 @@ torch::Tensor byol_loss(const torch::Tensor& p_in, const torch::Tensor& z_in) {
   return 2.0 - 2.0 * cos.mean();
 }
 
+torch::Tensor mocov3_loss(const torch::Tensor& q_in, const torch::Tensor& k_in, double temperature) {
+  Float32Scope fp32;
+  const auto q = to_float32(q_in), k = to_float32(k_in);
+  check_pair("mocov3_loss", q, k, 1);
+  GPS_CHECK(temperature > 0, "mocov3_loss: temperature must be > 0");
+  auto a = F::normalize(q, F::NormalizeFuncOptions().dim(1));
+  auto b = F::normalize(k.detach(), F::NormalizeFuncOptions().dim(1));
+  auto logits = a.mm(b.t()) / temperature;
+  auto labels = torch::arange(q.size(0), torch::TensorOptions().dtype(torch::kInt64).device(q.device()));
+  return F::cross_entropy(logits, labels) * (2.0 * temperature);
+}
+
+torch::Tensor simsiam_loss(const torch::Tensor& p_in, const torch::Tensor& z_in) {
+  Float32Scope fp32;
+  const auto p = to_float32(p_in), z = to_float32(z_in);
+  check_pair("simsiam_loss", p, z, 1);
+  return -F::cosine_similarity(p, z.detach(), F::CosineSimilarityFuncOptions().dim(1)).mean();
+}
+
 torch::Tensor nnclr_loss(const torch::Tensor& nn_in, const torch::Tensor& p_in, double temperature) {
   Float32Scope fp32;
   const auto nn = to_float32(nn_in), p = to_float32(p_in);

@@ -4,8 +4,10 @@
 #include "gps/core/registry.h"
 #include "gps/methods/barlow_twins.h"
 #include "gps/methods/byol.h"
+#include "gps/methods/mocov3.h"
 #include "gps/methods/nnclr.h"
 #include "gps/methods/simclr.h"
+#include "gps/methods/simsiam.h"
 #include "gps/methods/vicreg.h"
 
 
@@ -54,7 +56,9 @@ Registry<MethodFactory>& method_registry() {
                                                       {"byol", maker<BYOLImpl>()},
                                                       {"nnclr", maker<NNCLRImpl>()},
                                                       {"barlow_twins", maker<BarlowTwinsImpl>()},
-                                                      {"vicreg", maker<VICRegImpl>()}});
+                                                      {"vicreg", maker<VICRegImpl>()},
+                                                      {"mocov3", maker<MoCoV3Impl>()},
+                                                      {"simsiam", maker<SimSiamImpl>()}});
   return r;
 }
 

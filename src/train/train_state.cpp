@@ -5,6 +5,8 @@
 #include "gps/core/precision.h"
 #include "gps/optim/lars.h"
 
+#include <algorithm>
+
 namespace gps {
 
 namespace {
@@ -17,9 +19,16 @@ namespace {
 // optim.exclude_bias_n_norm (they never get decay: optim.weight_decay covers
 // >= 2-D weights only). sgd: momentum SGD.
 void make_optimizer(TrainState& s, const OptimConfig& o, double lr, double cls_lr) {
-  std::vector<torch::Tensor> decay, no_decay;
-  for (auto& p : s.method->parameters())
-    if (p.requires_grad()) (p.dim() >= 2 ? decay : no_decay).push_back(p);
+  std::vector<torch::Tensor> decay, no_decay, fixed_decay, fixed_no_decay;
+  const auto fixed_modules = s.method->fixed_lr_modules();
+  for (auto& item : s.method->named_parameters()) {
+    const std::string& name = item.key();
+    const torch::Tensor& p = item.value();
+    if (!p.requires_grad()) continue;
+    const bool fixed = std::any_of(fixed_modules.begin(), fixed_modules.end(),
+                                   [&](const std::string& m) { return name.rfind(m + ".", 0) == 0; });
+    (p.dim() >= 2 ? (fixed ? fixed_decay : decay) : (fixed ? fixed_no_decay : no_decay)).push_back(p);
+  }
   auto opts = [&](double group_lr, double wd) -> std::unique_ptr<torch::optim::OptimizerOptions> {
     if (o.name == "lars")
       return std::make_unique<LARSOptions>(LARSOptions(group_lr)
@@ -34,6 +43,11 @@ void make_optimizer(TrainState& s, const OptimConfig& o, double lr, double cls_l
   groups.emplace_back(decay, opts(lr, o.weight_decay));
   groups.emplace_back(no_decay, opts(lr, 0.0));
   s.group_names = {"weights", "norms_biases"};
+  if (!fixed_decay.empty() || !fixed_no_decay.empty()) {  // the base lr at every step (SimSiam's predictor)
+    groups.emplace_back(fixed_decay, opts(lr, o.weight_decay));
+    groups.emplace_back(fixed_no_decay, opts(lr, 0.0));
+    s.group_names.insert(s.group_names.end(), {"fixed_weights", "fixed_norms_biases"});
+  }
   if (s.has_probe()) {
     groups.emplace_back(s.classifier->parameters(), opts(cls_lr, 0.0));
     s.group_names.push_back("classifier");
@@ -60,7 +74,7 @@ void TrainState::set_schedule_lr(double lr) {
   GPS_CHECK(groups.size() == group_names.size(), "optimiser has ", groups.size(), " parameter groups, names for ",
             group_names.size());
   for (size_t g = 0; g < groups.size(); ++g)
-    if (group_names[g] != "classifier") groups[g].options().set_lr(lr);
+    if (group_names[g] != "classifier" && group_names[g].rfind("fixed_", 0) != 0) groups[g].options().set_lr(lr);
 }
 
 TrainState make_train_state(const Config& cfg, int64_t in_channels, int64_t num_classes, const torch::Device& device) {

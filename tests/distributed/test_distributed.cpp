@@ -316,7 +316,8 @@ INSTANTIATE_TEST_SUITE_P(Methods, DistributedTraining,
                                            LaunchCase{"vicreg", false, "lars"}, LaunchCase{"vicreg", true, "lars"},
                                            LaunchCase{"barlow_twins", true, "lars"}, LaunchCase{"byol", true, "lars"},
                                            LaunchCase{"byol", true, "lars", /*refresh=*/true},
-                                           LaunchCase{"nnclr", true, "lars"},
+                                           LaunchCase{"nnclr", true, "lars"}, LaunchCase{"mocov3", true, "lars"},
+                                           LaunchCase{"simsiam", true, "sgd"},
                                            LaunchCase{"simclr", true, "lars", false, /*channels_last=*/true}),
                          [](const auto& info) {
                            return std::string(info.param.method) + (info.param.gps ? "_gps" : "_plain") +

@@ -420,7 +420,9 @@ TEST(Methods, EachTrainsTwoStepsWithoutNan) {
       {"byol", {"byol_v1", "byol_v2", "tau"}},
       {"nnclr", {"nnclr", "nn_sim"}},
       {"barlow_twins", {"on_diag", "off_diag"}},
-      {"vicreg", {"invariance", "variance", "covariance"}}};
+      {"vicreg", {"invariance", "variance", "covariance"}},
+      {"mocov3", {"mocov3_v1", "mocov3_v2", "tau"}},
+      {"simsiam", {"neg_cos_v1", "neg_cos_v2"}}};
   for (auto& [name, keys] : components) {
     torch::manual_seed(11);
     Method m = make_method(tiny_method(name), tiny_model(), 1);
@@ -458,17 +460,21 @@ TEST(Methods, UnknownNameListsTheChoices) {
 // ---- Configuration and the trainer ----------------------------------------------
 
 TEST(MethodConfigs, ShippedConfigsLoadWithTheirMethod) {
-  for (std::string name : {"byol", "nnclr", "barlow_twins", "vicreg"}) {
+  // The optimiser of each reference recipe (SimSiam's is SGD).
+  const std::map<std::string, std::string> optimiser = {{"byol", "lars"},   {"nnclr", "lars"},  {"barlow_twins", "lars"},
+                                                        {"vicreg", "lars"}, {"mocov3", "lars"}, {"simsiam", "sgd"}};
+  for (const auto& [name, optim] : optimiser) {
     const std::string path = std::string(GPS_SOURCE_DIR) + "/configs/fmnist-" + name + "-weak.yaml";
     Config c = load_config(path, {});
     EXPECT_EQ(c.method.name, name) << path;
-    EXPECT_EQ(c.optim.name, "lars") << path;
+    EXPECT_EQ(c.optim.name, optim) << path;
   }
 }
 
 TEST(MethodConfigs, ChoicesAndRangesAreChecked) {
   Config c;
-  for (std::string name : {"byol", "nnclr", "barlow_twins", "vicreg"}) EXPECT_NO_THROW(c.set("method.name", name));
+  for (std::string name : {"byol", "nnclr", "barlow_twins", "vicreg", "mocov3", "simsiam"})
+    EXPECT_NO_THROW(c.set("method.name", name));
   EXPECT_NO_THROW(c.set("optim.name", "lars"));
   EXPECT_THROW(c.set("optim.name", "adam"), gps::Error);
   EXPECT_THROW(c.set("method.tau_base", "1.5"), gps::Error);
@@ -488,7 +494,7 @@ TEST(MethodConfigs, ChoicesAndRangesAreChecked) {
 TEST(MethodTraining, EveryMethodTrainsWithLars) {
   test::TempDir tmp;
   test::write_tiny_mnist(tmp.file("fm"), 40, 10);
-  for (std::string name : {"simclr", "byol", "nnclr", "barlow_twins", "vicreg"}) {
+  for (std::string name : {"simclr", "byol", "nnclr", "barlow_twins", "vicreg", "mocov3", "simsiam"}) {
     Config c;
     c.data.root = tmp.file("fm");
     c.model.width = 2;

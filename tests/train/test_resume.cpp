@@ -184,7 +184,9 @@ INSTANTIATE_TEST_SUITE_P(Methods, SigkillResume,
                                            ResumeCase{"byol", "lars", true, 2, false},
                                            ResumeCase{"nnclr", "sgd", true, 0, false},
                                            ResumeCase{"barlow_twins", "sgd", false, 0, false},
-                                           ResumeCase{"vicreg", "sgd", true, 0, true}),
+                                           ResumeCase{"vicreg", "sgd", true, 0, true},
+                                           ResumeCase{"mocov3", "lars", true, 0, false},
+                                           ResumeCase{"simsiam", "sgd", true, 0, false}),
                          [](const auto& info) { return info.param.method; });
 
 class Lifecycle : public ::testing::Test {

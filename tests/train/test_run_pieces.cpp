@@ -7,6 +7,7 @@
 #include "gps/train/run_clock.h"
 #include "gps/train/run_log.h"
 #include "gps/train/run_summary.h"
+#include "gps/train/train_state.h"
 #include "test_util.h"
 
 #include <gmock/gmock.h>
@@ -187,4 +188,31 @@ TEST(Checkpointer, CadenceInStepsAndEpochsNeverAtTheEnd) {
   t.checkpoint_every_epochs = t.checkpoint_every_steps = 0;
   const Checkpointer never(t, "unused", 10, true);
   for (int64_t s = 1; s <= 100; ++s) EXPECT_FALSE(never.due(s, 100));
+}
+
+TEST(TrainState, FixedLrModulesKeepTheBaseLrThroughTheSchedule) {
+  Config c;
+  c.method.name = "simsiam";
+  c.method.proj_hidden_dim = c.method.proj_output_dim = 8;
+  c.method.pred_hidden_dim = 4;
+  c.model.width = 2;
+  c.optim.batch_size = 512;  // lr x 2 (optim.scale_lr)
+  c.optim.lr = 0.05;
+  TrainState s = make_train_state(c, 1, 10, torch::kCPU);
+  EXPECT_EQ(s.group_names,
+            (std::vector<std::string>{"weights", "norms_biases", "fixed_weights", "fixed_norms_biases", "classifier"}));
+  // The predictor's parameters, and only they, are in the fixed groups.
+  auto& groups = s.optimizer->param_groups();
+  size_t predictor_params = 0;
+  for (auto& item : s.method->named_parameters())
+    if (item.key().rfind("predictor.", 0) == 0 && item.value().requires_grad()) ++predictor_params;
+  EXPECT_EQ(groups[2].params().size() + groups[3].params().size(), predictor_params);
+  s.set_schedule_lr(0.001);
+  EXPECT_DOUBLE_EQ(groups[0].options().get_lr(), 0.001);
+  EXPECT_DOUBLE_EQ(groups[1].options().get_lr(), 0.001);
+  EXPECT_DOUBLE_EQ(groups[2].options().get_lr(), 0.1);  // the base lr, scaled
+  EXPECT_DOUBLE_EQ(groups[3].options().get_lr(), 0.1);
+  // A method without fixed modules keeps today's groups.
+  c.method.name = "byol";
+  EXPECT_EQ(make_train_state(c, 1, 0, torch::kCPU).group_names, (std::vector<std::string>{"weights", "norms_biases"}));
 }

@@ -20,6 +20,13 @@ void ema_update(torch::nn::Module& online, torch::nn::Module& target, double tau
 // (BYOL's tau buffer): no host read of the rate, so no wait for the device.
 void ema_update(torch::nn::Module& online, torch::nn::Module& target, const torch::Tensor& tau);
 
+// A momentum target starts as a copy of the online module and gets no
+// gradients (BYOL's target, MoCo v3's momentum encoder).
+void init_target(torch::nn::Module& online, torch::nn::Module& target);
+// Copies the online module's buffers (batch-norm statistics) into the target
+// (after model.init_from set the online backbone).
+void copy_buffers(torch::nn::Module& online, torch::nn::Module& target);
+
 class BYOLImpl : public MethodImpl {
  public:
   BYOLImpl(const MethodConfig& cfg, const ModelConfig& model, int64_t in_channels);

@@ -14,4 +14,13 @@ torch::nn::Sequential mlp2_bn(int64_t in, int64_t hidden, int64_t out);
 // and VICReg projector (bn_last = false) and the NNCLR projector (true).
 torch::nn::Sequential mlp3_bn(int64_t in, int64_t hidden, int64_t out, bool bn_last);
 
+// `layers` Linear layers without bias (in -> hidden -> ... -> out), BN +
+// ReLU between them; then a BN without affine parameters when `bn_last`,
+// and a bias on the last Linear when `last_bias` (solo-learn's
+// `_build_mlp`): MoCo v3's projector (2 layers, bn_last) and predictor
+// (2 layers), SimSiam's projector (3 layers, bn_last) and predictor
+// (2 layers, last_bias).
+torch::nn::Sequential mlp_nobias(int64_t layers, int64_t in, int64_t hidden, int64_t out, bool bn_last,
+                                 bool last_bias = false);
+
 }  // namespace gps

@@ -33,6 +33,18 @@ torch::Tensor byol_loss(const torch::Tensor& p, const torch::Tensor& z);
 // (nnclr_loss(nn1, p2) + nnclr_loss(nn2, p1)) / 2.
 torch::Tensor nnclr_loss(const torch::Tensor& nn, const torch::Tensor& p, double temperature);
 
+// MoCo v3 contrastive loss (Chen, Xie & He 2021, Algorithm 1; solo-learn
+// mocov3_loss_func): q and k are [N, D], L2-normalised inside; row i of k
+// is q_i's positive and every other row a negative. Cross-entropy of
+// q k^T / temperature against the diagonal, times 2 * temperature. k gets
+// no gradient (the momentum encoder's keys). MoCo v3 sums both directions.
+torch::Tensor mocov3_loss(const torch::Tensor& q, const torch::Tensor& k, double temperature);
+
+// SimSiam's negative cosine similarity (Chen & He 2021, Algorithm 1):
+// -mean_i cos(p_i, stopgrad z_i); p, z [N, D]. SimSiam averages both
+// directions: (simsiam_loss(p1, z2) + simsiam_loss(p2, z1)) / 2.
+torch::Tensor simsiam_loss(const torch::Tensor& p, const torch::Tensor& z);
+
 struct BarlowTwinsLoss {
   torch::Tensor loss;      // scale * (on_diag + lambda * off_diag), scalar
   torch::Tensor on_diag;   // sum_i (1 - C_ii)^2, unscaled

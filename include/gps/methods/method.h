@@ -40,6 +40,10 @@ class MethodImpl : public torch::nn::Module {
   // The projector applied to backbone features (table refresh from projector space).
   virtual torch::nn::Sequential projector_head() = 0;
   virtual std::string name() const = 0;
+  // Child modules trained at the base lr at every step, outside the
+  // warm-up and cosine schedule (SimSiam's predictor: its paper's "fixed lr
+  // for the predictor", solo-learn's static_lr). Default: none.
+  virtual std::vector<std::string> fixed_lr_modules() const { return {}; }
 };
 
 using Method = std::shared_ptr<MethodImpl>;

@@ -21,7 +21,9 @@ struct TrainState {
   torch::nn::Linear classifier{nullptr};  // online linear probe (null: none)
   std::unique_ptr<torch::optim::Optimizer> optimizer;
   // Names of optimizer->param_groups(), in order: "weights" (>= 2-D, with
-  // weight decay), "norms_biases" (1-D, none) and "classifier" (the probe,
+  // weight decay), "norms_biases" (1-D, none); "fixed_weights" and
+  // "fixed_norms_biases" for the method's fixed_lr_modules() (the base lr,
+  // never scheduled), when it has any; and "classifier" (the probe,
   // with its own lr).
   std::vector<std::string> group_names;
   torch::Device device{torch::kCPU};
@@ -33,7 +35,8 @@ struct TrainState {
   torch::nn::Module* classifier_module() const { return has_probe() ? classifier.ptr().get() : nullptr; }
   // Parameters whose gradients are averaged over ranks: the method's and the probe's.
   std::vector<torch::Tensor> trainable() const;
-  // Sets the scheduled lr on every group but "classifier", which keeps its own.
+  // Sets the scheduled lr on every group but "classifier" and the "fixed_"
+  // ones, which keep their own.
   void set_schedule_lr(double lr);
 };
 
