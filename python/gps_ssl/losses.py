@@ -43,6 +43,13 @@ def simsiam_loss(p, z):
     return _core.simsiam_loss(p, z)
 
 
+def dino_loss(student, teacher, center, student_temp=0.1, teacher_temp=0.07):
+    """DINO: student = logits [B, P] of every view (the 2 global first), teacher = logits of the global views;
+    mean over (g, v != g) of CE(softmax((teacher[g] - center) / teacher_temp), softmax(student[v] / student_temp)).
+    The teacher gets no gradient."""
+    return _core.dino_loss(list(student), list(teacher), center, float(student_temp), float(teacher_temp))
+
+
 def barlow_twins_loss(z1, z2, lambda_=0.0051, scale=0.1):
     """Barlow Twins on z1, z2 [N, D], N >= 2: BarlowTwinsLoss(loss, on_diag, off_diag)."""
     return BarlowTwinsLoss(*_core.barlow_twins_loss(z1, z2, float(lambda_), float(scale)))

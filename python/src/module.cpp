@@ -269,6 +269,8 @@ PYBIND11_MODULE(_core, m) {
   m.def("nnclr_loss", &gps::nnclr_loss, py::arg("nn"), py::arg("p"), py::arg("temperature"));
   m.def("mocov3_loss", &gps::mocov3_loss, py::arg("q"), py::arg("k"), py::arg("temperature"));
   m.def("simsiam_loss", &gps::simsiam_loss, py::arg("p"), py::arg("z"));
+  m.def("dino_loss", &gps::dino_loss, py::arg("student"), py::arg("teacher"), py::arg("center"),
+        py::arg("student_temp"), py::arg("teacher_temp"));
   m.def(
       "barlow_twins_loss",
       [](const torch::Tensor& z1, const torch::Tensor& z2, double lambda, double scale) {

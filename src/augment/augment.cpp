@@ -112,6 +112,21 @@ std::array<PipelineSpec, 2> preset_views(const AugmentConfig& cfg) {
            "' (expected none | weak | weak-rrc | strong | asymmetric | vicreg)");
 }
 
+// Multi-crop's local views: the first global view's ops, on a random
+// resized crop of augment.local_min_scale .. local_scale of the image, at
+// augment.local_size (DINO's local crops).
+LocalCrops local_crops(const AugmentConfig& cfg, const PipelineSpec& global) {
+  LocalCrops l;
+  l.count = cfg.local_crops;
+  l.spec = global;
+  l.spec.name = global.name + "-local";
+  l.spec.size = cfg.local_size;
+  l.spec.random_crop = true;
+  l.spec.min_scale = cfg.local_min_scale;
+  l.spec.max_scale = cfg.local_scale;
+  return l;
+}
+
 }  // namespace
 
 std::unique_ptr<Augmentation> make_augmentation(const AugmentConfig& cfg, const std::vector<float>& mean,
@@ -124,14 +139,18 @@ std::unique_ptr<Augmentation> make_augmentation(const AugmentConfig& cfg, const 
     resize.size = cfg.crop_size;
     return make_pipeline_augmentation({resize, resize}, mean, std);
   }
-  if (cfg.preset == "weak" && cfg.crop_size == 0) return std::make_unique<FlipAugmentation>(cfg.flip_p, mean, std);
+  if (cfg.preset == "weak" && cfg.crop_size == 0 && cfg.local_crops == 0)
+    return std::make_unique<FlipAugmentation>(cfg.flip_p, mean, std);
+  std::array<PipelineSpec, 2> views;
   if (cfg.preset == "custom") {
     PipelineSpec v1 = parse_pipeline_spec(cfg.view1, "augment.view1");
     PipelineSpec v2 = cfg.view2.empty() ? v1 : parse_pipeline_spec(cfg.view2, "augment.view2");
     v1.size = v2.size = cfg.crop_size;
-    return make_pipeline_augmentation({v1, v2}, mean, std);
+    views = {v1, v2};
+  } else {
+    views = preset_views(cfg);
   }
-  return make_pipeline_augmentation(preset_views(cfg), mean, std);
+  return make_pipeline_augmentation(views, mean, std, local_crops(cfg, views[0]));
 }
 
 }  // namespace gps

@@ -19,6 +19,11 @@ void validate(const AugmentConfig& augment) {
   const double lo = augment.min_scale > 0 ? augment.min_scale : (augment.preset == "vicreg" ? 0.2 : 0.08);
   const double hi = augment.max_scale > 0 ? augment.max_scale : 1.0;
   GPS_CHECK(!rrc_preset || lo <= hi, "augment.min_scale (", lo, ") must not exceed augment.max_scale (", hi, ")");
+  GPS_CHECK(augment.local_crops >= 0, "augment.local_crops must be >= 0, got ", augment.local_crops);
+  GPS_CHECK(augment.local_min_scale > 0 && augment.local_min_scale <= augment.local_scale && augment.local_scale <= 1,
+            "augment.local_min_scale (", augment.local_min_scale, ") and augment.local_scale (", augment.local_scale,
+            ") must satisfy 0 < local_min_scale <= local_scale <= 1");
+  GPS_CHECK(augment.local_crops == 0 || ap != "none", "augment.local_crops needs a preset that augments, not 'none'");
 }
 
 }  // namespace gps

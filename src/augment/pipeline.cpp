@@ -1,5 +1,7 @@
 #include "gps/augment/pipeline.h"
 
+#include <algorithm>
+
 #include <cctype>
 #include <cmath>
 #include <set>
@@ -158,9 +160,11 @@ cv::Mat run_ops(const cv::Mat& in, const PipelineSpec& spec, const SampleParams&
 
 class PipelineAugmentation : public Augmentation {
  public:
-  PipelineAugmentation(std::array<PipelineSpec, 2> views, std::vector<float> mean, std::vector<float> std)
-      : views_(std::move(views)), mean_(std::move(mean)), std_(std::move(std)) {
+  PipelineAugmentation(std::array<PipelineSpec, 2> views, std::vector<float> mean, std::vector<float> std,
+                       LocalCrops locals)
+      : views_(std::move(views)), locals_(std::move(locals)), mean_(std::move(mean)), std_(std::move(std)) {
     for (auto& v : views_) v.validate();
+    if (locals_.count > 0) locals_.spec.validate();
     GPS_CHECK(mean_.size() == std_.size() && !mean_.empty(), "augment: need one mean and std per channel");
     // Per-channel table uint8 -> normalised float, computed as
     // to_normalized_float does (x * scale, then + shift) so results match it.
@@ -180,11 +184,18 @@ class PipelineAugmentation : public Augmentation {
               "augment: expected images [B, C, H, W] uint8 CPU, got ", images.sizes(), " ", images.scalar_type());
     GPS_CHECK(keys.dim() == 1 && keys.size(0) == images.size(0) && keys.scalar_type() == torch::kInt64,
               "augment: need one int64 key per image");
-    GPS_CHECK(view == 0 || view == 1, "augment: view must be 0 or 1, got ", view);
+    GPS_CHECK(view >= 0 && view < 2 + locals_.count, "augment: view must be in [0, ", 2 + locals_.count, "), got ",
+              view);
     const int64_t B = images.size(0), C = images.size(1), H = images.size(2), W = images.size(3);
     GPS_CHECK(C == int64_t(luts_.size()), "augment: images have ", C, " channels but normalisation has ",
               luts_.size());
-    const PipelineSpec& spec = views_[size_t(view)];
+    PipelineSpec local;
+    if (view >= 2) {  // a local view; size 0: 3/7 of the global views' size
+      local = locals_.spec;
+      const int64_t global = views_[0].size > 0 ? views_[0].size : std::min(H, W);
+      if (local.size == 0) local.size = std::max<int64_t>(1, (global * 3 + 3) / 7);
+    }
+    const PipelineSpec& spec = view >= 2 ? local : views_[size_t(view)];
     const int64_t S_h = spec.size > 0 ? spec.size : H, S_w = spec.size > 0 ? spec.size : W;
     auto src = images.contiguous();
     auto k = keys.contiguous();
@@ -211,12 +222,21 @@ class PipelineAugmentation : public Augmentation {
   }
 
   std::string describe() const override {
-    if (views_[0].describe() == views_[1].describe()) return views_[0].describe();
-    return views_[0].describe() + " / " + views_[1].describe();
+    std::string d = views_[0].describe() == views_[1].describe() ? views_[0].describe()
+                                                                  : views_[0].describe() + " / " + views_[1].describe();
+    if (locals_.count > 0) d += str_cat(" + ", locals_.count, " x local ", locals_.spec.describe());
+    return d;
+  }
+
+  std::vector<ViewOf> views() const override {
+    std::vector<ViewOf> v = {ViewOf::anchor, ViewOf::positive};
+    for (int64_t j = 0; j < locals_.count; ++j) v.push_back(j % 2 == 0 ? ViewOf::anchor : ViewOf::positive);
+    return v;
   }
 
  private:
   std::array<PipelineSpec, 2> views_;
+  LocalCrops locals_;
   std::vector<float> mean_, std_;
   std::vector<std::array<float, 256>> luts_;
 };
@@ -228,8 +248,8 @@ torch::Tensor augment_image(const torch::Tensor& image, const PipelineSpec& spec
 }
 
 std::unique_ptr<Augmentation> make_pipeline_augmentation(std::array<PipelineSpec, 2> views, std::vector<float> mean,
-                                                         std::vector<float> std) {
-  return std::make_unique<PipelineAugmentation>(std::move(views), std::move(mean), std::move(std));
+                                                         std::vector<float> std, LocalCrops locals) {
+  return std::make_unique<PipelineAugmentation>(std::move(views), std::move(mean), std::move(std), std::move(locals));
 }
 
 }  // namespace gps

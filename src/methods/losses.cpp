@@ -85,6 +85,31 @@ torch::Tensor mocov3_loss(const torch::Tensor& q_in, const torch::Tensor& k_in, 
   return F::cross_entropy(logits, labels) * (2.0 * temperature);
 }
 
+torch::Tensor dino_loss(const std::vector<torch::Tensor>& student, const std::vector<torch::Tensor>& teacher,
+                        const torch::Tensor& center, double student_temp, double teacher_temp) {
+  Float32Scope fp32;
+  GPS_CHECK(!teacher.empty() && student.size() > teacher.size() - 1 && student.size() >= 2,
+            "dino_loss: needs the student's logits of every view (>= 2) and the teacher's of the global views, got ",
+            student.size(), " and ", teacher.size());
+  GPS_CHECK(student_temp > 0 && teacher_temp > 0, "dino_loss: temperatures must be > 0");
+  std::vector<torch::Tensor> targets;
+  for (const auto& t : teacher) {
+    check_pair("dino_loss", to_float32(t), to_float32(student[0]), 1);
+    targets.push_back(F::softmax((to_float32(t).detach() - center.detach()) / teacher_temp, F::SoftmaxFuncOptions(1)));
+  }
+  torch::Tensor total;
+  int64_t terms = 0;
+  for (size_t g = 0; g < targets.size(); ++g)
+    for (size_t v = 0; v < student.size(); ++v) {
+      if (v == g) continue;  // not the view the teacher saw
+      const auto log_p = F::log_softmax(to_float32(student[v]) / student_temp, F::LogSoftmaxFuncOptions(1));
+      const auto term = -(targets[g] * log_p).sum(1).mean();
+      total = total.defined() ? total + term : term;
+      ++terms;
+    }
+  return total / double(terms);
+}
+
 torch::Tensor simsiam_loss(const torch::Tensor& p_in, const torch::Tensor& z_in) {
   Float32Scope fp32;
   const auto p = to_float32(p_in), z = to_float32(z_in);

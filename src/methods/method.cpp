@@ -4,6 +4,7 @@
 #include "gps/core/registry.h"
 #include "gps/methods/barlow_twins.h"
 #include "gps/methods/byol.h"
+#include "gps/methods/dino.h"
 #include "gps/methods/mocov3.h"
 #include "gps/methods/nnclr.h"
 #include "gps/methods/simclr.h"
@@ -58,7 +59,8 @@ Registry<MethodFactory>& method_registry() {
                                                       {"barlow_twins", maker<BarlowTwinsImpl>()},
                                                       {"vicreg", maker<VICRegImpl>()},
                                                       {"mocov3", maker<MoCoV3Impl>()},
-                                                      {"simsiam", maker<SimSiamImpl>()}});
+                                                      {"simsiam", maker<SimSiamImpl>()},
+                                                      {"dino", maker<DINOImpl>()}});
   return r;
 }
 

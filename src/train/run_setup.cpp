@@ -127,6 +127,9 @@ std::unique_ptr<RunSetup> set_up_run(const Config& cfg, const std::string& comma
   r->sampler = std::make_unique<PairSampler>(positive_pairs(*r), cfg.optim.batch_size, r->seed);
   r->augment = make_augmentation(cfg.augment, r->train_set.mean, r->train_set.std);
   build_state(*r);
+  GPS_CHECK(cfg.augment.local_crops == 0 || r->state.method->reads_local_views(), "augment.local_crops = ",
+            cfg.augment.local_crops, ": method ", cfg.method.name,
+            " reads two views; local views are for multi-crop methods (dino), set augment.local_crops=0");
   r->schedule = make_schedule(cfg, *r->sampler);
   if (!opened.resume_from.empty()) {
     r->restore_from(opened.resume_from, false);

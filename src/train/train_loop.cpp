@@ -156,6 +156,7 @@ void TrainLoop::begin_epoch(int64_t epoch, int64_t b) {
   if (b == 0) state_.loop.probe_correct = state_.loop.probe_seen = 0;
   order_ = r_.sampler->epoch_order(epoch);
   cur_epoch_ = epoch;
+  state_.method->on_epoch_start(epoch);
 }
 
 // Batch b, made now or taken from the prefetcher, on the device; batch b+1

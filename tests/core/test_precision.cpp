@@ -171,7 +171,7 @@ class Bf16Training : public ::testing::Test {
 };
 
 TEST_F(Bf16Training, EveryMethodTrainsWithFiniteLosses) {
-  for (const std::string name : {"simclr", "byol", "nnclr", "barlow_twins", "vicreg", "mocov3", "simsiam"}) {
+  for (const std::string name : {"simclr", "byol", "nnclr", "barlow_twins", "vicreg", "mocov3", "simsiam", "dino"}) {
     Config c = config(name);
     c.method.name = name;
     c.method.pred_hidden_dim = 16;

@@ -77,7 +77,7 @@ std::string device_name(const ::testing::TestParamInfo<std::string>& p) { return
 // All five methods, plain and GPS, train with finite losses and weights;
 // the summary names the device, and on CUDA the peak GPU memory.
 TEST_P(OnDevice, EveryMethodTrainsPlainAndGps) {
-  for (const std::string name : {"simclr", "byol", "nnclr", "barlow_twins", "vicreg", "mocov3", "simsiam"}) {
+  for (const std::string name : {"simclr", "byol", "nnclr", "barlow_twins", "vicreg", "mocov3", "simsiam", "dino"}) {
     for (const bool gps : {false, true}) {
       Config c = config(name + (gps ? "-gps" : "-plain"));
       c.method.name = name;

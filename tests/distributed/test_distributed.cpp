@@ -282,6 +282,11 @@ TEST_P(DistributedTraining, TwoProcessesMatchOneWithTheDoubledBatch) {
   c.neighbors.rules.k = 3;
   c.eval.enabled = false;
   c.method.queue_size = 32;  // NNCLR: two global batches
+  if (std::string(p.method) == "dino") {  // multi-crop: 2 global + 2 local views
+    c.augment.preset = "strong";
+    c.augment.local_crops = 2;
+    c.method.num_prototypes = 64;
+  }
   const std::string cfg_path = tmp.file("cfg.yaml");
   test::write_bytes(cfg_path, c.to_yaml());
   const std::string log = tmp.file("log.txt");
@@ -317,7 +322,7 @@ INSTANTIATE_TEST_SUITE_P(Methods, DistributedTraining,
                                            LaunchCase{"barlow_twins", true, "lars"}, LaunchCase{"byol", true, "lars"},
                                            LaunchCase{"byol", true, "lars", /*refresh=*/true},
                                            LaunchCase{"nnclr", true, "lars"}, LaunchCase{"mocov3", true, "lars"},
-                                           LaunchCase{"simsiam", true, "sgd"},
+                                           LaunchCase{"simsiam", true, "sgd"}, LaunchCase{"dino", true, "lars"},
                                            LaunchCase{"simclr", true, "lars", false, /*channels_last=*/true}),
                          [](const auto& info) {
                            return std::string(info.param.method) + (info.param.gps ? "_gps" : "_plain") +

@@ -422,7 +422,8 @@ TEST(Methods, EachTrainsTwoStepsWithoutNan) {
       {"barlow_twins", {"on_diag", "off_diag"}},
       {"vicreg", {"invariance", "variance", "covariance"}},
       {"mocov3", {"mocov3_v1", "mocov3_v2", "tau"}},
-      {"simsiam", {"neg_cos_v1", "neg_cos_v2"}}};
+      {"simsiam", {"neg_cos_v1", "neg_cos_v2"}},
+      {"dino", {"dino", "teacher_temp", "tau"}}};
   for (auto& [name, keys] : components) {
     torch::manual_seed(11);
     Method m = make_method(tiny_method(name), tiny_model(), 1);
@@ -462,7 +463,8 @@ TEST(Methods, UnknownNameListsTheChoices) {
 TEST(MethodConfigs, ShippedConfigsLoadWithTheirMethod) {
   // The optimiser of each reference recipe (SimSiam's is SGD).
   const std::map<std::string, std::string> optimiser = {{"byol", "lars"},   {"nnclr", "lars"},  {"barlow_twins", "lars"},
-                                                        {"vicreg", "lars"}, {"mocov3", "lars"}, {"simsiam", "sgd"}};
+                                                        {"vicreg", "lars"}, {"mocov3", "lars"}, {"simsiam", "sgd"},
+                                                        {"dino", "lars"}};
   for (const auto& [name, optim] : optimiser) {
     const std::string path = std::string(GPS_SOURCE_DIR) + "/configs/fmnist-" + name + "-weak.yaml";
     Config c = load_config(path, {});
@@ -473,7 +475,7 @@ TEST(MethodConfigs, ShippedConfigsLoadWithTheirMethod) {
 
 TEST(MethodConfigs, ChoicesAndRangesAreChecked) {
   Config c;
-  for (std::string name : {"byol", "nnclr", "barlow_twins", "vicreg", "mocov3", "simsiam"})
+  for (std::string name : {"byol", "nnclr", "barlow_twins", "vicreg", "mocov3", "simsiam", "dino"})
     EXPECT_NO_THROW(c.set("method.name", name));
   EXPECT_NO_THROW(c.set("optim.name", "lars"));
   EXPECT_THROW(c.set("optim.name", "adam"), gps::Error);
@@ -494,7 +496,7 @@ TEST(MethodConfigs, ChoicesAndRangesAreChecked) {
 TEST(MethodTraining, EveryMethodTrainsWithLars) {
   test::TempDir tmp;
   test::write_tiny_mnist(tmp.file("fm"), 40, 10);
-  for (std::string name : {"simclr", "byol", "nnclr", "barlow_twins", "vicreg", "mocov3", "simsiam"}) {
+  for (std::string name : {"simclr", "byol", "nnclr", "barlow_twins", "vicreg", "mocov3", "simsiam", "dino"}) {
     Config c;
     c.data.root = tmp.file("fm");
     c.model.width = 2;

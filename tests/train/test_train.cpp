@@ -78,7 +78,7 @@ TEST(Train, GpsWithSelfOnlyTableIsBitIdenticalToPlain) {
 TEST(Train, SelfOnlyTableEqualsPlainForEveryMethod) {
   test::TempDir tmp;
   test::write_tiny_mnist(tmp.file("fm"), 80, 20);
-  for (const std::string name : {"byol", "nnclr", "barlow_twins", "vicreg", "mocov3", "simsiam"}) {
+  for (const std::string name : {"byol", "nnclr", "barlow_twins", "vicreg", "mocov3", "simsiam", "dino"}) {
     Config plain = tiny_config(tmp);
     plain.method.name = name;
     plain.method.pred_hidden_dim = 16;

@@ -252,6 +252,8 @@ Runner add_batch(CLI::App& app) {
                                         a->epoch, d.has_labels());
     std::map<std::string, torch::Tensor> arrays = {{"anchors", v.pairs.anchors}, {"positives", v.pairs.positives},
                                                    {"positions", v.pairs.positions}, {"x1", v.views.at(0).images}, {"x2", v.views.at(1).images}};
+    // Multi-crop (augment.local_crops): the local views, local0 (of the anchors), local1 (of the positives), ...
+    for (size_t k = 2; k < v.views.size(); ++k) arrays[str_cat("local", k - 2)] = v.views[k].images;
     if (v.labels.defined()) arrays["labels"] = v.labels;
     save_npz(a->out, arrays);
     std::printf("wrote %s: epoch %lld step %lld, %lld pairs, views %s\n", a->out.c_str(), (long long)a->epoch,

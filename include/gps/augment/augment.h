@@ -19,7 +19,8 @@ class Augmentation {
  public:
   virtual ~Augmentation() = default;
   // images: [B, C, H, W] uint8 CPU. keys: [B] int64, one per sample.
-  // view: 0 or 1, which view of a pair (only asymmetric presets differ).
+  // view: which view of the step (views()); 0 and 1 the global views (only
+  // asymmetric presets differ), >= 2 the local views of a multi-crop preset.
   // Returns [B, C, S, S] float32 (S = augment.crop_size, or H x W when 0):
   // augmented, scaled to [0, 1] and normalised with mean/std (one value per
   // channel). The same (stream, key, view) always gives the same output.
@@ -27,8 +28,10 @@ class Augmentation {
                               int view) const = 0;
   virtual std::string describe() const = 0;
   // The views a training step makes, in order: view k is apply(images of
-  // views()[k], keys, view_stream(seed, epoch, k), k). Two today: view 0 of
-  // the anchors and view 1 of their positives.
+  // views()[k], keys, view_stream(seed, epoch, k), k). View 0 of the anchors
+  // and view 1 of their positives (the global views); with
+  // augment.local_crops = M, M local views follow, made alternately of the
+  // anchors (views 2, 4, ...) and of the positives (3, 5, ...).
   virtual std::vector<ViewOf> views() const { return {ViewOf::anchor, ViewOf::positive}; }
 };
 
@@ -39,13 +42,15 @@ class Augmentation {
 std::unique_ptr<Augmentation> make_augmentation(const AugmentConfig& cfg, const std::vector<float>& mean,
                                                 const std::vector<float>& std);
 
-// The random stream of view `view` (0 or 1) in `epoch` of a run seeded with
-// `seed`: what the trainer passes to Augmentation::apply, with the samples'
-// epoch positions as keys (gps_ssl.Augment uses the same).
-// Views 0 and 1 only: a third view (a multi-crop preset) needs a stream of
-// its own, since epoch * 2 + 2 is view 0 of the next epoch.
+// The random stream of view `view` in `epoch` of a run seeded with `seed`:
+// what the trainer passes to Augmentation::apply, with the samples' epoch
+// positions as keys (gps_ssl.Augment uses the same). Views 0 and 1 (the
+// global views) keep the streams of every earlier version; a local view
+// (multi-crop, view >= 2) has its own, keyed by (epoch, view) in a separate
+// domain, since epoch * 2 + 2 is view 0 of the next epoch.
 inline uint64_t view_stream(uint64_t seed, int64_t epoch, int view) {
-  return mix64(seed ^ mix64(uint64_t(epoch) * 2 + uint64_t(view)));
+  if (view < 2) return mix64(seed ^ mix64(uint64_t(epoch) * 2 + uint64_t(view)));
+  return mix64(seed ^ mix64(0x6c6f63616c63726fULL ^ mix64(uint64_t(epoch) * 1024 + uint64_t(view))));
 }
 
 // Deterministic conversion used for evaluation and priors: [B,C,H,W] uint8 ->

@@ -66,9 +66,18 @@ SampleParams sample_params(const PipelineSpec& spec, int64_t H, int64_t W, Rng& 
 // H x W when 0) with the given parameters; no normalisation.
 torch::Tensor augment_image(const torch::Tensor& image, const PipelineSpec& spec, const SampleParams& p);
 
-// An Augmentation running `views[view]` on each sample, in parallel over the
-// batch (at::parallel_for; output bit-identical for any thread count).
+// Multi-crop's local views: `count` views of `spec` (its size 0: 3/7 of the
+// global views' size).
+struct LocalCrops {
+  int64_t count = 0;
+  PipelineSpec spec;
+};
+
+// An Augmentation running `views[view]` on each sample (and locals.spec for
+// views 2 .. 1 + locals.count), in parallel over the batch
+// (at::parallel_for; output bit-identical for any thread count).
 std::unique_ptr<Augmentation> make_pipeline_augmentation(std::array<PipelineSpec, 2> views,
-                                                         std::vector<float> mean, std::vector<float> std);
+                                                         std::vector<float> mean, std::vector<float> std,
+                                                         LocalCrops locals = {});
 
 }  // namespace gps

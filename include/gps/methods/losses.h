@@ -3,6 +3,8 @@
 
 #include <torch/torch.h>
 
+#include <vector>
+
 namespace gps {
 
 // NT-Xent (InfoNCE) as in SimCLR / solo-learn's simclr_loss_func.
@@ -39,6 +41,15 @@ torch::Tensor nnclr_loss(const torch::Tensor& nn, const torch::Tensor& p, double
 // q k^T / temperature against the diagonal, times 2 * temperature. k gets
 // no gradient (the momentum encoder's keys). MoCo v3 sums both directions.
 torch::Tensor mocov3_loss(const torch::Tensor& q, const torch::Tensor& k, double temperature);
+
+// DINO's loss (Caron et al. 2021, Algorithm 1, with multi-crop as in its
+// code): `student` holds the logits of every view [B, P] (the 2 global views
+// first), `teacher` those of the global views. The teacher's targets are
+// softmax((t_g - center) / teacher_temp), without gradient; the loss is the
+// mean, over the pairs (g, v) with v != g, of the cross-entropy
+// mean_b sum_p -target_g log softmax(s_v / student_temp).
+torch::Tensor dino_loss(const std::vector<torch::Tensor>& student, const std::vector<torch::Tensor>& teacher,
+                        const torch::Tensor& center, double student_temp, double teacher_temp);
 
 // SimSiam's negative cosine similarity (Chen & He 2021, Algorithm 1):
 // -mean_i cos(p_i, stopgrad z_i); p, z [N, D]. SimSiam averages both

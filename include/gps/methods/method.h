@@ -33,6 +33,13 @@ class MethodImpl : public torch::nn::Module {
   virtual StepOutput training_step(const Views& views) = 0;
   // Called after every optimiser step (EMA targets, queues); progress in [0, 1].
   virtual void after_step(double progress) {}
+  // Called before the first step of every epoch, and before the loop's first
+  // step (a resumed run starts mid-epoch): DINO's teacher temperature and
+  // frozen prototypes follow the epoch.
+  virtual void on_epoch_start(int64_t epoch) {}
+  // True for a method that reads the local views of multi-crop
+  // (augment.local_crops); the trainer refuses local views otherwise.
+  virtual bool reads_local_views() const { return false; }
   // Called after backbone weights were set from outside (model.init_from):
   // methods with a target network copy them into it.
   virtual void on_backbone_loaded() {}

@@ -9,7 +9,7 @@
 namespace gps {
 
 struct MethodConfig {
-  std::string name = "simclr";  // simclr | byol | nnclr | barlow_twins | vicreg | mocov3 | simsiam
+  std::string name = "simclr";  // simclr | byol | nnclr | barlow_twins | vicreg | mocov3 | simsiam | dino
   double temperature = 0.2;     // NT-Xent / InfoNCE temperature (SimCLR, NNCLR, MoCo v3)
   int64_t proj_hidden_dim = 2048;  // reference: 2048 (BYOL 4096)
   int64_t proj_output_dim = 256;   // reference: 256 (Barlow Twins, VICReg 2048)
@@ -21,11 +21,21 @@ struct MethodConfig {
   double vicreg_sim_weight = 25.0;  // VICReg: invariance (MSE) weight
   double vicreg_var_weight = 25.0;  // VICReg: variance (hinge on std) weight
   double vicreg_cov_weight = 1.0;   // VICReg: covariance weight
+  // DINO (solo-learn's defaults; the CIFAR recipe sets tau_base 0.9995).
+  int64_t num_prototypes = 4096;         // DINO: output width of the head (its prototypes)
+  double student_temp = 0.1;             // DINO: student softmax temperature
+  double teacher_temp = 0.07;            // DINO: teacher temperature after its warm-up
+  double warmup_teacher_temp = 0.04;     // DINO: teacher temperature at epoch 0 ...
+  int64_t warmup_teacher_temp_epochs = 0;  // ... rising linearly to teacher_temp over these epochs (0: none)
+  double center_momentum = 0.9;          // DINO: EMA rate of the teacher's centre
+  int64_t freeze_last_layer = 1;         // DINO: epochs during which the prototypes get no update
 };
 
 // JSON with the key names of the method.* keys (see ModelConfig's).
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(MethodConfig, name, temperature, proj_hidden_dim, proj_output_dim,
                                                 pred_hidden_dim, tau_base, queue_size, barlow_lambda, barlow_scale,
-                                                vicreg_sim_weight, vicreg_var_weight, vicreg_cov_weight)
+                                                vicreg_sim_weight, vicreg_var_weight, vicreg_cov_weight, num_prototypes,
+                                                student_temp, teacher_temp, warmup_teacher_temp,
+                                                warmup_teacher_temp_epochs, center_momentum, freeze_last_layer)
 
 }  // namespace gps

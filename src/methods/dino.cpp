@@ -1,0 +1,118 @@
+#include "gps/methods/dino.h"
+
+#include "gps/core/check.h"
+#include "gps/distributed/process_group.h"
+#include "gps/methods/byol.h"
+#include "gps/methods/losses.h"
+
+#include <map>
+
+namespace gps {
+
+namespace F = torch::nn::functional;
+
+DinoHeadImpl::DinoHeadImpl(int64_t in, int64_t hidden, int64_t bottleneck, int64_t prototypes_n) {
+  GPS_CHECK(in > 0 && hidden > 0 && bottleneck > 0 && prototypes_n > 0, "dino head: widths must be positive, got ",
+            in, "-", hidden, "-", bottleneck, "-", prototypes_n);
+  namespace nn = torch::nn;
+  mlp = register_module("mlp", nn::Sequential(nn::Linear(in, hidden), nn::GELU(), nn::Linear(hidden, hidden),
+                                              nn::GELU(), nn::Linear(hidden, bottleneck)));
+  torch::NoGradGuard no_grad;
+  for (auto& m : mlp->children())  // DINO's init: truncated normal (std 0.02, cut at +-2: a plain normal), zero bias
+    if (auto* l = m->as<nn::Linear>()) {
+      l->weight.normal_(0.0, 0.02);
+      l->bias.zero_();
+    }
+  // nn.Linear's default init, then weight_norm's g filled with 1 (frozen): unit rows.
+  prototypes = register_parameter("prototypes", nn::Linear(nn::LinearOptions(bottleneck, prototypes_n).bias(false))->weight.detach().clone());
+}
+
+torch::Tensor DinoHeadImpl::forward(const torch::Tensor& x, bool frozen) {
+  auto z = F::normalize(mlp->forward(x), F::NormalizeFuncOptions().dim(1));
+  auto w = F::normalize(frozen ? prototypes.detach() : prototypes, F::NormalizeFuncOptions().dim(1));
+  return z.mm(w.t());
+}
+
+double dino_teacher_temp(double warmup, double final, int64_t warmup_epochs, int64_t epoch) {
+  if (epoch >= warmup_epochs) return final;
+  if (warmup_epochs == 1) return warmup;
+  return warmup + (final - warmup) * double(epoch) / double(warmup_epochs - 1);
+}
+
+DINOImpl::DINOImpl(const MethodConfig& cfg, const ModelConfig& model, int64_t in_channels) : cfg_(cfg) {
+  GPS_CHECK(cfg.tau_base >= 0 && cfg.tau_base <= 1, "method.tau_base must be in [0, 1], got ", cfg.tau_base);
+  backbone_ = register_module("backbone", make_backbone(model, in_channels));
+  const int64_t f = backbone_->feature_dim();
+  head = register_module("head", DinoHead(f, cfg.proj_hidden_dim, cfg.proj_output_dim, cfg.num_prototypes));
+  teacher_backbone = register_module("teacher_backbone", make_backbone(model, in_channels));
+  teacher_head = register_module("teacher_head", DinoHead(f, cfg.proj_hidden_dim, cfg.proj_output_dim, cfg.num_prototypes));
+  init_target(*backbone_, *teacher_backbone);
+  init_target(*head, *teacher_head);
+  center = register_buffer("center", torch::zeros({1, cfg.num_prototypes}));
+  tau_ = register_buffer("tau", torch::full({1}, cfg.tau_base, torch::kFloat64));
+}
+
+namespace {
+
+// The views' rows through `backbone` in groups of one size (DINO's
+// multi-crop forward), back in view order: [V] tensors [B, F].
+std::vector<torch::Tensor> features_by_size(Backbone& backbone, const Views& views, size_t count) {
+  std::map<int64_t, std::vector<size_t>> by_size;
+  for (size_t v = 0; v < count; ++v) by_size[views[v].size()].push_back(v);
+  std::vector<torch::Tensor> out(count);
+  // Global views first (the larger size), as DINO orders its forward passes.
+  for (auto it = by_size.rbegin(); it != by_size.rend(); ++it) {
+    std::vector<torch::Tensor> batch;
+    for (size_t v : it->second) batch.push_back(views[v].images);
+    auto chunks = backbone(torch::cat(batch)).chunk(int64_t(it->second.size()));
+    for (size_t j = 0; j < it->second.size(); ++j) out[it->second[j]] = chunks[j];
+  }
+  return out;
+}
+
+}  // namespace
+
+StepOutput DINOImpl::training_step(const Views& views) {
+  GPS_CHECK(views.size() >= 2, name(), ": needs two views (the global ones), the step has ", views.size());
+  const bool frozen = epoch_ < cfg_.freeze_last_layer;
+  const auto feats = features_by_size(backbone_, views, views.size());
+  std::vector<torch::Tensor> student, teacher;
+  for (const auto& f : feats) student.push_back(dist::gather_rows(head->forward(f, frozen)));
+  {
+    torch::NoGradGuard no_grad;
+    const auto tf = features_by_size(teacher_backbone, views, 2);
+    for (const auto& f : tf) teacher.push_back(dist::gather_rows(teacher_head->forward(f)));
+  }
+  const double t_temp = dino_teacher_temp(cfg_.warmup_teacher_temp, cfg_.teacher_temp,
+                                          cfg_.warmup_teacher_temp_epochs, epoch_);
+  auto loss = dino_loss(student, teacher, center, cfg_.student_temp, t_temp);
+  {  // the centre: EMA of the teacher's mean over both global views of the global batch
+    torch::NoGradGuard no_grad;
+    const auto mean = torch::cat(teacher).mean(0, true).to(center.scalar_type());
+    center.mul_(cfg_.center_momentum).add_(mean * (1.0 - cfg_.center_momentum));
+  }
+  StepOutput out;
+  out.loss = loss;
+  out.features1 = feats[0];
+  out.logs["dino"] = loss.detach();
+  out.logs["teacher_temp"] = torch::tensor(t_temp);
+  out.logs["tau"] = tau_.detach().squeeze().clone();
+  {
+    torch::NoGradGuard no_grad;
+    out.logs["z_std"] = embedding_std(dist::gather_rows(head->mlp->forward(feats[0].detach())));
+  }
+  return out;
+}
+
+void DINOImpl::after_step(double progress) {
+  ema_update(*backbone_, *teacher_backbone, tau_);
+  ema_update(*head, *teacher_head, tau_);
+  tau_.fill_(byol_tau(cfg_.tau_base, progress));
+}
+
+void DINOImpl::on_backbone_loaded() {
+  init_target(*backbone_, *teacher_backbone);
+  copy_buffers(*backbone_, *teacher_backbone);
+}
+
+}  // namespace gps
