@@ -302,6 +302,8 @@ const std::vector<Field>& fields() {
                 "dino: epochs of the teacher temperature's linear warm-up (0 = none)"),
       num_field(KEY(method.center_momentum), 0, 1, "dino: EMA rate of the teacher's centre"),
       int_field(KEY(method.freeze_last_layer), 0, 100000, "dino: epochs during which the prototypes are frozen"),
+      bool_field(KEY(method.use_bn_in_head),
+                 "dino: batch norm after the head's hidden layers (DINO's use_bn_in_head; for ResNets)"),
       str_field(KEY(optim.name), {"sgd", "lars"}, "optimiser (momentum SGD or LARS)"),
       int_field(KEY(optim.batch_size), 2, 1 << 20, "images per step (anchors)"),
       int_field(KEY(optim.epochs), 1, 100000, "training epochs (with optim.budget_minutes: the most)"),

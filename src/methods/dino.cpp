@@ -2,6 +2,7 @@
 
 #include "gps/core/check.h"
 #include "gps/distributed/process_group.h"
+#include "gps/distributed/sync_batch_norm.h"
 #include "gps/methods/byol.h"
 #include "gps/methods/losses.h"
 
@@ -11,12 +12,19 @@ namespace gps {
 
 namespace F = torch::nn::functional;
 
-DinoHeadImpl::DinoHeadImpl(int64_t in, int64_t hidden, int64_t bottleneck, int64_t prototypes_n) {
+DinoHeadImpl::DinoHeadImpl(int64_t in, int64_t hidden, int64_t bottleneck, int64_t prototypes_n, bool bn) {
   GPS_CHECK(in > 0 && hidden > 0 && bottleneck > 0 && prototypes_n > 0, "dino head: widths must be positive, got ",
             in, "-", hidden, "-", bottleneck, "-", prototypes_n);
   namespace nn = torch::nn;
-  mlp = register_module("mlp", nn::Sequential(nn::Linear(in, hidden), nn::GELU(), nn::Linear(hidden, hidden),
-                                              nn::GELU(), nn::Linear(hidden, bottleneck)));
+  nn::Sequential s;
+  s->push_back(nn::Linear(in, hidden));
+  if (bn) s->push_back(SyncBatchNorm(hidden));
+  s->push_back(nn::GELU());
+  s->push_back(nn::Linear(hidden, hidden));
+  if (bn) s->push_back(SyncBatchNorm(hidden));
+  s->push_back(nn::GELU());
+  s->push_back(nn::Linear(hidden, bottleneck));
+  mlp = register_module("mlp", s);
   torch::NoGradGuard no_grad;
   for (auto& m : mlp->children())  // DINO's init: truncated normal (std 0.02, cut at +-2: a plain normal), zero bias
     if (auto* l = m->as<nn::Linear>()) {
@@ -43,9 +51,11 @@ DINOImpl::DINOImpl(const MethodConfig& cfg, const ModelConfig& model, int64_t in
   GPS_CHECK(cfg.tau_base >= 0 && cfg.tau_base <= 1, "method.tau_base must be in [0, 1], got ", cfg.tau_base);
   backbone_ = register_module("backbone", make_backbone(model, in_channels));
   const int64_t f = backbone_->feature_dim();
-  head = register_module("head", DinoHead(f, cfg.proj_hidden_dim, cfg.proj_output_dim, cfg.num_prototypes));
+  head = register_module("head",
+                         DinoHead(f, cfg.proj_hidden_dim, cfg.proj_output_dim, cfg.num_prototypes, cfg.use_bn_in_head));
   teacher_backbone = register_module("teacher_backbone", make_backbone(model, in_channels));
-  teacher_head = register_module("teacher_head", DinoHead(f, cfg.proj_hidden_dim, cfg.proj_output_dim, cfg.num_prototypes));
+  teacher_head = register_module("teacher_head", DinoHead(f, cfg.proj_hidden_dim, cfg.proj_output_dim,
+                                                          cfg.num_prototypes, cfg.use_bn_in_head));
   init_target(*backbone_, *teacher_backbone);
   init_target(*head, *teacher_head);
   center = register_buffer("center", torch::zeros({1, cfg.num_prototypes}));

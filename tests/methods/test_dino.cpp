@@ -98,6 +98,9 @@ TEST(Dino, HeadPrototypesAreUnitRowsAndFreezeForTheFirstEpochs) {
   EXPECT_FALSE(head->prototypes.grad().defined());
   head->forward(x).sum().backward();
   EXPECT_TRUE(head->prototypes.grad().defined());
+  // method.use_bn_in_head: a BN after each hidden Linear (DINO's flag).
+  EXPECT_EQ(DinoHead(6, 8, 4, 16)->mlp->size(), 5u);
+  EXPECT_EQ(DinoHead(6, 8, 4, 16, /*bn=*/true)->mlp->size(), 7u);
 }
 
 TEST(Dino, AMultiCropStepMovesTheCentreAndFreezesPrototypesInEpochZero) {

@@ -1,7 +1,8 @@
 // DINO (Caron et al. 2021) with multi-crop, as solo-learn builds it on a
 // ResNet: a student (backbone + head) and a teacher, its EMA (BYOL's cosine
 // schedule of tau from method.tau_base to 1). The head: Linear-GELU-Linear-
-// GELU-Linear to a bottleneck (proj_hidden_dim, proj_output_dim), L2
+// GELU-Linear to a bottleneck (proj_hidden_dim, proj_output_dim; a BN after
+// each hidden Linear with method.use_bn_in_head), L2
 // normalisation, then num_prototypes weight-normalised prototypes with unit
 // norm. The teacher sees the two global views, the student every view;
 // views of one size go through the backbone together, as in DINO.
@@ -19,7 +20,8 @@ namespace gps {
 // The DINO head: MLP to the bottleneck, L2 normalisation, prototypes.
 class DinoHeadImpl : public torch::nn::Module {
  public:
-  DinoHeadImpl(int64_t in, int64_t hidden, int64_t bottleneck, int64_t prototypes);
+  // `bn`: batch norm after each hidden Linear (DINO's use_bn_in_head).
+  DinoHeadImpl(int64_t in, int64_t hidden, int64_t bottleneck, int64_t prototypes, bool bn = false);
   // Logits over the prototypes, [B, P]; `frozen`: no gradient reaches the prototypes.
   torch::Tensor forward(const torch::Tensor& x, bool frozen = false);
 

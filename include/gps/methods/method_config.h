@@ -29,6 +29,7 @@ struct MethodConfig {
   int64_t warmup_teacher_temp_epochs = 0;  // ... rising linearly to teacher_temp over these epochs (0: none)
   double center_momentum = 0.9;          // DINO: EMA rate of the teacher's centre
   int64_t freeze_last_layer = 1;         // DINO: epochs during which the prototypes get no update
+  bool use_bn_in_head = false;           // DINO: batch norm after the head's hidden layers (DINO's flag)
 };
 
 // JSON with the key names of the method.* keys (see ModelConfig's).
@@ -36,6 +37,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(MethodConfig, name, temperature,
                                                 pred_hidden_dim, tau_base, queue_size, barlow_lambda, barlow_scale,
                                                 vicreg_sim_weight, vicreg_var_weight, vicreg_cov_weight, num_prototypes,
                                                 student_temp, teacher_temp, warmup_teacher_temp,
-                                                warmup_teacher_temp_epochs, center_momentum, freeze_last_layer)
+                                                warmup_teacher_temp_epochs, center_momentum, freeze_last_layer,
+                                                use_bn_in_head)
 
 }  // namespace gps
