@@ -103,6 +103,9 @@ TEST(Precision, EveryLossRunsInFloat32AndBf16InputsStayClose) {
       {"nnclr", [](auto& a, auto& b) { return nnclr_loss(a, b, 0.2); }, 0.02},
       {"barlow_twins", [](auto& a, auto& b) { return barlow_twins_loss(a, b, 0.0051, 0.1).loss; }, 0.03},
       {"vicreg", [](auto& a, auto& b) { return vicreg_loss(a, b, 25, 25, 1, 1e-4).loss; }, 0.03},
+      {"mocov3", [](auto& a, auto& b) { return mocov3_loss(a, b, 0.2); }, 0.02},
+      {"simsiam", [](auto& a, auto& b) { return simsiam_loss(a, b); }, 0.03},
+      {"dino", [](auto& a, auto& b) { return dino_loss({a, b}, {b, a}, torch::zeros({1, 16}), 0.1, 0.07); }, 0.03},
   };
   for (const auto& c : cases) {
     const auto ref = c.f(z1, z2);
