@@ -3,7 +3,7 @@
 # machine: each method's fmnist-<method>-weak.yaml (the main job's data,
 # model and batch), plain and GPS, for 2 epochs of 2,560 images (20 steps),
 # no evaluation; images/s from each run's summary.json (the loop only).
-# DINO also with multi-crop (configs/fmnist-dino-multicrop.yaml: 2 + 4 views).
+# DINO and SwAV also with multi-crop (configs/fmnist-{dino,swav}-multicrop.yaml: 2 + 4 views).
 #   bash bench/methods_speed.sh            (after scripts/setup.sh)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +21,8 @@ row() {  # label, config, overrides...
   build/gps train -c "$cfg" $common gps=true train.name="$label-gps" "$@" >"$out/$label-gps.log" 2>&1
   printf "| %-22s | %12s | %12s |\n" "$label" "$(ips "$out/$label-plain")" "$(ips "$out/$label-gps")"
 }
-for m in simclr byol nnclr barlow_twins vicreg mocov3 simsiam dino; do
+for m in simclr byol nnclr barlow_twins vicreg mocov3 simsiam dino swav; do
   row "$m" "configs/fmnist-$m-weak.yaml"
 done
 row "dino multi-crop 2+4" configs/fmnist-dino-multicrop.yaml
+row "swav multi-crop 2+4" configs/fmnist-swav-multicrop.yaml

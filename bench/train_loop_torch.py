@@ -12,6 +12,8 @@ workers. Prints anchor images/s over the timed steps.
   # on a GPU (bench/gpu_bench.sh): DataLoader workers = cores, pinned memory, cudnn.benchmark
   python bench/train_loop_torch.py --device cuda --cifar DIR --width 64 --batch 512 --proj 2048,256 \
       --precision bf16 --channels-last --workers 16 --json
+  # ViT-Tiny, patch 4, on Fashion-MNIST resized to 32 px, AdamW (bench/vit_speed.sh, next to gps's vit_tiny):
+  /opt/gps-venv/bin/python bench/train_loop_torch.py --arch vit_tiny --size 32 --optim adamw --preset weak
 (runs with the project venv's torch and torchvision: scripts/setup.sh)
 """
 import argparse, gzip, json, time
@@ -68,6 +70,41 @@ class ResNet18(nn.Module):
         return F.adaptive_avg_pool2d(self.layers(F.relu(self.bn1(self.conv1(x)))), 1).flatten(1)
 
 
+class VitBlock(nn.Module):
+    """timm's pre-norm block: LayerNorm, fused attention, LayerNorm, GELU MLP (x4)."""
+
+    def __init__(self, d, heads):
+        super().__init__()
+        self.heads = heads
+        self.norm1, self.norm2 = nn.LayerNorm(d, eps=1e-6), nn.LayerNorm(d, eps=1e-6)
+        self.qkv, self.proj = nn.Linear(d, 3 * d), nn.Linear(d, d)
+        self.fc1, self.fc2 = nn.Linear(d, 4 * d), nn.Linear(4 * d, d)
+
+    def forward(self, x):
+        b, t, d = x.shape
+        q, k, v = self.qkv(self.norm1(x)).reshape(b, t, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
+        x = x + self.proj(F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(b, t, d))
+        return x + self.fc2(F.gelu(self.fc1(self.norm2(x))))
+
+
+class ViTTiny(nn.Module):
+    """ViT-Tiny as timm builds it (width 192, 12 blocks, 3 heads, class token, learned position embeddings)."""
+
+    def __init__(self, cin=1, size=32, patch=4, d=192, depth=12, heads=3):
+        super().__init__()
+        self.patch_embed = nn.Conv2d(cin, d, patch, patch)
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, d))
+        self.pos_embed = nn.Parameter(torch.randn(1, 1 + (size // patch) ** 2, d) * 0.02)
+        self.blocks = nn.Sequential(*[VitBlock(d, heads) for _ in range(depth)])
+        self.norm = nn.LayerNorm(d, eps=1e-6)
+        self.dim = d
+
+    def forward(self, x):
+        x = self.patch_embed(x).flatten(2).transpose(1, 2)
+        x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], 1) + self.pos_embed
+        return self.norm(self.blocks(x)[:, 0])
+
+
 def nt_xent(z1, z2, t):
     z = F.normalize(torch.cat([z1, z2]), dim=1)
     n = z1.shape[0]
@@ -77,9 +114,11 @@ def nt_xent(z1, z2, t):
     return F.cross_entropy(logits, target)
 
 
-def transform(preset):
+def transform(preset, size=0):
     mean, std = (MEAN, STD) if isinstance(MEAN, list) else ([MEAN], [STD])
     tail = [T.RandomHorizontalFlip(), T.ToTensor(), T.Normalize(mean, std)]
+    if size:  # views resized to `size` px, as gps's augment.crop_size
+        tail = [T.Resize(size, interpolation=T.InterpolationMode.BILINEAR)] + tail
     if preset == "none":
         return T.Compose([T.ToTensor(), T.Normalize(mean, std)])
     if preset == "weak":
@@ -124,6 +163,10 @@ def main():
     ap.add_argument("--precision", default="fp32", choices=["fp32", "bf16"])
     ap.add_argument("--channels-last", action="store_true")
     ap.add_argument("--device", default="cpu", help="cpu | cuda")
+    ap.add_argument("--arch", default="resnet18", choices=["resnet18", "vit_tiny"])
+    ap.add_argument("--size", type=int, default=0, help="views resized to this many px (0 = as the data)")
+    ap.add_argument("--patch", type=int, default=4, help="vit_tiny: patch size")
+    ap.add_argument("--optim", default="sgd", choices=["sgd", "adamw"])
     ap.add_argument("--json", action="store_true", help="print one JSON line (images/s, views/s, data wait, GPU memory)")
     a = ap.parse_args()
     dev = torch.device(a.device)
@@ -138,16 +181,23 @@ def main():
         MEAN, STD = [0.4914, 0.4822, 0.4465], [0.2470, 0.2435, 0.2616]
     else:
         images, cin = read_idx(f"{ROOT}/train-images-idx3-ubyte.gz")[:10000], 1
-    loader = torch.utils.data.DataLoader(Pairs(images, transform(a.preset)), batch_size=a.batch, shuffle=True,
+    loader = torch.utils.data.DataLoader(Pairs(images, transform(a.preset, a.size)), batch_size=a.batch, shuffle=True,
                                          drop_last=True, num_workers=a.workers, persistent_workers=a.workers > 0,
                                          pin_memory=cuda, prefetch_factor=4 if a.workers > 0 else None)
-    net = ResNet18(cin, a.width)
+    if a.arch == "vit_tiny":
+        net = ViTTiny(cin, a.size or images.shape[1], a.patch)
+    else:
+        net = ResNet18(cin, a.width)
     hidden, out = (int(v) for v in a.proj.split(","))
     proj = nn.Sequential(nn.Linear(net.dim, hidden), nn.ReLU(), nn.Linear(hidden, out))
     fmt = torch.channels_last if a.channels_last else torch.contiguous_format
     net = net.to(dev, memory_format=fmt)
     proj = proj.to(dev)
-    opt = torch.optim.SGD(list(net.parameters()) + list(proj.parameters()), lr=0.4, momentum=0.9, weight_decay=1e-4)
+    params = list(net.parameters()) + list(proj.parameters())
+    if a.optim == "adamw":
+        opt = torch.optim.AdamW(params, lr=5e-4, weight_decay=0.04)
+    else:
+        opt = torch.optim.SGD(params, lr=0.4, momentum=0.9, weight_decay=1e-4)
     bf16 = a.precision == "bf16"
     done, t0, waited = 0, None, 0.0
     while done < a.steps + a.warmup:
@@ -188,7 +238,7 @@ def main():
             rec["gpu"] = torch.cuda.get_device_name()
         print(json.dumps(rec))
         return
-    print(f"python width={a.width} batch={a.batch} preset={a.preset} {a.precision}"
+    print(f"python {a.arch} width={a.width} batch={a.batch} preset={a.preset} {a.precision}"
           f"{' channels-last' if a.channels_last else ''} threads={a.threads} workers={a.workers}: "
           f"{a.steps * a.batch / dt:.1f} images/s")
 

@@ -103,6 +103,14 @@ inline std::string error_of(const std::function<void()>& f) {
   return "";
 }
 
+// The built-in methods (method.name), for tests that run each: the
+// registry of a test binary may hold test methods as well.
+inline const std::vector<std::string>& builtin_methods() {
+  static const std::vector<std::string> names = {"simclr", "byol",    "nnclr",   "barlow_twins", "vicreg",
+                                                 "mocov3", "simsiam", "dino",    "swav"};
+  return names;
+}
+
 // A configuration that trains in a fraction of a second on write_tiny_mnist
 // data in `data_root`: width-2 ResNet, tiny heads, batch 20, one thread.
 inline Config tiny_train_config(const std::string& data_root, const std::string& out_dir, int64_t epochs = 2) {

@@ -26,7 +26,7 @@ from .augment import Augment, to_normalized_float
 from .data import ImageData, load_dataset
 from .evaluation import evaluate
 from .losses import (barlow_twins_loss, byol_loss, dino_loss, mocov3_loss, nnclr_loss, nt_xent, nt_xent_indexed, simsiam_loss,
-                     vicreg_loss)
+                     sinkhorn_knopp, swav_loss, vicreg_loss)
 from .runs import Run, read_run
 from .config import load_config
 from .sampling import GPSBatches, Pair, PairBatchSampler, PairDataset, PairSampler
@@ -37,7 +37,7 @@ __version__ = _core.__version__
 __all__ = [
     "Error", "Augment", "to_normalized_float", "ImageData", "load_dataset", "evaluate",
     "nt_xent", "nt_xent_indexed", "byol_loss", "nnclr_loss", "barlow_twins_loss", "vicreg_loss", "mocov3_loss",
-    "simsiam_loss", "dino_loss",
+    "simsiam_loss", "dino_loss", "sinkhorn_knopp", "swav_loss",
     "Run", "read_run", "load_config", "PairSampler", "PairBatchSampler", "PairDataset", "Pair", "GPSBatches",
     "NeighborTable", "neighbor_table", "self_table", "load_table", "prior_embed",
 ]

@@ -50,6 +50,18 @@ def dino_loss(student, teacher, center, student_temp=0.1, teacher_temp=0.07):
     return _core.dino_loss(list(student), list(teacher), center, float(student_temp), float(teacher_temp))
 
 
+def sinkhorn_knopp(scores, epsilon=0.05, iters=3):
+    """SwAV's Sinkhorn-Knopp: codes [N, K] for scores [N, K] (cosines to the prototypes); each row sums to 1.
+    No gradient. Pass every rank's rows (the gathered batch) for the distributed version."""
+    return _core.sinkhorn_knopp(scores, float(epsilon), int(iters))
+
+
+def swav_loss(preds, codes, temperature=0.1):
+    """SwAV's swapped prediction: preds = scores [B, K] of every view (the 2 global first), codes = the
+    Sinkhorn-Knopp codes of the global views; mean over (g, v != g) of CE(codes[g], softmax(preds[v] / T))."""
+    return _core.swav_loss(list(preds), list(codes), float(temperature))
+
+
 def barlow_twins_loss(z1, z2, lambda_=0.0051, scale=0.1):
     """Barlow Twins on z1, z2 [N, D], N >= 2: BarlowTwinsLoss(loss, on_diag, off_diag)."""
     return BarlowTwinsLoss(*_core.barlow_twins_loss(z1, z2, float(lambda_), float(scale)))

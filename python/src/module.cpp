@@ -271,6 +271,8 @@ PYBIND11_MODULE(_core, m) {
   m.def("simsiam_loss", &gps::simsiam_loss, py::arg("p"), py::arg("z"));
   m.def("dino_loss", &gps::dino_loss, py::arg("student"), py::arg("teacher"), py::arg("center"),
         py::arg("student_temp"), py::arg("teacher_temp"));
+  m.def("sinkhorn_knopp", &gps::sinkhorn_knopp, py::arg("scores"), py::arg("epsilon"), py::arg("iters"));
+  m.def("swav_loss", &gps::swav_loss, py::arg("preds"), py::arg("codes"), py::arg("temperature"));
   m.def(
       "barlow_twins_loss",
       [](const torch::Tensor& z1, const torch::Tensor& z2, double lambda, double scale) {

@@ -129,3 +129,34 @@ def test_dino_loss_matches_the_papers_pseudo_code():
     expect.backward()
     for s, r in zip(student, ref_student):
         assert torch.allclose(s.grad, r.grad, atol=1e-9)
+
+
+def test_swav_matches_the_papers_pseudo_code():
+    """SwAV, Algorithm 1: Sinkhorn-Knopp codes of the 2 global views; swapped prediction over 4 views."""
+    g = torch.Generator().manual_seed(6)
+    preds = [(2 * torch.rand(6, 9, generator=g, dtype=torch.float64) - 1).requires_grad_() for _ in range(4)]
+    ref = [p.detach().clone().requires_grad_() for p in preds]
+
+    def sinkhorn(scores, eps=0.05, iters=3):
+        Q = torch.exp(scores / eps).t()
+        Q /= Q.sum()
+        K, B = Q.shape
+        for _ in range(iters):
+            Q /= Q.sum(dim=1, keepdim=True)
+            Q /= K
+            Q /= Q.sum(dim=0, keepdim=True)
+            Q /= B
+        return (Q * B).t()
+
+    codes = [sinkhorn(p.detach()) for p in ref[:2]]
+    for p, q in zip(preds[:2], codes):
+        assert torch.allclose(gps_ssl.sinkhorn_knopp(p.detach(), 0.05, 3), q, rtol=1e-9, atol=1e-12)
+    terms = [-(q * F.log_softmax(p / 0.1, dim=-1)).sum(-1).mean()
+             for i, q in enumerate(codes) for j, p in enumerate(ref) if i != j]
+    expect = sum(terms) / len(terms)
+    loss = gps_ssl.swav_loss(preds, codes, temperature=0.1)
+    assert torch.allclose(loss, expect, rtol=1e-9, atol=1e-9)
+    loss.backward()
+    expect.backward()
+    for p, r in zip(preds, ref):
+        assert torch.allclose(p.grad, r.grad, atol=1e-9)

@@ -4,9 +4,9 @@
 #include "gps/distributed/process_group.h"
 #include "gps/distributed/sync_batch_norm.h"
 #include "gps/methods/byol.h"
+#include "gps/methods/heads.h"
 #include "gps/methods/losses.h"
 
-#include <map>
 
 namespace gps {
 
@@ -32,13 +32,11 @@ DinoHeadImpl::DinoHeadImpl(int64_t in, int64_t hidden, int64_t bottleneck, int64
       l->bias.zero_();
     }
   // nn.Linear's default init, then weight_norm's g filled with 1 (frozen): unit rows.
-  prototypes = register_parameter("prototypes", nn::Linear(nn::LinearOptions(bottleneck, prototypes_n).bias(false))->weight.detach().clone());
+  prototypes = register_parameter("prototypes", init_prototypes(prototypes_n, bottleneck));
 }
 
 torch::Tensor DinoHeadImpl::forward(const torch::Tensor& x, bool frozen) {
-  auto z = F::normalize(mlp->forward(x), F::NormalizeFuncOptions().dim(1));
-  auto w = F::normalize(frozen ? prototypes.detach() : prototypes, F::NormalizeFuncOptions().dim(1));
-  return z.mm(w.t());
+  return prototype_scores(F::normalize(mlp->forward(x), F::NormalizeFuncOptions().dim(1)), prototypes, frozen);
 }
 
 double dino_teacher_temp(double warmup, double final, int64_t warmup_epochs, int64_t epoch) {
@@ -62,35 +60,15 @@ DINOImpl::DINOImpl(const MethodConfig& cfg, const ModelConfig& model, int64_t in
   tau_ = register_buffer("tau", torch::full({1}, cfg.tau_base, torch::kFloat64));
 }
 
-namespace {
-
-// The views' rows through `backbone` in groups of one size (DINO's
-// multi-crop forward), back in view order: [V] tensors [B, F].
-std::vector<torch::Tensor> features_by_size(Backbone& backbone, const Views& views, size_t count) {
-  std::map<int64_t, std::vector<size_t>> by_size;
-  for (size_t v = 0; v < count; ++v) by_size[views[v].size()].push_back(v);
-  std::vector<torch::Tensor> out(count);
-  // Global views first (the larger size), as DINO orders its forward passes.
-  for (auto it = by_size.rbegin(); it != by_size.rend(); ++it) {
-    std::vector<torch::Tensor> batch;
-    for (size_t v : it->second) batch.push_back(views[v].images);
-    auto chunks = backbone(torch::cat(batch)).chunk(int64_t(it->second.size()));
-    for (size_t j = 0; j < it->second.size(); ++j) out[it->second[j]] = chunks[j];
-  }
-  return out;
-}
-
-}  // namespace
-
 StepOutput DINOImpl::training_step(const Views& views) {
   GPS_CHECK(views.size() >= 2, name(), ": needs two views (the global ones), the step has ", views.size());
   const bool frozen = epoch_ < cfg_.freeze_last_layer;
-  const auto feats = features_by_size(backbone_, views, views.size());
+  const auto feats = multicrop_features(backbone_, views, views.size());
   std::vector<torch::Tensor> student, teacher;
   for (const auto& f : feats) student.push_back(dist::gather_rows(head->forward(f, frozen)));
   {
     torch::NoGradGuard no_grad;
-    const auto tf = features_by_size(teacher_backbone, views, 2);
+    const auto tf = multicrop_features(teacher_backbone, views, 2);
     for (const auto& f : tf) teacher.push_back(dist::gather_rows(teacher_head->forward(f)));
   }
   const double t_temp = dino_teacher_temp(cfg_.warmup_teacher_temp, cfg_.teacher_temp,

@@ -20,6 +20,17 @@ torch::nn::Sequential mlp3_bn(int64_t in, int64_t hidden, int64_t out, bool bn_l
   return s;
 }
 
+torch::Tensor prototype_scores(const torch::Tensor& z, const torch::Tensor& prototypes, bool frozen) {
+  namespace F = torch::nn::functional;
+  const auto w = F::normalize(frozen ? prototypes.detach() : prototypes, F::NormalizeFuncOptions().dim(1));
+  return z.mm(w.t());
+}
+
+torch::Tensor init_prototypes(int64_t count, int64_t dim) {
+  GPS_CHECK(count > 0 && dim > 0, "prototypes: count and width must be positive, got ", count, " x ", dim);
+  return nn::Linear(nn::LinearOptions(dim, count).bias(false))->weight.detach().clone();
+}
+
 torch::nn::Sequential mlp_nobias(int64_t layers, int64_t in, int64_t hidden, int64_t out, bool bn_last,
                                  bool last_bias) {
   GPS_CHECK(layers >= 1 && in > 0 && hidden > 0 && out > 0, "mlp: widths must be positive and layers >= 1, got ",

@@ -85,29 +85,69 @@ torch::Tensor mocov3_loss(const torch::Tensor& q_in, const torch::Tensor& k_in, 
   return F::cross_entropy(logits, labels) * (2.0 * temperature);
 }
 
-torch::Tensor dino_loss(const std::vector<torch::Tensor>& student, const std::vector<torch::Tensor>& teacher,
-                        const torch::Tensor& center, double student_temp, double teacher_temp) {
-  Float32Scope fp32;
-  GPS_CHECK(!teacher.empty() && student.size() > teacher.size() - 1 && student.size() >= 2,
-            "dino_loss: needs the student's logits of every view (>= 2) and the teacher's of the global views, got ",
-            student.size(), " and ", teacher.size());
-  GPS_CHECK(student_temp > 0 && teacher_temp > 0, "dino_loss: temperatures must be > 0");
-  std::vector<torch::Tensor> targets;
-  for (const auto& t : teacher) {
-    check_pair("dino_loss", to_float32(t), to_float32(student[0]), 1);
-    targets.push_back(F::softmax((to_float32(t).detach() - center.detach()) / teacher_temp, F::SoftmaxFuncOptions(1)));
-  }
+namespace {
+
+// The cross-entropy of DINO and SwAV: targets[g] (of global view g, no
+// gradient) against softmax(views[v] / temperature) for every v != g,
+// averaged over rows and over those pairs.
+torch::Tensor swapped_cross_entropy(const char* what, const std::vector<torch::Tensor>& targets,
+                                    const std::vector<torch::Tensor>& views, double temperature) {
+  GPS_CHECK(!targets.empty() && views.size() >= targets.size() && views.size() >= 2, what,
+            ": needs the scores of every view (>= 2) and the targets of the global views, got ", views.size(),
+            " and ", targets.size());
+  GPS_CHECK(temperature > 0, what, ": temperatures must be > 0");
   torch::Tensor total;
   int64_t terms = 0;
   for (size_t g = 0; g < targets.size(); ++g)
-    for (size_t v = 0; v < student.size(); ++v) {
-      if (v == g) continue;  // not the view the teacher saw
-      const auto log_p = F::log_softmax(to_float32(student[v]) / student_temp, F::LogSoftmaxFuncOptions(1));
+    for (size_t v = 0; v < views.size(); ++v) {
+      if (v == g) continue;  // not the view the target came from
+      check_pair(what, targets[g], to_float32(views[v]), 1);
+      const auto log_p = F::log_softmax(to_float32(views[v]) / temperature, F::LogSoftmaxFuncOptions(1));
       const auto term = -(targets[g] * log_p).sum(1).mean();
       total = total.defined() ? total + term : term;
       ++terms;
     }
   return total / double(terms);
+}
+
+}  // namespace
+
+torch::Tensor dino_loss(const std::vector<torch::Tensor>& student, const std::vector<torch::Tensor>& teacher,
+                        const torch::Tensor& center, double student_temp, double teacher_temp) {
+  Float32Scope fp32;
+  GPS_CHECK(teacher_temp > 0, "dino_loss: temperatures must be > 0");
+  std::vector<torch::Tensor> targets;
+  for (const auto& t : teacher)
+    targets.push_back(F::softmax((to_float32(t).detach() - center.detach()) / teacher_temp, F::SoftmaxFuncOptions(1)));
+  return swapped_cross_entropy("dino_loss", targets, student, student_temp);
+}
+
+torch::Tensor sinkhorn_knopp(const torch::Tensor& scores_in, double epsilon, int64_t iters) {
+  Float32Scope fp32;
+  torch::NoGradGuard no_grad;
+  GPS_CHECK(scores_in.dim() == 2 && scores_in.size(0) > 0 && scores_in.size(1) > 0,
+            "sinkhorn_knopp: scores must be [N, K] with N, K > 0, got ", scores_in.sizes());
+  GPS_CHECK(epsilon > 0 && iters >= 1, "sinkhorn_knopp: epsilon must be > 0 and iters >= 1, got ", epsilon, ", ",
+            iters);
+  const auto scores = to_float32(scores_in.detach());
+  const double N = double(scores.size(0)), K = double(scores.size(1));
+  // exp((s - max) / eps): the constant factor exp(-max / eps) cancels in the
+  // first normalisation and keeps exp finite for any eps.
+  auto Q = ((scores - scores.max()) / epsilon).exp().t();  // [K, N]
+  Q = Q / Q.sum();
+  for (int64_t it = 0; it < iters; ++it) {
+    Q = Q / Q.sum(1, true) / K;  // each prototype: total weight 1/K
+    Q = Q / Q.sum(0, true) / N;  // each sample: total weight 1/N
+  }
+  return (Q * N).t();
+}
+
+torch::Tensor swav_loss(const std::vector<torch::Tensor>& preds, const std::vector<torch::Tensor>& codes,
+                        double temperature) {
+  Float32Scope fp32;
+  std::vector<torch::Tensor> targets;
+  for (const auto& q : codes) targets.push_back(to_float32(q).detach());
+  return swapped_cross_entropy("swav_loss", targets, preds, temperature);
 }
 
 torch::Tensor simsiam_loss(const torch::Tensor& p_in, const torch::Tensor& z_in) {

@@ -9,7 +9,10 @@
 #include "gps/methods/nnclr.h"
 #include "gps/methods/simclr.h"
 #include "gps/methods/simsiam.h"
+#include "gps/methods/swav.h"
 #include "gps/methods/vicreg.h"
+
+#include <map>
 
 
 namespace gps {
@@ -43,6 +46,20 @@ std::pair<torch::Tensor, torch::Tensor> two_views(const Views& views, const std:
   return {views[0].images, views[1].images};
 }
 
+std::vector<torch::Tensor> multicrop_features(Backbone& backbone, const Views& views, size_t count) {
+  GPS_CHECK(count <= views.size(), "multicrop_features: ", count, " views asked, the step has ", views.size());
+  std::map<int64_t, std::vector<size_t>> by_size;
+  for (size_t v = 0; v < count; ++v) by_size[views[v].size()].push_back(v);
+  std::vector<torch::Tensor> out(count);
+  for (auto it = by_size.rbegin(); it != by_size.rend(); ++it) {
+    std::vector<torch::Tensor> batch;
+    for (size_t v : it->second) batch.push_back(views[v].images);
+    auto chunks = backbone(torch::cat(batch)).chunk(int64_t(it->second.size()));
+    for (size_t j = 0; j < it->second.size(); ++j) out[it->second[j]] = chunks[j];
+  }
+  return out;
+}
+
 namespace {
 
 template <typename Impl>
@@ -60,7 +77,8 @@ Registry<MethodFactory>& method_registry() {
                                                       {"vicreg", maker<VICRegImpl>()},
                                                       {"mocov3", maker<MoCoV3Impl>()},
                                                       {"simsiam", maker<SimSiamImpl>()},
-                                                      {"dino", maker<DINOImpl>()}});
+                                                      {"dino", maker<DINOImpl>()},
+                                                      {"swav", maker<SwAVImpl>()}});
   return r;
 }
 

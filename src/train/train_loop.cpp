@@ -94,6 +94,9 @@ TrainLoop::End TrainLoop::run() {
     opt.precision = p.precision;
     opt.lr = state_.loop.lr_scale * warmup_cosine(step, total_steps_, sched_.warmup_steps, sched_.lr,
                                                   r_.cfg.optim.warmup_start_lr, r_.cfg.optim.min_lr);
+    if (r_.cfg.optim.weight_decay_end >= 0)  // DINO's cosine from weight_decay to weight_decay_end, no warm-up
+      opt.weight_decay = warmup_cosine(step, total_steps_, 0, r_.cfg.optim.weight_decay, r_.cfg.optim.weight_decay,
+                                       r_.cfg.optim.weight_decay_end);
     opt.progress_after = double(step + 1) / double(total_steps_);
     opt.group = p.group;
     {  // GPS_SYNC_DEBUG: from here to the end of the step, a host wait for the device fails (or warns).

@@ -17,7 +17,8 @@ namespace {
 // optim.name = lars: LARS on every group, the classifier's weight included
 // as in solo-learn; 1-D parameters are left unscaled when
 // optim.exclude_bias_n_norm (they never get decay: optim.weight_decay covers
-// >= 2-D weights only). sgd: momentum SGD.
+// >= 2-D weights only). sgd: momentum SGD. adamw: AdamW (decoupled weight
+// decay; torch's betas 0.9, 0.999 and eps 1e-8, as DINO's ViT recipe).
 void make_optimizer(TrainState& s, const OptimConfig& o, double lr, double cls_lr) {
   std::vector<torch::Tensor> decay, no_decay, fixed_decay, fixed_no_decay;
   const auto fixed_modules = s.method->fixed_lr_modules();
@@ -36,6 +37,8 @@ void make_optimizer(TrainState& s, const OptimConfig& o, double lr, double cls_l
                                                .weight_decay(wd)
                                                .eta(o.eta)
                                                .exclude_bias_n_norm(o.exclude_bias_n_norm));
+    if (o.name == "adamw") return std::make_unique<torch::optim::AdamWOptions>(
+        torch::optim::AdamWOptions(group_lr).weight_decay(wd));
     return std::make_unique<torch::optim::SGDOptions>(
         torch::optim::SGDOptions(group_lr).momentum(o.momentum).weight_decay(wd));
   };
@@ -54,8 +57,10 @@ void make_optimizer(TrainState& s, const OptimConfig& o, double lr, double cls_l
   }
   if (o.name == "lars") {
     s.optimizer = std::make_unique<LARS>(std::move(groups), LARSOptions(lr));
+  } else if (o.name == "adamw") {
+    s.optimizer = std::make_unique<torch::optim::AdamW>(std::move(groups), torch::optim::AdamWOptions(lr));
   } else {
-    GPS_CHECK(o.name == "sgd", "optim.name: unknown optimiser '", o.name, "' (expected: sgd|lars)");
+    GPS_CHECK(o.name == "sgd", "optim.name: unknown optimiser '", o.name, "' (expected: sgd|lars|adamw)");
     s.optimizer = std::make_unique<torch::optim::SGD>(std::move(groups), torch::optim::SGDOptions(lr));
   }
 }
@@ -75,6 +80,18 @@ void TrainState::set_schedule_lr(double lr) {
             group_names.size());
   for (size_t g = 0; g < groups.size(); ++g)
     if (group_names[g] != "classifier" && group_names[g].rfind("fixed_", 0) != 0) groups[g].options().set_lr(lr);
+}
+
+void TrainState::set_schedule_weight_decay(double wd) {
+  auto& groups = optimizer->param_groups();
+  for (size_t g = 0; g < groups.size(); ++g) {
+    if (group_names[g] != "weights" && group_names[g] != "fixed_weights") continue;
+    auto& o = groups[g].options();
+    if (auto* a = dynamic_cast<torch::optim::AdamWOptions*>(&o)) a->weight_decay(wd);
+    else if (auto* l = dynamic_cast<LARSOptions*>(&o)) l->weight_decay(wd);
+    else if (auto* m = dynamic_cast<torch::optim::SGDOptions*>(&o)) m->weight_decay(wd);
+    else GPS_FAIL("optim.weight_decay_end: the optimiser's options have no weight decay");
+  }
 }
 
 TrainState make_train_state(const Config& cfg, int64_t in_channels, int64_t num_classes, const torch::Device& device) {

@@ -6,6 +6,7 @@ namespace gps {
 
 StepStats train_step(TrainState& s, const StepBatch& batch, const StepOptions& opt) {
   s.set_schedule_lr(opt.lr);
+  if (opt.weight_decay >= 0) s.set_schedule_weight_decay(opt.weight_decay);
   StepOutput out;
   {
     AutocastScope autocast(s.device, opt.precision);  // the network in bf16; the losses leave autocast themselves

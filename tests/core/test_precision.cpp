@@ -106,6 +106,9 @@ TEST(Precision, EveryLossRunsInFloat32AndBf16InputsStayClose) {
       {"mocov3", [](auto& a, auto& b) { return mocov3_loss(a, b, 0.2); }, 0.02},
       {"simsiam", [](auto& a, auto& b) { return simsiam_loss(a, b); }, 0.03},
       {"dino", [](auto& a, auto& b) { return dino_loss({a, b}, {b, a}, torch::zeros({1, 16}), 0.1, 0.07); }, 0.03},
+      {"swav", [](auto& a, auto& b) {
+         return swav_loss({a, b}, {sinkhorn_knopp(b, 0.5, 3), sinkhorn_knopp(a, 0.5, 3)}, 0.1);
+       }, 0.03},
   };
   for (const auto& c : cases) {
     const auto ref = c.f(z1, z2);
@@ -174,7 +177,7 @@ class Bf16Training : public ::testing::Test {
 };
 
 TEST_F(Bf16Training, EveryMethodTrainsWithFiniteLosses) {
-  for (const std::string name : {"simclr", "byol", "nnclr", "barlow_twins", "vicreg", "mocov3", "simsiam", "dino"}) {
+  for (const std::string name : test::builtin_methods()) {
     Config c = config(name);
     c.method.name = name;
     c.method.pred_hidden_dim = 16;

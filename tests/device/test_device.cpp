@@ -77,7 +77,7 @@ std::string device_name(const ::testing::TestParamInfo<std::string>& p) { return
 // All five methods, plain and GPS, train with finite losses and weights;
 // the summary names the device, and on CUDA the peak GPU memory.
 TEST_P(OnDevice, EveryMethodTrainsPlainAndGps) {
-  for (const std::string name : {"simclr", "byol", "nnclr", "barlow_twins", "vicreg", "mocov3", "simsiam", "dino"}) {
+  for (const std::string name : test::builtin_methods()) {
     for (const bool gps : {false, true}) {
       Config c = config(name + (gps ? "-gps" : "-plain"));
       c.method.name = name;
@@ -106,6 +106,34 @@ TEST_P(OnDevice, EveryMethodTrainsPlainAndGps) {
         EXPECT_EQ(s["prefetch"].get<int>(), 0) << "prefetch is off by default on the CPU";
       }
     }
+  }
+}
+
+// ViT-Tiny with multi-crop (2 global views of 12 px, 2 local of 8 px: the
+// position embeddings interpolated), GPS, AdamW with the weight-decay
+// cosine, bf16 where the device has it: DINO and SwAV train with finite
+// weights, without a host wait inside the step (GPS_SYNC_DEBUG=error).
+TEST_P(OnDevice, VitTinyTrainsMultiCropMethods) {
+  for (const std::string name : {"dino", "swav"}) {
+    Config c = config("vit-" + name);
+    c.method.name = name;
+    c.method.num_prototypes = 32;
+    c.model.arch = "vit_tiny";
+    c.model.patch_size = 4;
+    c.model.image_size = 12;
+    c.augment.preset = "strong";
+    c.augment.crop_size = 12;
+    c.augment.local_crops = 2;
+    c.augment.local_size = 8;
+    c.optim.name = "adamw";
+    c.optim.lr = 5e-4;
+    c.optim.weight_decay = 0.04;
+    c.optim.weight_decay_end = 0.4;
+    c.train.precision = "auto";
+    c.gps = true;
+    const auto r = train(c, "test");
+    ASSERT_TRUE(std::isfinite(r.final_loss)) << c.train.name;
+    for (const auto& w : test::weights_of(c, r.run_dir)) EXPECT_TRUE(torch::isfinite(w).all().item<bool>()) << name;
   }
 }
 

@@ -282,10 +282,11 @@ TEST_P(DistributedTraining, TwoProcessesMatchOneWithTheDoubledBatch) {
   c.neighbors.rules.k = 3;
   c.eval.enabled = false;
   c.method.queue_size = 32;  // NNCLR: two global batches
-  if (std::string(p.method) == "dino") {  // multi-crop: 2 global + 2 local views
+  if (std::string(p.method) == "dino" || std::string(p.method) == "swav") {  // multi-crop: 2 global + 2 local views
     c.augment.preset = "strong";
     c.augment.local_crops = 2;
     c.method.num_prototypes = 64;
+    c.method.epoch_queue_starts = 1;  // swav: the queue (32 rows, gathered over ranks) joins the codes in epoch 1
   }
   const std::string cfg_path = tmp.file("cfg.yaml");
   test::write_bytes(cfg_path, c.to_yaml());
@@ -323,6 +324,7 @@ INSTANTIATE_TEST_SUITE_P(Methods, DistributedTraining,
                                            LaunchCase{"byol", true, "lars", /*refresh=*/true},
                                            LaunchCase{"nnclr", true, "lars"}, LaunchCase{"mocov3", true, "lars"},
                                            LaunchCase{"simsiam", true, "sgd"}, LaunchCase{"dino", true, "lars"},
+                                           LaunchCase{"swav", true, "lars"},
                                            LaunchCase{"simclr", true, "lars", false, /*channels_last=*/true}),
                          [](const auto& info) {
                            return std::string(info.param.method) + (info.param.gps ? "_gps" : "_plain") +

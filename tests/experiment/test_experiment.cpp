@@ -345,3 +345,18 @@ TEST_F(Experiment, TrainingCurvesFromMetricsIncludingPeriodicKnn) {
   fs::create_directories(tmp.file("run-b"));
   EXPECT_FALSE(write_training_curves(tmp.file("run-b")));  // no metrics: nothing drawn, no error
 }
+
+// configs/fmnist-methods.yaml runs the nine methods as their own
+// configs/fmnist-<method>-weak.yaml do: every key that changes what a run
+// computes is equal, but gps (the grid's column).
+TEST(MethodsGrid, CellsEqualTheirOwnConfigs) {
+  const std::string dir = std::string(GPS_SOURCE_DIR) + "/configs/";
+  const auto spec = load_experiment(dir + "fmnist-methods.yaml", {});
+  const auto cells = expand_grid(spec);
+  ASSERT_EQ(cells.size(), 2 * test::builtin_methods().size());
+  for (const auto& cell : cells) {
+    const Config own = load_config(dir + "fmnist-" + cell.config.method.name + "-weak.yaml", {});
+    for (const auto& k : config_schema())
+      if (k.training && k.key != "gps") EXPECT_EQ(cell.config.get(k.key), own.get(k.key)) << cell.id << ": " << k.key;
+  }
+}

@@ -423,7 +423,8 @@ TEST(Methods, EachTrainsTwoStepsWithoutNan) {
       {"vicreg", {"invariance", "variance", "covariance"}},
       {"mocov3", {"mocov3_v1", "mocov3_v2", "tau"}},
       {"simsiam", {"neg_cos_v1", "neg_cos_v2"}},
-      {"dino", {"dino", "teacher_temp", "tau"}}};
+      {"dino", {"dino", "teacher_temp", "tau"}},
+      {"swav", {"swav", "codes_used"}}};
   for (auto& [name, keys] : components) {
     torch::manual_seed(11);
     Method m = make_method(tiny_method(name), tiny_model(), 1);
@@ -464,7 +465,7 @@ TEST(MethodConfigs, ShippedConfigsLoadWithTheirMethod) {
   // The optimiser of each reference recipe (SimSiam's is SGD).
   const std::map<std::string, std::string> optimiser = {{"byol", "lars"},   {"nnclr", "lars"},  {"barlow_twins", "lars"},
                                                         {"vicreg", "lars"}, {"mocov3", "lars"}, {"simsiam", "sgd"},
-                                                        {"dino", "lars"}};
+                                                        {"dino", "lars"},   {"swav", "lars"}};
   for (const auto& [name, optim] : optimiser) {
     const std::string path = std::string(GPS_SOURCE_DIR) + "/configs/fmnist-" + name + "-weak.yaml";
     Config c = load_config(path, {});
@@ -475,12 +476,12 @@ TEST(MethodConfigs, ShippedConfigsLoadWithTheirMethod) {
 
 TEST(MethodConfigs, ChoicesAndRangesAreChecked) {
   Config c;
-  for (std::string name : {"byol", "nnclr", "barlow_twins", "vicreg", "mocov3", "simsiam", "dino"})
+  for (const std::string& name : test::builtin_methods())
     EXPECT_NO_THROW(c.set("method.name", name));
   EXPECT_NO_THROW(c.set("optim.name", "lars"));
   EXPECT_THROW(c.set("optim.name", "adam"), gps::Error);
   EXPECT_THROW(c.set("method.tau_base", "1.5"), gps::Error);
-  EXPECT_THROW(c.set("method.queue_size", "0"), gps::Error);
+  EXPECT_THROW(c.set("method.queue_size", "-1"), gps::Error);
   EXPECT_THROW(c.set("optim.eta", "-1"), gps::Error);
   EXPECT_EQ(Config().get("optim.eta"), "0.02");
   EXPECT_EQ(Config().get("method.barlow_lambda"), "0.0051");
@@ -496,7 +497,7 @@ TEST(MethodConfigs, ChoicesAndRangesAreChecked) {
 TEST(MethodTraining, EveryMethodTrainsWithLars) {
   test::TempDir tmp;
   test::write_tiny_mnist(tmp.file("fm"), 40, 10);
-  for (std::string name : {"simclr", "byol", "nnclr", "barlow_twins", "vicreg", "mocov3", "simsiam", "dino"}) {
+  for (std::string name : test::builtin_methods()) {
     Config c;
     c.data.root = tmp.file("fm");
     c.model.width = 2;

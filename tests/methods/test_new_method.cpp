@@ -60,7 +60,7 @@ TEST(NewMethod, TwoViewsAreRequired) {
   c.proj_hidden_dim = 16;
   c.proj_output_dim = 8;
   c.pred_hidden_dim = 16;
-  for (const std::string name : {"simclr", "byol", "nnclr", "barlow_twins", "vicreg", "mocov3", "simsiam", "dino", "toy_simsiam"}) {
+  for (const std::string& name : method_names()) {
     c.name = name;
     Method method = make_method(c, m, 1);
     const Views one = {{torch::randn({4, 1, 8, 8}), ViewOf::anchor}};

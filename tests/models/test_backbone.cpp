@@ -1,6 +1,6 @@
 // The backbone interface and its registry: the built-in ResNets by name, a
 // backbone of another kind registered from outside models/ (here: a tiny
-// MLP), training with it, and export refusing what is not a ResNet.
+// MLP), training with it, and export refusing what is neither a ResNet nor a ViT.
 #include "gps/core/check.h"
 #include "gps/methods/method.h"
 #include "gps/models/backbone.h"
@@ -57,9 +57,9 @@ TEST(Backbone, BuiltInResNetsByName) {
     EXPECT_EQ(b->name(), arch);
     EXPECT_EQ(b(torch::randn({3, 1, 16, 16})).sizes(), (std::vector<int64_t>{3, b->feature_dim()}));
   }
-  m.arch = "vit_tiny";
+  m.arch = "vit_huge";
   EXPECT_THAT(test::error_of([&] { make_backbone(m, 1); }),
-              HasSubstr("model.arch: unknown backbone 'vit_tiny' (expected "));
+              HasSubstr("model.arch: unknown backbone 'vit_huge' (expected "));
   EXPECT_THAT(test::error_of([&] { register_backbone("resnet18", nullptr); }), HasSubstr("a factory is needed"));
   EXPECT_THAT(test::error_of([&] {
                 register_backbone("resnet18", [](const ModelConfig&, int64_t) { return Backbone(nullptr); });
@@ -79,7 +79,7 @@ TEST(Backbone, ARegisteredBackboneTrainsAndExportRefusesIt) {
   m.width = 2;
   Backbone b = make_backbone(m, 1);
   EXPECT_EQ(b->feature_dim(), 8);
-  EXPECT_THAT(test::error_of([&] { backbone_state(b); }), HasSubstr("model.arch=test-flat is not a ResNet"));
+  EXPECT_THAT(test::error_of([&] { backbone_state(b); }), HasSubstr("model.arch=test-flat is neither a ResNet nor a ViT"));
 
   test::TempDir tmp;
   test::write_tiny_mnist(tmp.file("fm"), 40, 20);

@@ -117,10 +117,11 @@ TEST_P(SigkillResume, FinalWeightsEqualAnUninterruptedRun) {
   c.optim.name = rc.optim;
   c.gps = rc.gps;
   c.method.queue_size = 40;
-  if (rc.method == "dino") {  // multi-crop: 2 global + 2 local views; the prototypes frozen in epoch 0
+  if (rc.method == "dino" || rc.method == "swav") {  // multi-crop: 2 global + 2 local views; prototypes frozen in epoch 0
     c.augment.preset = "strong";
     c.augment.local_crops = 2;
     c.method.num_prototypes = 64;
+    c.method.epoch_queue_starts = 2;  // swav: the queue (40 rows) joins the codes from epoch 2
   }
   c.neighbors.rules.k = rc.gps ? 3 : 1;
   c.neighbors.refresh_every = rc.refresh_every;
@@ -192,7 +193,8 @@ INSTANTIATE_TEST_SUITE_P(Methods, SigkillResume,
                                            ResumeCase{"vicreg", "sgd", true, 0, true},
                                            ResumeCase{"mocov3", "lars", true, 0, false},
                                            ResumeCase{"simsiam", "sgd", true, 0, false},
-                                           ResumeCase{"dino", "lars", true, 0, false}),
+                                           ResumeCase{"dino", "lars", true, 0, false},
+                                           ResumeCase{"swav", "lars", true, 0, false}),
                          [](const auto& info) { return info.param.method; });
 
 class Lifecycle : public ::testing::Test {

@@ -23,4 +23,13 @@ torch::nn::Sequential mlp3_bn(int64_t in, int64_t hidden, int64_t out, bool bn_l
 torch::nn::Sequential mlp_nobias(int64_t layers, int64_t in, int64_t hidden, int64_t out, bool bn_last,
                                  bool last_bias = false);
 
+// The scores of unit rows z [B, D] against prototypes [P, D] whose rows are
+// L2-normalised here (weight_norm with g = 1, as DINO and SwAV make them):
+// cosines, [B, P]. `frozen`: no gradient reaches the prototypes.
+torch::Tensor prototype_scores(const torch::Tensor& z, const torch::Tensor& prototypes, bool frozen);
+
+// Prototypes [count, dim] drawn as nn.Linear(dim, count, bias=False)'s
+// weight (DINO's and SwAV's initialisation before the weight norm).
+torch::Tensor init_prototypes(int64_t count, int64_t dim);
+
 }  // namespace gps

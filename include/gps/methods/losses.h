@@ -51,6 +51,24 @@ torch::Tensor mocov3_loss(const torch::Tensor& q, const torch::Tensor& k, double
 torch::Tensor dino_loss(const std::vector<torch::Tensor>& student, const std::vector<torch::Tensor>& teacher,
                         const torch::Tensor& center, double student_temp, double teacher_temp);
 
+// SwAV's Sinkhorn-Knopp (Caron et al. 2020, Algorithm 1 and its
+// distributed code): codes for `scores` [N, K] (the cosines of N rows with K
+// prototypes). Q = exp(scores / epsilon)^T [K, N] scaled to sum 1; then
+// `iters` times: each prototype's row scaled to sum 1/K, each sample's
+// column to sum 1/N; the result times N, transposed: [N, K], each row sums
+// to 1 (the soft assignment of one sample). Without gradient, in float32
+// (float64 inputs stay float64). N is every row given: pass the rows of all
+// ranks (the gathered batch) to get the distributed version.
+torch::Tensor sinkhorn_knopp(const torch::Tensor& scores, double epsilon, int64_t iters);
+
+// SwAV's swapped prediction (Caron et al. 2020, eq. 1 with multi-crop;
+// solo-learn's swav_loss_func): `preds` holds every view's scores [B, K]
+// (the 2 global views first), `codes` the Sinkhorn-Knopp codes of the
+// global views. The loss is the mean, over the pairs (g, v) with v != g, of
+// mean_b sum_k -codes_g log softmax(preds_v / temperature). Codes get no gradient.
+torch::Tensor swav_loss(const std::vector<torch::Tensor>& preds, const std::vector<torch::Tensor>& codes,
+                        double temperature);
+
 // SimSiam's negative cosine similarity (Chen & He 2021, Algorithm 1):
 // -mean_i cos(p_i, stopgrad z_i); p, z [N, D]. SimSiam averages both
 // directions: (simsiam_loss(p1, z2) + simsiam_loss(p2, z1)) / 2.

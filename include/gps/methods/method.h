@@ -59,6 +59,11 @@ using Method = std::shared_ptr<MethodImpl>;
 // throws gps::Error naming `method` when the step has fewer.
 std::pair<torch::Tensor, torch::Tensor> two_views(const Views& views, const std::string& method);
 
+// Backbone features of the first `count` views, [B, F] each, in view order.
+// Views of one size go through the backbone together, the larger sizes
+// first (DINO's and SwAV's multi-crop forward: global views, then local).
+std::vector<torch::Tensor> multicrop_features(Backbone& backbone, const Views& views, size_t count);
+
 // method.name -> a function that makes the method (backbone, heads, loss).
 using MethodFactory = std::function<Method(const MethodConfig& cfg, const ModelConfig& model, int64_t in_channels)>;
 // Adds a method to the registry (simclr, byol, nnclr, barlow_twins and

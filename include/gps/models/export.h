@@ -1,8 +1,9 @@
 // Taking a trained backbone out of gps: torchvision-named tensors (for .npz),
 // a TorchScript module that Python's torch.jit.load runs, and the JSON sidecar
 // describing its input. Importing torchvision-named weights back in. These
-// are capabilities of the ResNet backbones (resnet.h): each function throws
-// gps::Error naming model.arch for a backbone of another kind.
+// are capabilities of the ResNet backbones (resnet.h, torchvision's names)
+// and the ViTs (vit.h, timm's names): each function throws gps::Error naming
+// model.arch for a backbone of another kind.
 #pragma once
 
 #include "gps/models/model_config.h"

@@ -7,7 +7,7 @@
 namespace gps {
 
 struct OptimConfig {
-  std::string name = "sgd";     // sgd (momentum) | lars
+  std::string name = "sgd";     // sgd (momentum) | lars | adamw
   int64_t batch_size = 256;
   int64_t epochs = 100;           // with budget_minutes: the most the run may take
   // > 0: the run (data, prior, table, training, final evaluation; not the
@@ -19,6 +19,9 @@ struct OptimConfig {
   bool scale_lr = true;
   double momentum = 0.9;
   double weight_decay = 1e-4;   // on weights with >= 2 dims only
+  // >= 0: the weight decay follows a cosine from weight_decay at step 0 to
+  // this at the last step (DINO's schedule for ViTs); < 0: constant.
+  double weight_decay_end = -1;
   double warmup_epochs = 10;
   double warmup_start_lr = 3e-5;
   double min_lr = 0.0;

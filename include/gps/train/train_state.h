@@ -38,6 +38,9 @@ struct TrainState {
   // Sets the scheduled lr on every group but "classifier" and the "fixed_"
   // ones, which keep their own.
   void set_schedule_lr(double lr);
+  // Sets the weight decay of the decayed groups ("weights", "fixed_weights")
+  // (optim.weight_decay_end's schedule).
+  void set_schedule_weight_decay(double wd);
 };
 
 // The method for `in_channels` images, the online probe over `num_classes`

@@ -27,6 +27,7 @@ struct StepBatch {
 struct StepOptions {
   Precision precision = Precision::fp32;
   double lr = 0;              // the scheduled lr of this step
+  double weight_decay = -1;   // >= 0: the scheduled weight decay of this step (optim.weight_decay_end); < 0: as set
   double progress_after = 0;  // training progress in [0, 1] after this step (BYOL's EMA rate)
   dist::Group* group = nullptr;  // several processes: gradients averaged before the update
 };
