@@ -4,6 +4,7 @@
 #include "gps/eval/knn.h"
 #include "gps/eval/linear_probe.h"
 #include "gps/eval/linear_select.h"
+#include "gps/eval/rankme.h"
 #include "gps/eval/retrieval.h"
 
 #include <chrono>
@@ -12,7 +13,8 @@ namespace gps {
 
 nlohmann::json EvalResult::to_json() const {
   return {{"linear_top1", linear_top1}, {"linear_train_top1", linear_train_top1}, {"knn_top1", knn_top1},
-          {"recall_at_1", recall_at_1}, {"recall_at_5", recall_at_5}, {"linear_per_class", linear_per_class},
+          {"recall_at_1", recall_at_1}, {"recall_at_5", recall_at_5}, {"rankme", rankme},
+          {"linear_per_class", linear_per_class},
           {"linear_select", linear_select}, {"linear_lr", linear_lr}, {"linear_weight_decay", linear_weight_decay},
           {"linear_val_top1", linear_val_top1}, {"knn_metric", knn_metric},
           {"train_images", train_images}, {"test_images", test_images}, {"feature_dim", feature_dim},
@@ -29,6 +31,7 @@ EvalResult EvalResult::from_json(const nlohmann::json& j, const std::string& fil
     r.knn_top1 = j.value("knn_top1", r.knn_top1);
     r.recall_at_1 = j.value("recall_at_1", r.recall_at_1);
     r.recall_at_5 = j.value("recall_at_5", r.recall_at_5);
+    r.rankme = j.value("rankme", r.rankme);
     r.linear_per_class = j.value("linear_per_class", r.linear_per_class);
     r.linear_select = j.value("linear_select", r.linear_select);
     r.linear_lr = j.value("linear_lr", r.linear_lr);
@@ -86,6 +89,7 @@ EvalResult evaluate_features(const torch::Tensor& train_x, const Dataset& train,
   const auto recall = recall_at_k(test_x, test.labels, {1, 5}, cfg.knn_metric);
   r.recall_at_1 = 100.0 * recall.at(1);
   r.recall_at_5 = 100.0 * recall.at(5);
+  r.rankme = rankme(train_x);
   r.train_images = train.size();
   r.test_images = test.size();
   r.feature_dim = train_x.size(1);

@@ -3,6 +3,7 @@
 #include "gps/core/check.h"
 #include "gps/data/registry.h"
 #include "gps/eval/knn.h"
+#include "gps/eval/rankme.h"
 #include "gps/models/features.h"
 
 #include <chrono>
@@ -20,7 +21,14 @@ nlohmann::json periodic_knn(Backbone backbone, const Dataset& train, const Datas
                                   cfg.knn_metric);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return {{"event", "knn"}, {"knn_top1", 100.0 * acc}, {"knn_k", cfg.knn_k}, {"knn_metric", cfg.knn_metric},
-          {"seconds", seconds}};
+          {"rankme", rankme(train_x)}, {"seconds", seconds}};
+}
+
+nlohmann::json periodic_rankme(Backbone backbone, const Dataset& train) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const double r = rankme(extract_features(backbone, train));
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return {{"event", "rankme"}, {"rankme", r}, {"seconds", seconds}};
 }
 
 bool PeriodicKnn::due(int64_t step, int64_t steps_per_epoch) const {
@@ -29,8 +37,13 @@ bool PeriodicKnn::due(int64_t step, int64_t steps_per_epoch) const {
 }
 
 nlohmann::json PeriodicKnn::run(Backbone backbone, const Dataset& train, int64_t step, int64_t steps_per_epoch) {
-  if (!given_ && !test_) test_ = load_dataset(data_, "test");
-  auto rec = periodic_knn(backbone, train, given_ ? *given_ : *test_, eval_);
+  nlohmann::json rec;
+  if (!train.has_labels()) {
+    rec = periodic_rankme(backbone, train);
+  } else {
+    if (!given_ && !test_) test_ = load_dataset(data_, "test");
+    rec = periodic_knn(backbone, train, given_ ? *given_ : *test_, eval_);
+  }
   rec["step"] = step;
   rec["epoch"] = steps_per_epoch > 0 ? step / steps_per_epoch : 0;
   return rec;

@@ -3,7 +3,6 @@
 #include "gps/core/check.h"
 #include "gps/distributed/process_group.h"
 #include "gps/distributed/sync_batch_norm.h"
-#include "gps/methods/byol.h"
 #include "gps/methods/heads.h"
 #include "gps/methods/losses.h"
 
@@ -46,7 +45,6 @@ double dino_teacher_temp(double warmup, double final, int64_t warmup_epochs, int
 }
 
 DINOImpl::DINOImpl(const MethodConfig& cfg, const ModelConfig& model, int64_t in_channels) : cfg_(cfg) {
-  GPS_CHECK(cfg.tau_base >= 0 && cfg.tau_base <= 1, "method.tau_base must be in [0, 1], got ", cfg.tau_base);
   backbone_ = register_module("backbone", make_backbone(model, in_channels));
   const int64_t f = backbone_->feature_dim();
   head = register_module("head",
@@ -54,10 +52,10 @@ DINOImpl::DINOImpl(const MethodConfig& cfg, const ModelConfig& model, int64_t in
   teacher_backbone = register_module("teacher_backbone", make_backbone(model, in_channels));
   teacher_head = register_module("teacher_head", DinoHead(f, cfg.proj_hidden_dim, cfg.proj_output_dim,
                                                           cfg.num_prototypes, cfg.use_bn_in_head));
-  init_target(*backbone_, *teacher_backbone);
-  init_target(*head, *teacher_head);
   center = register_buffer("center", torch::zeros({1, cfg.num_prototypes}));
-  tau_ = register_buffer("tau", torch::full({1}, cfg.tau_base, torch::kFloat64));
+  momentum_ = MomentumTargets(*this, cfg.tau_base);
+  momentum_.add(backbone_.ptr(), teacher_backbone.ptr());
+  momentum_.add(head.ptr(), teacher_head.ptr());
 }
 
 StepOutput DINOImpl::training_step(const Views& views) {
@@ -84,7 +82,7 @@ StepOutput DINOImpl::training_step(const Views& views) {
   out.features1 = feats[0];
   out.logs["dino"] = loss.detach();
   out.logs["teacher_temp"] = torch::tensor(t_temp);
-  out.logs["tau"] = tau_.detach().squeeze().clone();
+  out.logs["tau"] = momentum_.tau().detach().squeeze().clone();
   {
     torch::NoGradGuard no_grad;
     out.logs["z_std"] = embedding_std(dist::gather_rows(head->mlp->forward(feats[0].detach())));
@@ -92,15 +90,8 @@ StepOutput DINOImpl::training_step(const Views& views) {
   return out;
 }
 
-void DINOImpl::after_step(double progress) {
-  ema_update(*backbone_, *teacher_backbone, tau_);
-  ema_update(*head, *teacher_head, tau_);
-  tau_.fill_(byol_tau(cfg_.tau_base, progress));
-}
+void DINOImpl::after_step(double progress) { momentum_.update(progress); }
 
-void DINOImpl::on_backbone_loaded() {
-  init_target(*backbone_, *teacher_backbone);
-  copy_buffers(*backbone_, *teacher_backbone);
-}
+void DINOImpl::on_backbone_loaded() { momentum_.sync_backbone(); }
 
 }  // namespace gps

@@ -2,15 +2,13 @@
 
 #include "gps/core/check.h"
 #include "gps/distributed/process_group.h"
-#include "gps/methods/byol.h"
 #include "gps/methods/heads.h"
 #include "gps/methods/losses.h"
 
 namespace gps {
 
 MoCoV3Impl::MoCoV3Impl(const MethodConfig& cfg, const ModelConfig& model, int64_t in_channels)
-    : temperature_(cfg.temperature), tau_base_(cfg.tau_base) {
-  GPS_CHECK(cfg.tau_base >= 0 && cfg.tau_base <= 1, "method.tau_base must be in [0, 1], got ", cfg.tau_base);
+    : temperature_(cfg.temperature) {
   GPS_CHECK(cfg.temperature > 0, "method.temperature must be > 0, got ", cfg.temperature);
   backbone_ = register_module("backbone", make_backbone(model, in_channels));
   const int64_t f = backbone_->feature_dim();
@@ -20,9 +18,9 @@ MoCoV3Impl::MoCoV3Impl(const MethodConfig& cfg, const ModelConfig& model, int64_
   momentum_backbone = register_module("momentum_backbone", make_backbone(model, in_channels));
   momentum_projector =
       register_module("momentum_projector", mlp_nobias(2, f, cfg.proj_hidden_dim, cfg.proj_output_dim, true));
-  init_target(*backbone_, *momentum_backbone);
-  init_target(*projector, *momentum_projector);
-  tau_ = register_buffer("tau", torch::full({1}, cfg.tau_base, torch::kFloat64));
+  momentum_ = MomentumTargets(*this, cfg.tau_base);
+  momentum_.add(backbone_.ptr(), momentum_backbone.ptr());
+  momentum_.add(projector.ptr(), momentum_projector.ptr());
 }
 
 StepOutput MoCoV3Impl::training_step(const Views& views) {
@@ -46,20 +44,13 @@ StepOutput MoCoV3Impl::training_step(const Views& views) {
   out.features1 = f1;
   out.logs["mocov3_v1"] = l12.detach();
   out.logs["mocov3_v2"] = l21.detach();
-  out.logs["tau"] = tau_.detach().squeeze().clone();  // the rate of this step's update
+  out.logs["tau"] = momentum_.tau().detach().squeeze().clone();  // the rate of this step's update
   out.logs["z_std"] = embedding_std(dist::gather_rows(z1.detach()));
   return out;
 }
 
-void MoCoV3Impl::after_step(double progress) {
-  ema_update(*backbone_, *momentum_backbone, tau_);
-  ema_update(*projector, *momentum_projector, tau_);
-  tau_.fill_(byol_tau(tau_base_, progress));
-}
+void MoCoV3Impl::after_step(double progress) { momentum_.update(progress); }
 
-void MoCoV3Impl::on_backbone_loaded() {
-  init_target(*backbone_, *momentum_backbone);
-  copy_buffers(*backbone_, *momentum_backbone);
-}
+void MoCoV3Impl::on_backbone_loaded() { momentum_.sync_backbone(); }
 
 }  // namespace gps

@@ -10,6 +10,7 @@ EvalData prepare_eval_data(const Config& cfg, const Dataset& train) {
   EvalData out;
   const bool probes = cfg.eval.enabled, curve = cfg.eval.knn_every > 0;
   if (!probes && !curve) return out;
+  if (!probes && !train.has_labels()) return out;  // the curve logs RankMe alone: no labels, no kNN
   const std::string who = probes ? "eval.enabled=true" : str_cat("eval.knn_every=", cfg.eval.knn_every);
   const std::string off = probes ? "set eval.enabled=false" : "set eval.knn_every=0";
   GPS_CHECK(train.has_labels(), who, " needs labels, and ", train.name, " has none: ", off,

@@ -16,6 +16,7 @@ struct EvalResult {
   double knn_top1 = 0;           // weighted kNN (eval.knn_metric, exp(s/T)), test split, in %
   double recall_at_1 = 0;        // leave-one-out retrieval inside the test split (eval.knn_metric), in %
   double recall_at_5 = 0;
+  double rankme = -1;            // RankMe (rankme.h) of the train features: their effective rank (-1: not measured)
   std::vector<double> linear_per_class;  // linear-probe test accuracy per class, in %
   std::string linear_select = "none";    // how the probe's lr / weight decay were chosen (eval.linear_select)
   double linear_lr = 0, linear_weight_decay = 0;  // the pair used for the reported probe

@@ -1,6 +1,7 @@
 // kNN accuracy of the backbone while it trains: every eval.knn_every epochs
 // the test split is classified from the train split's features, giving a
-// learning curve of the representation in metrics.jsonl.
+// learning curve of the representation in metrics.jsonl, with the train
+// features' RankMe; on unlabeled data the RankMe alone.
 #pragma once
 
 #include "gps/data/dataset.h"
@@ -18,8 +19,12 @@ namespace gps {
 // numbers drawn; its train/eval mode is restored): features of every image of
 // train and test, then knn_accuracy with cfg.knn_k / knn_temperature /
 // knn_metric. Returns {"event": "knn", "knn_top1": % , "knn_k", "knn_metric",
-// "seconds"}. Throws gps::Error when a split lacks labels.
+// "rankme" (of the train features, rankme.h), "seconds"}. Throws gps::Error when a split lacks labels.
 nlohmann::json periodic_knn(Backbone backbone, const Dataset& train, const Dataset& test, const EvalConfig& cfg);
+
+// The label-free record of unlabeled data: {"event": "rankme", "rankme"
+// (of the train features), "seconds"}.
+nlohmann::json periodic_rankme(Backbone backbone, const Dataset& train);
 
 // The trainer's side: decides when an evaluation is due, and evaluates on
 // `test` (the trainer loads it in its setup) or, when that is null, on the
@@ -30,7 +35,8 @@ class PeriodicKnn {
       : data_(data), eval_(eval), given_(test) {}
   // True after the last step of every eval.knn_every-th epoch (`step` steps done).
   bool due(int64_t step, int64_t steps_per_epoch) const;
-  // periodic_knn() plus "step" and "epoch" (epochs done), ready for RunDir::log_metrics.
+  // periodic_knn() (periodic_rankme() when train has no labels) plus "step"
+  // and "epoch" (epochs done), ready for RunDir::log_metrics.
   nlohmann::json run(Backbone backbone, const Dataset& train, int64_t step, int64_t steps_per_epoch);
 
  private:

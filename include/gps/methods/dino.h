@@ -14,6 +14,7 @@
 #pragma once
 
 #include "gps/methods/method.h"
+#include "gps/methods/momentum.h"
 
 namespace gps {
 
@@ -55,7 +56,7 @@ class DINOImpl : public MethodImpl {
  private:
   MethodConfig cfg_;
   int64_t epoch_ = 0;
-  torch::Tensor tau_;  // [1] float64 buffer: the EMA rate of the next update
+  MomentumTargets momentum_;  // student -> teacher pairs and the "tau" buffer
 };
 
 }  // namespace gps

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "gps/methods/method.h"
+#include "gps/methods/momentum.h"
 
 namespace gps {
 
@@ -28,8 +29,8 @@ class MoCoV3Impl : public MethodImpl {
   torch::nn::Sequential momentum_projector{nullptr};
 
  private:
-  double temperature_, tau_base_;
-  torch::Tensor tau_;  // [1] float64 buffer: the EMA rate of the next update (saved in checkpoints)
+  double temperature_;
+  MomentumTargets momentum_;  // the momentum pairs and the "tau" buffer
 };
 
 }  // namespace gps
