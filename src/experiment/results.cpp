@@ -261,9 +261,10 @@ std::string fixed_decimals(double v, int decimals) {
 std::string display_label(const std::string& key, const std::string& label) {
   if (key == "gps") return label == "true" ? "GPS" : label == "false" ? "plain" : label;
   if (key == "method.name") {
-    static const std::map<std::string, std::string> names = {{"simclr", "SimCLR"}, {"byol", "BYOL"},
-                                                             {"nnclr", "NNCLR"},   {"barlow_twins", "Barlow Twins"},
-                                                             {"vicreg", "VICReg"}};
+    static const std::map<std::string, std::string> names = {
+        {"simclr", "SimCLR"}, {"byol", "BYOL"},       {"nnclr", "NNCLR"}, {"barlow_twins", "Barlow Twins"},
+        {"vicreg", "VICReg"}, {"mocov3", "MoCo v3"},  {"simsiam", "SimSiam"}, {"dino", "DINO"},
+        {"swav", "SwAV"}};
     const auto it = names.find(label);
     return it == names.end() ? label : it->second;
   }

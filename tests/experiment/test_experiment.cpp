@@ -1,6 +1,7 @@
 // Experiment grids: parsing, cell expansion, a tiny grid trained end to end,
 // skipping finished cells, resuming interrupted ones, and the tables.
 #include "gps/experiment/experiment.h"
+#include "gps/experiment/results.h"
 #include "gps/io/fs.h"
 #include "gps/train/stop_signal.h"
 #include "gps/train/trainer.h"
@@ -359,4 +360,7 @@ TEST(MethodsGrid, CellsEqualTheirOwnConfigs) {
     for (const auto& k : config_schema())
       if (k.training && k.key != "gps") EXPECT_EQ(cell.config.get(k.key), own.get(k.key)) << cell.id << ": " << k.key;
   }
+  // The tables name the methods as their papers do.
+  EXPECT_EQ(display_label("method.name", "mocov3"), "MoCo v3");
+  EXPECT_EQ(display_label("method.name", "swav"), "SwAV");
 }
