@@ -5,6 +5,9 @@
 #include "gps/core/check.h"
 #include "gps/methods/method.h"
 #include "gps/train/checkpoint.h"
+#include "gps/train/trainer.h"
+
+#include <gtest/gtest.h>
 
 #include <torch/torch.h>
 #include <zlib.h>
@@ -163,6 +166,34 @@ inline bool bit_identical(const std::vector<torch::Tensor>& a, const std::vector
   for (size_t i = 0; i < a.size(); ++i)
     if (!torch::equal(a[i], b[i])) return false;
   return true;
+}
+
+// A width-2 ResNet-18: the smallest backbone of the method tests.
+inline ModelConfig tiny_model() {
+  ModelConfig m;
+  m.width = 2;
+  return m;
+}
+
+// Proposition 1: GPS whose table holds only each image (k = 1) trains the
+// weights of plain SSL, bit for bit; GPS with neighbours (k = 4) trains
+// other ones. `plain`: any run config (gps and eval are set here).
+inline void expect_self_table_is_plain(Config plain) {
+  plain.gps = false;
+  plain.eval.enabled = false;
+  plain.train.name = "plain";
+  Config gps = plain;
+  gps.gps = true;
+  gps.neighbors.rules.k = 1;
+  gps.train.name = "gps";
+  const auto a = train(plain, "test"), b = train(gps, "test");
+  EXPECT_TRUE(std::isfinite(a.final_loss));
+  EXPECT_TRUE(bit_identical(weights_of(plain, a.run_dir), weights_of(gps, b.run_dir)));
+  Config k4 = gps;
+  k4.neighbors.rules.k = 4;
+  k4.train.name = "k4";
+  const auto c = train(k4, "test");
+  EXPECT_FALSE(bit_identical(weights_of(plain, a.run_dir), weights_of(k4, c.run_dir)));
 }
 
 // A full disk, as RLIMIT_FSIZE makes it: while alive, no file of this

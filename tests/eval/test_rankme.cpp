@@ -31,6 +31,17 @@ double rankme_reference(const torch::Tensor& z, double eps) {
   return std::exp(-(p * p.log()).sum().item<double>());
 }
 
+// The metrics.jsonl records of `event`.
+std::vector<nlohmann::json> records(const std::string& run_dir, const std::string& event) {
+  std::ifstream m(run_dir + "/metrics.jsonl");
+  std::vector<nlohmann::json> out;
+  for (std::string line; std::getline(m, line);) {
+    auto j = nlohmann::json::parse(line);
+    if (j.value("event", "") == event) out.push_back(std::move(j));
+  }
+  return out;
+}
+
 }  // namespace
 
 TEST(RankMe, MatchesTheDefinitionComputedFromTheGramMatrix) {
@@ -65,17 +76,12 @@ TEST(RankMe, IsLoggedWithTheCurveAndInTheSummary) {
   Config c = test::tiny_train_config(tmp.file("fm"), tmp.file("runs"), 2);
   c.eval.knn_every = 1;
   const auto r = train(c, "test");
-  std::ifstream m(r.run_dir + "/metrics.jsonl");
-  std::string line;
-  int curve = 0;
-  while (std::getline(m, line)) {
-    const auto j = nlohmann::json::parse(line);
-    if (j.value("event", "") != "knn") continue;
-    ++curve;
+  const auto curve = records(r.run_dir, "knn");
+  EXPECT_EQ(curve.size(), 2u);
+  for (const auto& j : curve) {
     EXPECT_GE(j["rankme"].get<double>(), 1.0);
     EXPECT_LE(j["rankme"].get<double>(), 16.0 + 1e-6);  // width 2: 16 backbone features
   }
-  EXPECT_EQ(curve, 2);
   std::ifstream s(r.run_dir + "/summary.json");
   const auto summary = nlohmann::json::parse(s);
   EXPECT_GE(summary["eval"]["rankme"].get<double>(), 1.0);
@@ -98,16 +104,11 @@ TEST(RankMe, TheCurveOnUnlabeledDataIsRankMeAlone) {
   c.eval.enabled = false;
   c.eval.knn_every = 1;
   const auto r = train(c, "test");
-  std::ifstream m(r.run_dir + "/metrics.jsonl");
-  std::string line;
-  int curve = 0;
-  while (std::getline(m, line)) {
-    const auto j = nlohmann::json::parse(line);
-    EXPECT_NE(j.value("event", ""), "knn");
-    if (j.value("event", "") != "rankme") continue;
-    ++curve;
+  EXPECT_TRUE(records(r.run_dir, "knn").empty());
+  const auto curve = records(r.run_dir, "rankme");
+  EXPECT_EQ(curve.size(), 2u);
+  for (const auto& j : curve) {
     EXPECT_FALSE(j.contains("knn_top1"));
     EXPECT_GE(j["rankme"].get<double>(), 1.0);
   }
-  EXPECT_EQ(curve, 2);
 }

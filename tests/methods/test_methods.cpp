@@ -331,12 +331,6 @@ MethodConfig tiny_method(const std::string& name) {
   return m;
 }
 
-ModelConfig tiny_model() {
-  ModelConfig m;
-  m.width = 2;
-  return m;
-}
-
 }  // namespace
 
 TEST(Byol, TauScheduleFollowsTheCosine) {
@@ -347,7 +341,7 @@ TEST(Byol, TauScheduleFollowsTheCosine) {
 
 TEST(Byol, NoGradientReachesTheTarget) {
   torch::manual_seed(8);
-  auto m = std::dynamic_pointer_cast<BYOLImpl>(make_method(tiny_method("byol"), tiny_model(), 1));
+  auto m = std::dynamic_pointer_cast<BYOLImpl>(make_method(tiny_method("byol"), test::tiny_model(), 1));
   ASSERT_TRUE(m);
   auto out = m->training_step(random_views(4));
   out.loss.backward();
@@ -369,7 +363,7 @@ TEST(Byol, EmaUpdateOnParametersOnly) {
   torch::manual_seed(9);
   auto cfg = tiny_method("byol");
   cfg.tau_base = 0.9;
-  auto m = std::dynamic_pointer_cast<BYOLImpl>(make_method(cfg, tiny_model(), 1));
+  auto m = std::dynamic_pointer_cast<BYOLImpl>(make_method(cfg, test::tiny_model(), 1));
   {
     torch::NoGradGuard ng;
     for (auto& p : m->projector->parameters()) p.add_(torch::randn_like(p));
@@ -394,7 +388,7 @@ TEST(Byol, EmaUpdateOnParametersOnly) {
 
 TEST(Nnclr, StepPushesNormalisedViewOneAndQueueIsSaved) {
   torch::manual_seed(10);
-  auto m = std::dynamic_pointer_cast<NNCLRImpl>(make_method(tiny_method("nnclr"), tiny_model(), 1));
+  auto m = std::dynamic_pointer_cast<NNCLRImpl>(make_method(tiny_method("nnclr"), test::tiny_model(), 1));
   ASSERT_TRUE(m);
   m->training_step(random_views(4));
   EXPECT_EQ(m->queue->pointer(), 4);
@@ -405,7 +399,7 @@ TEST(Nnclr, StepPushesNormalisedViewOneAndQueueIsSaved) {
   m->save(out);
   std::ostringstream os;
   out.save_to(os);
-  auto fresh = std::dynamic_pointer_cast<NNCLRImpl>(make_method(tiny_method("nnclr"), tiny_model(), 1));
+  auto fresh = std::dynamic_pointer_cast<NNCLRImpl>(make_method(tiny_method("nnclr"), test::tiny_model(), 1));
   torch::serialize::InputArchive in;
   std::istringstream is(os.str());
   in.load_from(is);
@@ -427,7 +421,7 @@ TEST(Methods, EachTrainsTwoStepsWithoutNan) {
       {"swav", {"swav", "codes_used"}}};
   for (auto& [name, keys] : components) {
     torch::manual_seed(11);
-    Method m = make_method(tiny_method(name), tiny_model(), 1);
+    Method m = make_method(tiny_method(name), test::tiny_model(), 1);
     EXPECT_EQ(m->name(), name);
     std::vector<torch::Tensor> params;
     for (auto& p : m->parameters())
@@ -452,7 +446,7 @@ TEST(Methods, EachTrainsTwoStepsWithoutNan) {
 
 TEST(Methods, UnknownNameListsTheChoices) {
   try {
-    make_method(tiny_method("moco"), tiny_model(), 1);
+    make_method(tiny_method("moco"), test::tiny_model(), 1);
     FAIL();
   } catch (const gps::Error& e) {
     EXPECT_NE(std::string(e.what()).find("barlow_twins"), std::string::npos);
@@ -530,7 +524,7 @@ TEST(MethodTraining, EveryMethodTrainsWithLars) {
 
 TEST(ProjectFeatures, IsTheProjectorInEvalModeChunkedAndRestoresTrainingMode) {
   for (const std::string name : {"simclr", "byol", "vicreg"}) {
-    Method m = make_method(tiny_method(name), tiny_model(), 1);
+    Method m = make_method(tiny_method(name), test::tiny_model(), 1);
     auto head = m->projector_head();
     m->train();
     // Move the batch-norm running statistics away from their initial values,
@@ -549,6 +543,6 @@ TEST(ProjectFeatures, IsTheProjectorInEvalModeChunkedAndRestoresTrainingMode) {
     EXPECT_TRUE(torch::allclose(chunked, expected, 1e-5, 1e-6)) << name;
     EXPECT_FALSE(whole.requires_grad()) << name;
   }
-  Method m = make_method(tiny_method("simclr"), tiny_model(), 1);
+  Method m = make_method(tiny_method("simclr"), test::tiny_model(), 1);
   EXPECT_THROW(project_features(*m, torch::randn({4})), Error);
 }

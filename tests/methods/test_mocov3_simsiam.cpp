@@ -60,12 +60,6 @@ MethodConfig tiny(const std::string& name) {
   return m;
 }
 
-ModelConfig tiny_model() {
-  ModelConfig m;
-  m.width = 2;
-  return m;
-}
-
 Views views_of(int64_t b) {
   return {{torch::randn({b, 1, 8, 8}), ViewOf::anchor}, {torch::randn({b, 1, 8, 8}), ViewOf::positive}};
 }
@@ -115,7 +109,7 @@ TEST(SimSiamLoss, MatchesThePapersPseudoCodeValueAndGradient) {
 }
 
 TEST(MoCoV3, HeadsAreSoloLearnsAndTheMomentumEncoderStartsAsACopy) {
-  auto m = std::dynamic_pointer_cast<MoCoV3Impl>(make_method(tiny("mocov3"), tiny_model(), 1));
+  auto m = std::dynamic_pointer_cast<MoCoV3Impl>(make_method(tiny("mocov3"), test::tiny_model(), 1));
   ASSERT_TRUE(m);
   const int64_t f = m->backbone()->feature_dim();
   const std::vector<std::string> proj = {str_cat("Linear(", f, "->8, bias=0)"), "BN", "ReLU",
@@ -135,7 +129,7 @@ TEST(MoCoV3, HeadsAreSoloLearnsAndTheMomentumEncoderStartsAsACopy) {
 
 TEST(MoCoV3, AStepMovesTheMomentumEncoderByTau) {
   torch::manual_seed(2);
-  auto m = std::dynamic_pointer_cast<MoCoV3Impl>(make_method(tiny("mocov3"), tiny_model(), 1));
+  auto m = std::dynamic_pointer_cast<MoCoV3Impl>(make_method(tiny("mocov3"), test::tiny_model(), 1));
   m->train();
   auto out = m->training_step(views_of(6));
   ASSERT_TRUE(std::isfinite(out.loss.item<double>()));
@@ -158,7 +152,7 @@ TEST(MoCoV3, AStepMovesTheMomentumEncoderByTau) {
 
 TEST(SimSiam, HeadsAreSoloLearnsAndALossStepLowersTheLoss) {
   torch::manual_seed(4);
-  auto m = std::dynamic_pointer_cast<SimSiamImpl>(make_method(tiny("simsiam"), tiny_model(), 1));
+  auto m = std::dynamic_pointer_cast<SimSiamImpl>(make_method(tiny("simsiam"), test::tiny_model(), 1));
   ASSERT_TRUE(m);
   const int64_t f = m->backbone()->feature_dim();
   EXPECT_EQ(layers_of(m->projector),
