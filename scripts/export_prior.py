@@ -14,7 +14,10 @@ Sources (first argument):
         export fails (no downloads here) unless --random-init is given (tests).
   open_clip:MODEL[/PRETRAINED]  e.g. open_clip:ViT-B-32/openai; clip:NAME for
         OpenAI's `clip` package. The visual encoder's image embedding. Needs the
-        package and its weights (local file via --weights, or its cache).
+        package and its weights (local file via --weights, or its cache); with
+        neither tag nor --weights, open_clip's random initialisation (tests).
+        The sidecar asks gps for CLIP's own preprocessing: the shorter side to
+        the input size with Pillow's bicubic, then the centre crop.
 
 After tracing, the script reloads the TorchScript file, runs it and the Python
 model on the same fixed inputs and fails when the max abs difference exceeds
@@ -238,7 +241,10 @@ def load_clip(torch, kind, name, args):
         "input_size": native,
         "mean": args.mean or mean,
         "std": args.std or std,
-        "pretrained": True,
+        # open_clip without a tag or --weights: random weights (tests)
+        "pretrained": kind == "clip" or bool(pretrained),
+        # CLIP's own preprocessing: Resize(S, bicubic) + CenterCrop(S) on PIL images
+        "resize": "pil-bicubic-center-crop",
     }
     return model.visual.float(), info
 
@@ -332,6 +338,7 @@ def main(argv=None):
             "in_channels": 3,
             "channel_order": "RGB",
             "input_scale": "pixels / 255, then (x - mean) / std per channel",
+            "resize": info.get("resize", "bilinear"),
             "mean": [float(v) for v in info["mean"]],
             "std": [float(v) for v in info["std"]],
             "output_dim": int(ref.shape[1]),

@@ -21,6 +21,11 @@ TORCH_VERSION=2.11.0
 TORCHVISION_VERSION=0.26.0
 # gps_ssl (python/): its tests, `pip install .`, and TensorBoard export.
 PY_TOOLS=(pytest==9.2.0 scikit-build-core==1.1.2 tensorboard==2.21.0)
+# Peers the tests compare gps with (python/tests/test_peer_lightly.py, test_clip_prior.py):
+# open_clip (CLIP models, random weights offline) with its dependencies; lightly's losses,
+# without its dependencies (its training stack is not needed to import lightly.loss).
+PEERS=(open_clip_torch==3.3.0 timm==1.0.31 huggingface_hub==2.4.0 safetensors==0.8.0 ftfy==6.3.1)
+PEERS_NO_DEPS=(lightly==1.6.0)
 VENV="${GPS_VENV:-/opt/gps-venv}"
 
 PKGS=(
@@ -67,6 +72,16 @@ if ! venv_ok; then
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check \
     "torch==$TORCH_VERSION" "torchvision==$TORCHVISION_VERSION" numpy "${PY_TOOLS[@]}"
   venv_ok || { echo "[setup] $VENV: torch $TORCH_VERSION is not importable after pip install" >&2; exit 1; }
+fi
+
+peers_ok() {
+  "$VENV/bin/python" -c 'import lightly.loss, open_clip' 2>/dev/null
+}
+if ! peers_ok; then
+  echo "[setup] installing the peers ${PEERS[*]} ${PEERS_NO_DEPS[*]} into $VENV"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check "${PEERS[@]}"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps "${PEERS_NO_DEPS[@]}"
+  peers_ok || { echo "[setup] $VENV: lightly.loss or open_clip is not importable after pip install" >&2; exit 1; }
 fi
 
 if [ "${GPS_PRETRAINED:-0}" = "1" ]; then

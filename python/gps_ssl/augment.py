@@ -8,7 +8,8 @@ from ._util import as_images, as_tensor, channel_list, options
 class Augment:
     """The augmentation of `gps train` for a preset or a pipeline spec.
 
-    preset: "none" | "weak" (flip) | "weak-rrc" | "strong" | "asymmetric" | "vicreg",
+    preset: "none" | "weak" (flip) | "weak-rrc" | "symmetric" | "symmetric-weak" | "asymmetric" |
+            "vicreg" | "strong" (here "symmetric", SimCLR's; `gps train` maps it to each method's preset),
             or a pipeline spec such as "crop(0.2) jitter(0.8,0.4,0.4,0.2,0.1) gray(0.2) flip(0.5)"
             (view 2 = view 1 unless view2="..." is given)
     seed:   the run's seed (train.seed); with it, (epoch, view, key) fixes every draw
@@ -46,3 +47,10 @@ class Augment:
 def to_normalized_float(images, mean, std):
     """uint8 [N, C, H, W] -> float32 in [0, 1] normalised per channel: what evaluation and priors see."""
     return _core.to_normalized_float(as_images(images, "images"), channel_list(mean, "mean"), channel_list(std, "std"))
+
+
+def pil_resize(images, height, width, filter="bicubic"):
+    """uint8 [B, C, H, W] -> uint8 [B, C, height, width], byte for byte as Pillow's
+    Image.resize((width, height), BICUBIC or BILINEAR) on each image: the resampling of CLIP's
+    preprocessing, which gps's prior uses for sidecars with "resize": "pil-bicubic-center-crop"."""
+    return _core.pil_resize(as_images(images, "images"), int(height), int(width), str(filter))

@@ -11,7 +11,8 @@ def evaluate(train_x, train_y, test_x, test_y, num_classes=None, seed=0, **eval_
     """The numbers `gps train` reports in summary.json "eval", for your features.
 
     train_x [N, D], test_x [M, D]: float features (torch or numpy); train_y [N], test_y [M]: int labels.
-    eval_options: eval.* keys, e.g. linear_epochs=30, knn_k=20, linear_select="val".
+    eval_options: eval.* keys, e.g. linear="sgd-grid" (the paper's probe, the default) or "adam", linear_epochs=30,
+                  knn_k=20.
     Returns a dict: linear_top1, knn_top1, recall_at_1, recall_at_5 (in %), linear_per_class, ...
     Deterministic for a seed and a thread count.
     """

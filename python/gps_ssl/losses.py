@@ -67,6 +67,13 @@ def barlow_twins_loss(z1, z2, lambda_=0.0051, scale=0.1):
     return BarlowTwinsLoss(*_core.barlow_twins_loss(z1, z2, float(lambda_), float(scale)))
 
 
-def vicreg_loss(z1, z2, sim_weight=25.0, var_weight=25.0, cov_weight=1.0, eps=1e-4):
-    """VICReg on z1, z2 [N, D], N >= 2: VICRegLoss(loss, invariance, variance, covariance)."""
-    return VICRegLoss(*_core.vicreg_loss(z1, z2, float(sim_weight), float(var_weight), float(cov_weight), float(eps)))
+def vicreg_loss(z1, z2, sim_weight=25.0, var_weight=25.0, cov_weight=1.0, eps=1e-4, variance="sum"):
+    """VICReg on z1, z2 [N, D], N >= 2: VICRegLoss(loss, invariance, variance, covariance).
+
+    variance: "sum" of the two branches' hinge terms (solo-learn, gps's default) or their
+    "mean" (the VICReg authors' code and lightly's VICRegLoss).
+    """
+    if variance not in ("sum", "mean"):
+        raise ValueError(f"variance must be 'sum' or 'mean', got {variance!r}")
+    return VICRegLoss(*_core.vicreg_loss(z1, z2, float(sim_weight), float(var_weight), float(cov_weight), float(eps),
+                                         variance == "mean"))

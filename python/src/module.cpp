@@ -9,6 +9,7 @@
 #include <torch/extension.h>
 
 #include "gps/augment/augment.h"
+#include "gps/augment/pil_resize.h"
 #include "gps/config/config.h"
 #include "gps/core/check.h"
 #include "gps/data/registry.h"
@@ -249,10 +250,21 @@ PYBIND11_MODULE(_core, m) {
       "make_augmentation",
       [](const Options& options, const std::vector<float>& mean, const std::vector<float>& std) {
         const gps::Config cfg = config_with("augment", options);
-        return std::shared_ptr<gps::Augmentation>(gps::make_augmentation(cfg.augment, mean, std));
+        return std::shared_ptr<gps::Augmentation>(gps::make_augmentation(gps::augment_for(cfg), mean, std));
       },
       py::arg("options"), py::arg("mean"), py::arg("std"));
   m.def("view_stream", &gps::view_stream, py::arg("seed"), py::arg("epoch"), py::arg("view"));
+  m.def(
+      "pil_resize",
+      [](const torch::Tensor& images, int64_t height, int64_t width, const std::string& filter) {
+        check_images(images, "images");
+        GPS_CHECK(filter == "bicubic" || filter == "bilinear", "pil_resize: filter must be bicubic or bilinear, got '",
+                  filter, "'");
+        py::gil_scoped_release nogil;
+        return gps::pil_resize(images, height, width,
+                               filter == "bicubic" ? gps::PilFilter::bicubic : gps::PilFilter::bilinear);
+      },
+      py::arg("images"), py::arg("height"), py::arg("width"), py::arg("filter"));
   m.def(
       "to_normalized_float",
       [](const torch::Tensor& images, const std::vector<float>& mean, const std::vector<float>& std) {
@@ -282,12 +294,13 @@ PYBIND11_MODULE(_core, m) {
       py::arg("z1"), py::arg("z2"), py::arg("lambda_"), py::arg("scale"));
   m.def(
       "vicreg_loss",
-      [](const torch::Tensor& z1, const torch::Tensor& z2, double sim, double var, double cov, double eps) {
-        auto r = gps::vicreg_loss(z1, z2, sim, var, cov, eps);
+      [](const torch::Tensor& z1, const torch::Tensor& z2, double sim, double var, double cov, double eps,
+         bool mean_variance) {
+        auto r = gps::vicreg_loss(z1, z2, sim, var, cov, eps, mean_variance);
         return std::make_tuple(r.loss, r.invariance, r.variance, r.covariance);
       },
       py::arg("z1"), py::arg("z2"), py::arg("sim_weight"), py::arg("var_weight"), py::arg("cov_weight"),
-      py::arg("eps"));
+      py::arg("eps"), py::arg("mean_variance") = false);
 
   // ---- data, evaluation, configs ----
   m.def(

@@ -89,9 +89,17 @@ std::array<PipelineSpec, 2> preset_views(const AugmentConfig& cfg) {
     rrc(0.08);
     return {v, v};
   }
-  if (cfg.preset == "strong") {
+  GPS_CHECK(cfg.preset != "strong", "augment.preset=strong means the method's reference preset "
+            "(methods/recipes.h); resolve it with gps::augment_for(config) before make_augmentation");
+  if (cfg.preset == "symmetric") {  // solo-learn's symmetric.yaml (SimCLR, SwAV)
     rrc(0.08);
     jitter(0.8, 0.8, 0.8, 0.2);
+    v.blur_p = 0.5;
+    return {v, v};
+  }
+  if (cfg.preset == "symmetric-weak") {  // solo-learn's symmetric_weak.yaml (SimSiam)
+    rrc(0.08);
+    jitter(0.4, 0.4, 0.4, 0.1);
     v.blur_p = 0.5;
     return {v, v};
   }
@@ -109,7 +117,7 @@ std::array<PipelineSpec, 2> preset_views(const AugmentConfig& cfg) {
     return {v, v};
   }
   GPS_FAIL("augment.preset: unknown preset '", cfg.preset,
-           "' (expected none | weak | weak-rrc | strong | asymmetric | vicreg)");
+           "' (expected none | weak | weak-rrc | strong | symmetric | symmetric-weak | asymmetric | vicreg)");
 }
 
 // Multi-crop's local views: the first global view's ops, on a random

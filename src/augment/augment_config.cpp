@@ -6,7 +6,8 @@ namespace gps {
 
 void validate(const AugmentConfig& augment) {
   const std::string& ap = augment.preset;
-  const bool rrc_preset = ap == "weak-rrc" || ap == "strong" || ap == "asymmetric" || ap == "vicreg";
+  const bool rrc_preset = ap == "weak-rrc" || ap == "strong" || ap == "symmetric" || ap == "symmetric-weak" ||
+                          ap == "asymmetric" || ap == "vicreg";
   if (ap == "custom") {
     GPS_CHECK(!augment.view1.empty(), "augment.preset=custom needs augment.view1, e.g. \"crop(0.2) flip(0.5)\"");
   } else {
@@ -15,7 +16,7 @@ void validate(const AugmentConfig& augment) {
   }
   if (!rrc_preset)
     GPS_CHECK(augment.min_scale == 0 && augment.max_scale == 0, "augment.min_scale/max_scale only apply to presets "
-              "with a random resized crop (weak-rrc, strong, asymmetric, vicreg), not '", augment.preset, "'");
+              "with a random resized crop (weak-rrc, strong, symmetric, symmetric-weak, asymmetric, vicreg), not '", augment.preset, "'");
   const double lo = augment.min_scale > 0 ? augment.min_scale : (augment.preset == "vicreg" ? 0.2 : 0.08);
   const double hi = augment.max_scale > 0 ? augment.max_scale : 1.0;
   GPS_CHECK(!rrc_preset || lo <= hi, "augment.min_scale (", lo, ") must not exceed augment.max_scale (", hi, ")");

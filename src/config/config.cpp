@@ -2,6 +2,7 @@
 
 #include "config_fields.h"
 #include "gps/methods/method.h"
+#include "gps/methods/recipes.h"
 #include "gps/models/backbone.h"
 
 #include "gps/core/check.h"
@@ -103,7 +104,7 @@ void Config::validate() const {
   gps::validate(data);
   gps::validate(prior);
   gps::validate(neighbors);
-  gps::validate(augment);
+  gps::validate(augment_for(*this));
   gps::validate(optim);
   gps::validate(eval);
   {
@@ -168,9 +169,25 @@ std::vector<ConfigKeyInfo> config_schema() {
   return out;
 }
 
+void apply_method_recipe(Config& c, const std::string& method) {
+  if (const MethodRecipe* r = find_method_recipe(method))
+    for (const auto& [key, value] : r->keys) c.set(key, value);
+}
+
+AugmentConfig augment_for(const Config& c) {
+  AugmentConfig a = c.augment;
+  if (a.preset == "strong") a.preset = strong_preset_for(c.method.name);
+  return a;
+}
+
 Config load_config(const std::string& path, const std::vector<std::string>& overrides) {
+  const std::string text = path.empty() ? "" : read_file(path, "config file");
+  Config probe;  // which method the file and overrides name
+  probe.merge_yaml_text(text, path);
+  probe.apply_overrides(overrides);
   Config c;
-  if (!path.empty()) c.merge_yaml_file(path);
+  apply_method_recipe(c, probe.method.name);
+  c.merge_yaml_text(text, path);
   c.apply_overrides(overrides);
   c.validate();
   return c;

@@ -251,9 +251,11 @@ std::vector<Field> neighbors_fields() {
 std::vector<Field> augment_fields() {
   return {
     str_field(KEY(augment.preset),
-              {"none", "weak", "weak-rrc", "strong", "asymmetric", "vicreg", "custom"},
-              "augmentation preset: weak = flip only (GPS runs); weak-rrc = crop 0.08-1 + flip; "
-              "strong = SimCLR-style symmetric; asymmetric = BYOL-style views; vicreg; custom = augment.view1/view2"),
+              {"none", "weak", "weak-rrc", "strong", "symmetric", "symmetric-weak", "asymmetric", "vicreg", "custom"},
+              "augmentation preset: weak = flip only (the paper's RHFlipAug); weak-rrc = crop 0.08-1 + flip; "
+              "strong = the paper's StrongAug, the preset of the method's reference recipe (see the table below); "
+              "symmetric (SimCLR, SwAV); symmetric-weak (SimSiam); asymmetric (BYOL-style views, view 2 "
+              "solarized); vicreg; custom = augment.view1/view2"),
     str_field(KEY(augment.view1), {},
               "custom preset, view 1: ops among crop(min_scale,max_scale,min_ratio,max_ratio) "
               "jitter(p,brightness,contrast,saturation,hue) gray(p) blur(p,sigma_min,sigma_max) "
@@ -318,6 +320,9 @@ std::vector<Field> method_fields() {
               "vicreg: weight of the variance (std hinge) term"),
     num_field(KEY(method.vicreg_cov_weight), 0, 1000,
               "vicreg: weight of the covariance term"),
+    str_field(KEY(method.vicreg_variance), {"sum", "mean"},
+              "vicreg: the two branches' variance terms summed (solo-learn, the reference) or averaged (the "
+              "VICReg authors' code, lightly): at the same weights, mean halves the variance term"),
     int_field(KEY(method.num_prototypes), 1, 1 << 20, "dino, swav: prototypes (output width of the head)"),
     num_field(KEY(method.student_temp), 1e-4, 100, "dino: student temperature"),
     num_field(KEY(method.teacher_temp), 1e-4, 100, "dino: teacher temperature after the warm-up"),
@@ -407,15 +412,20 @@ std::vector<Field> eval_fields() {
     run_only(bool_field(KEY(eval.enabled), "linear probe and kNN on the test split after training")),
     run_only(int_field(KEY(eval.knn_k), 1, 100000, "neighbours of the kNN classifier")),
     run_only(num_field(KEY(eval.knn_temperature), 1e-4, 100, "kNN weight temperature")),
+    run_only(str_field(KEY(eval.linear), {"sgd-grid", "adam"},
+              "the final linear probe: sgd-grid = the paper's (SGD, momentum 0.9, raw features, the lr of "
+              "eval.sgd_lr_grid with the best accuracy on a validation split of train, refit on all train); "
+              "adam = Adam on standardised features (eval.linear_lr / linear_weight_decay, or linear_select=val)")),
+    run_only(str_field(KEY(eval.sgd_lr_grid), {}, "linear=sgd-grid: classifier lrs, comma-separated (the paper's)")),
     run_only(int_field(KEY(eval.linear_epochs), 1, 100000, "linear probe epochs")),
-    run_only(num_field(KEY(eval.linear_lr), 0, 100, "linear probe lr (Adam)")),
+    run_only(num_field(KEY(eval.linear_lr), 0, 100, "linear probe lr (linear=adam)")),
     run_only(num_field(KEY(eval.linear_weight_decay), 0, 1, "linear probe weight decay")),
     run_only(int_field(KEY(eval.linear_batch_size), 1, 1 << 20, "linear probe batch")),
     run_only(str_field(KEY(eval.linear_select), {"none", "val"},
               "linear probe hyperparameters: none = eval.linear_lr / linear_weight_decay; val = the best pair of "
               "linear_lr_grid x linear_wd_grid on a validation split of train, then refit on all train")),
     run_only(num_field(KEY(eval.val_fraction), 1e-6, 0.999999,
-              "linear_select=val: share of each train class held out for validation")),
+              "sgd-grid or linear_select=val: share of each train class held out for validation")),
     run_only(str_field(KEY(eval.linear_lr_grid), {},
               "linear_select=val: candidate lrs, comma-separated")),
     run_only(str_field(KEY(eval.linear_wd_grid), {},

@@ -11,6 +11,9 @@ namespace gps {
 void validate(const EvalConfig& eval) {
   GPS_CHECK(eval.features == "backbone" || eval.features == "projector", "eval.features: '", eval.features,
             "' (expected backbone | projector)");
+  GPS_CHECK(eval.linear == "adam" || eval.linear == "sgd-grid", "eval.linear: '", eval.linear,
+            "' (expected adam | sgd-grid)");
+  if (eval.linear == "sgd-grid") parse_number_list("eval.sgd_lr_grid", eval.sgd_lr_grid);
   if (eval.linear_select == "val") {
     parse_number_list("eval.linear_lr_grid", eval.linear_lr_grid);
     parse_number_list("eval.linear_wd_grid", eval.linear_wd_grid);

@@ -12,11 +12,11 @@
 namespace gps {
 
 nlohmann::json EvalResult::to_json() const {
-  return {{"linear_top1", linear_top1}, {"linear_train_top1", linear_train_top1}, {"knn_top1", knn_top1},
+  return {{"linear", linear}, {"linear_top1", linear_top1}, {"linear_train_top1", linear_train_top1}, {"knn_top1", knn_top1},
           {"recall_at_1", recall_at_1}, {"recall_at_5", recall_at_5}, {"rankme", rankme},
           {"linear_per_class", linear_per_class},
           {"linear_select", linear_select}, {"linear_lr", linear_lr}, {"linear_weight_decay", linear_weight_decay},
-          {"linear_val_top1", linear_val_top1}, {"knn_metric", knn_metric},
+          {"linear_val_top1", linear_val_top1}, {"knn_metric", knn_metric}, {"protocol", protocol},
           {"train_images", train_images}, {"test_images", test_images}, {"feature_dim", feature_dim},
           {"seconds", seconds}};
 }
@@ -33,11 +33,13 @@ EvalResult EvalResult::from_json(const nlohmann::json& j, const std::string& fil
     r.recall_at_5 = j.value("recall_at_5", r.recall_at_5);
     r.rankme = j.value("rankme", r.rankme);
     r.linear_per_class = j.value("linear_per_class", r.linear_per_class);
+    r.linear = j.value("linear", std::string("adam"));  // files before eval.linear: the Adam probe
     r.linear_select = j.value("linear_select", r.linear_select);
     r.linear_lr = j.value("linear_lr", r.linear_lr);
     r.linear_weight_decay = j.value("linear_weight_decay", r.linear_weight_decay);
     r.linear_val_top1 = j.value("linear_val_top1", r.linear_val_top1);
     r.knn_metric = j.value("knn_metric", r.knn_metric);
+    r.protocol = j.value("protocol", std::string());
     r.train_images = j.value("train_images", r.train_images);
     r.test_images = j.value("test_images", r.test_images);
     r.feature_dim = j.value("feature_dim", r.feature_dim);
@@ -48,6 +50,19 @@ EvalResult EvalResult::from_json(const nlohmann::json& j, const std::string& fil
   return r;
 }
 
+std::string eval_protocol(const EvalConfig& c) {
+  std::string s = str_cat("linear=", c.linear, " linear_epochs=", c.linear_epochs, " linear_batch_size=",
+                          c.linear_batch_size, " val_fraction=", c.val_fraction);
+  if (c.linear == "sgd-grid")
+    s += " sgd_lr_grid=" + c.sgd_lr_grid;
+  else if (c.linear_select == "val")
+    s += " linear_select=val linear_lr_grid=" + c.linear_lr_grid + " linear_wd_grid=" + c.linear_wd_grid;
+  else
+    s += str_cat(" linear_lr=", c.linear_lr, " linear_weight_decay=", c.linear_weight_decay);
+  return s + str_cat(" knn_k=", c.knn_k, " knn_temperature=", c.knn_temperature, " knn_metric=", c.knn_metric,
+                     " features=", c.features);
+}
+
 EvalResult evaluate_features(const torch::Tensor& train_x, const Dataset& train, const torch::Tensor& test_x,
                              const Dataset& test, const EvalConfig& cfg, uint64_t seed) {
   GPS_CHECK(train.has_labels(), "evaluation needs labels on the train split (", train.name, ")");
@@ -55,6 +70,7 @@ EvalResult evaluate_features(const torch::Tensor& train_x, const Dataset& train,
   const auto t0 = std::chrono::steady_clock::now();
   const int64_t C = std::max(train.num_classes, test.num_classes);
   EvalResult r;
+  r.protocol = eval_protocol(cfg);
   LinearProbeOptions lp;
   lp.epochs = cfg.linear_epochs;
   lp.lr = cfg.linear_lr;
@@ -62,12 +78,21 @@ EvalResult evaluate_features(const torch::Tensor& train_x, const Dataset& train,
   lp.batch_size = cfg.linear_batch_size;
   lp.seed = seed;
   LinearProbeResult probe;
-  r.linear_select = cfg.linear_select;
-  if (cfg.linear_select == "val") {
+  GPS_CHECK(cfg.linear == "adam" || cfg.linear == "sgd-grid", "eval.linear must be adam or sgd-grid, got '",
+            cfg.linear, "'");
+  r.linear = cfg.linear;
+  r.linear_select = cfg.linear == "sgd-grid" ? "val" : cfg.linear_select;
+  if (r.linear_select == "val") {
     LinearSelectOptions so;
     so.base = lp;
-    so.lrs = parse_number_list("eval.linear_lr_grid", cfg.linear_lr_grid);
-    so.weight_decays = parse_number_list("eval.linear_wd_grid", cfg.linear_wd_grid);
+    if (cfg.linear == "sgd-grid") {
+      so.base.optimizer = "sgd";
+      so.lrs = parse_number_list("eval.sgd_lr_grid", cfg.sgd_lr_grid);
+      so.weight_decays = {0.0};
+    } else {
+      so.lrs = parse_number_list("eval.linear_lr_grid", cfg.linear_lr_grid);
+      so.weight_decays = parse_number_list("eval.linear_wd_grid", cfg.linear_wd_grid);
+    }
     so.val_fraction = cfg.val_fraction;
     auto sel = linear_probe_select(train_x, train.labels, test_x, test.labels, C, so);
     probe = std::move(sel.refit);

@@ -15,11 +15,14 @@ LinearProbeResult linear_probe(const torch::Tensor& train_x, const torch::Tensor
   GPS_CHECK(train_y.size(0) == train_x.size(0) && test_y.size(0) == test_x.size(0),
             "linear_probe: one label per feature row expected");
   GPS_CHECK(num_classes >= 2, "linear_probe: needs at least 2 classes");
+  GPS_CHECK(opt.optimizer == "adam" || opt.optimizer == "sgd", "linear_probe: optimizer must be adam or sgd, got '",
+            opt.optimizer, "'");
+  const bool sgd = opt.optimizer == "sgd";
   torch::NoGradGuard outer_no_grad;
   const auto device = train_x.device();  // the probe trains where the features are
   const auto ytr = train_y.to(device), yte = test_y.to(device);
-  auto mean = train_x.mean(0, true);
-  auto std = train_x.std(0, /*unbiased=*/false, true).clamp_min(1e-6);
+  auto mean = sgd ? torch::zeros_like(train_x.narrow(0, 0, 1)) : train_x.mean(0, true);
+  auto std = sgd ? torch::ones_like(mean) : train_x.std(0, /*unbiased=*/false, true).clamp_min(1e-6);
   auto xtr = ((train_x - mean) / std).to(torch::kFloat32).contiguous();
   auto xte = ((test_x - mean) / std).to(torch::kFloat32).contiguous();
   const int64_t N = xtr.size(0), D = xtr.size(1);
@@ -33,7 +36,13 @@ LinearProbeResult linear_probe(const torch::Tensor& train_x, const torch::Tensor
                .to(device)
                .requires_grad_(true);
   auto b = torch::zeros({num_classes}, torch::TensorOptions().dtype(torch::kFloat32).device(device)).requires_grad_(true);
-  torch::optim::Adam adam({W, b}, torch::optim::AdamOptions(opt.lr).weight_decay(opt.weight_decay));
+  std::unique_ptr<torch::optim::Optimizer> optim;
+  if (sgd)
+    optim = std::make_unique<torch::optim::SGD>(
+        std::vector<torch::Tensor>{W, b}, torch::optim::SGDOptions(opt.lr).momentum(0.9).weight_decay(opt.weight_decay));
+  else
+    optim = std::make_unique<torch::optim::Adam>(std::vector<torch::Tensor>{W, b},
+                                                 torch::optim::AdamOptions(opt.lr).weight_decay(opt.weight_decay));
 
   int64_t step = 0;
   std::vector<int64_t> perm(N);
@@ -45,13 +54,13 @@ LinearProbeResult linear_probe(const torch::Tensor& train_x, const torch::Tensor
     for (int64_t s = 0; s < N; s += bs, ++step) {
       auto idx = order.narrow(0, s, std::min(bs, N - s));
       const double lr = warmup_cosine(step, total, 0, opt.lr, opt.lr, 0.0);
-      for (auto& g : adam.param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
+      for (auto& g : optim->param_groups()) g.options().set_lr(lr);
       torch::AutoGradMode grad(true);
       auto logits = xtr.index_select(0, idx).mm(W) + b;
       auto loss = torch::nn::functional::cross_entropy(logits, ytr.index_select(0, idx));
-      adam.zero_grad();
+      optim->zero_grad();
       loss.backward();
-      adam.step();
+      optim->step();
     }
   }
   LinearProbeResult r;

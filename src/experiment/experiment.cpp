@@ -1,14 +1,17 @@
 #include "gps/experiment/experiment.h"
 
 #include "gps/core/check.h"
+#include "gps/experiment/selection.h"
 #include "gps/io/fs.h"
 #include "gps/methods/run_reader.h"
+#include "gps/train/reevaluate.h"
 #include "gps/train/run_dir.h"
 #include "gps/train/stop_signal.h"
 #include "gps/train/trainer.h"
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -46,8 +49,22 @@ void check_finished_cell(const GridCell& c, const std::string& dir) {
            "or delete the cell's folder to retrain it");
 }
 
+// The protocol a finished cell's figures were measured under ("" for a
+// summary written before gps recorded it: another protocol).
+std::string evaluated_under(const std::string& dir) {
+  const auto s = find_run_summary(dir);
+  return s && s->eval.done ? s->eval.protocol : std::string();
+}
+
 void write_outputs(const ExperimentSpec& spec, ExperimentResult& res, const std::vector<std::string>& errors) {
-  const ResultTables t = make_result_tables(spec, res.cells, res.results);
+  ResultTables t = make_result_tables(spec, res.cells, res.results);
+  std::string selected_md;
+  if (!spec.select.empty()) {
+    const auto sel = select_on_validation(t, spec.select, spec.average);
+    for (const auto& s : sel)
+      for (auto& c : t.cells) c.selected |= std::find(s.cell_ids.begin(), s.cell_ids.end(), c.id) != s.cell_ids.end();
+    selected_md = selection_markdown(sel, spec.select);
+  }
   const fs::path dir(res.dir);
   res.files.clear();
   auto write = [&](const std::string& name, const std::string& text) {
@@ -56,7 +73,7 @@ void write_outputs(const ExperimentSpec& spec, ExperimentResult& res, const std:
   };
   write("cells.csv", cells_csv(t));
   write("results.csv", results_csv(t, spec.average));
-  res.results_markdown = results_markdown(t, spec);
+  res.results_markdown = results_markdown(t, spec) + selected_md;
   write("results.md", res.results_markdown);
   write("runtime.md", runtime_markdown(t, spec));
   const std::string lr = lr_markdown(t, spec);
@@ -69,7 +86,8 @@ void write_outputs(const ExperimentSpec& spec, ExperimentResult& res, const std:
     nlohmann::json labels = nlohmann::json::object();
     for (size_t k = 0; k < t.keys.size(); ++k) labels[t.keys[k]] = c.labels[k];
     cells.push_back({{"id", c.id}, {"labels", labels}, {"status", c.status}, {"action", res.actions[i]},
-                     {"resumed", c.resumed}, {"metrics", c.metrics}, {"run_dir", c.run_dir}});
+                     {"resumed", c.resumed}, {"selected", c.selected}, {"metrics", c.metrics},
+                     {"run_dir", c.run_dir}});
   }
   write("experiment.json", nlohmann::json({{"name", spec.name}, {"dir", res.dir}, {"average", spec.average},
                                            {"interrupted", res.interrupted}, {"errors", errors}, {"cells", cells}})
@@ -117,6 +135,19 @@ ExperimentResult run_experiment(const ExperimentSpec& spec, const std::string& c
     if (is_finished_run(dir)) {
       res.actions[i] = "skipped";
       ++res.skipped;
+      if (cell.config.eval.enabled && evaluated_under(dir) != eval_protocol(cell.config.eval)) {
+        if (opt.reevaluate && !opt.tables_only && !stop_requested()) {
+          std::printf("[experiment] cell %zu/%zu %s: evaluating again (%s)\n", i + 1, n, cell.id.c_str(),
+                      eval_protocol(cell.config.eval).c_str());
+          std::fflush(stdout);
+          const EvalResult e = reevaluate_run(dir, cell.config.eval);
+          std::printf("[experiment] cell %s: linear %.2f%%, kNN %.2f%%\n", cell.id.c_str(), e.linear_top1, e.knn_top1);
+          res.actions[i] = "reevaluated";
+          ++res.reevaluated;
+        } else {
+          ++res.other_protocol;
+        }
+      }
       res.results[i] = read_cell_result(dir);
       if (!fs::exists(fs::path(dir) / "curves.png")) write_training_curves(dir);
       continue;
@@ -169,6 +200,13 @@ ExperimentResult run_experiment(const ExperimentSpec& spec, const std::string& c
               res.dir.c_str(), static_cast<long long>(res.trained), static_cast<long long>(res.resumed),
               static_cast<long long>(res.skipped), static_cast<long long>(res.failed),
               res.interrupted ? "; stopped: run the same command again to continue" : "");
+  if (res.reevaluated > 0)
+    std::printf("[experiment] %lld finished cells evaluated again under the grid's eval.* keys\n",
+                static_cast<long long>(res.reevaluated));
+  if (res.other_protocol > 0)
+    std::printf("[experiment] %lld finished cells keep figures measured under other eval.* keys (an older probe); "
+                "--reevaluate evaluates them again from their weights\n",
+                static_cast<long long>(res.other_protocol));
   return res;
 }
 

@@ -5,6 +5,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cctype>
 #include <filesystem>
 #include <fstream>
@@ -134,7 +135,8 @@ ExperimentSpec parse_experiment(const std::string& text, const std::string& what
         else if (f == "average") spec.average = scalar_text(e->second, what, "experiment.average");
         else if (f == "rows") spec.rows = string_list(e->second, what + ": experiment.rows");
         else if (f == "columns") spec.columns = string_list(e->second, what + ": experiment.columns");
-        else GPS_FAIL(what, ": unknown key experiment.", f, " (expected name, out_dir, average, rows, columns)");
+        else if (f == "select") spec.select = string_list(e->second, what + ": experiment.select");
+        else GPS_FAIL(what, ": unknown key experiment.", f, " (expected name, out_dir, average, rows, columns, select)");
       }
     } else if (k == "grid") {
       GPS_CHECK(v.IsMap(), what, ": grid: expected a mapping of key -> list of values");
@@ -210,7 +212,8 @@ ExperimentSpec parse_experiment(const std::string& text, const std::string& what
   }
   YAML::Emitter em;
   em << rest;
-  spec.base.merge_yaml_text(em.c_str(), what);
+  spec.base_yaml = em.c_str();
+  spec.base.merge_yaml_text(spec.base_yaml, what);
 
   for (const auto& o : overrides) {
     const auto [key, value] = split_override(o);
@@ -246,6 +249,14 @@ ExperimentSpec parse_experiment(const std::string& text, const std::string& what
   if (spec.name.empty()) spec.name = default_name;
   if (spec.out_dir.empty()) spec.out_dir = spec.base.train.out_dir;
   GPS_CHECK(!spec.axes.empty(), what, ": needs a `grid:` section with at least one key (e.g. gps: [false, true])");
+  for (const auto& k : spec.select) {
+    GPS_CHECK(std::any_of(spec.axes.begin(), spec.axes.end(), [&](const GridAxis& a) { return a.key == k; }), what,
+              ": experiment.select: '", k, "' is not a grid key (it chooses among a grid key's values)");
+    GPS_CHECK(k != spec.average, what, ": experiment.select: '", k, "' is also experiment.average");
+    GPS_CHECK(std::find(spec.rows.begin(), spec.rows.end(), k) == spec.rows.end() &&
+                  std::find(spec.columns.begin(), spec.columns.end(), k) == spec.columns.end(),
+              what, ": experiment.select: '", k, "' is also a row or column key of the tables");
+  }
   GPS_CHECK(spec.name.find('/') == std::string::npos && spec.name != "." && spec.name != "..",
             "experiment.name must be a plain folder name, got '", spec.name, "'");
   return spec;
@@ -284,7 +295,11 @@ std::vector<GridCell> expand_grid(const ExperimentSpec& spec) {
     Config probe = spec.base;
     for (size_t a = 0; a < spec.axes.size(); ++a) set_all(probe, spec.axes[a].values[pick[a]].sets, what);
     probe.apply_overrides(spec.overrides);
-    Config c = spec.base;
+    // The cell's method brings its reference recipe; the file, the
+    // conditionals, the axes and the overrides win over it (load_config's order).
+    Config c;
+    apply_method_recipe(c, probe.method.name);
+    c.merge_yaml_text(spec.base_yaml, what);
     for (const auto& cond : spec.conditionals) {
       bool match = true;
       for (const auto& [k, v] : cond.when) match = match && probe.get(k) == v;

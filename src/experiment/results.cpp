@@ -94,6 +94,12 @@ MeanStd stat(const ResultTables& t, const Sel& s, const std::string& metric, boo
   return mean_std(v);
 }
 
+bool any_selected(const ResultTables& t, const Sel& s) {
+  for (const auto& c : t.cells)
+    if (c.selected && matches(c, s)) return true;
+  return false;
+}
+
 std::string key_title(const std::string& key) {
   if (key == "method.name") return "method";
   if (key == "augment.preset") return "augment";
@@ -172,6 +178,7 @@ std::string pivot(const ResultTables& t, const std::vector<size_t>& R, const std
         for (size_t q = 0; q < rows.size(); ++q)
           if (m[q][c].n > 0) ++filled, best = std::max(best, m[q][c].mean);
         if (filled >= 2 && m[r][c].n > 0 && m[r][c].mean == best) v = "**" + v + "**";
+        if (any_selected(t, merge(merge(sec, rows[r]), cols[c]))) v += " †";
         line.push_back(v);
       }
       body.push_back(std::move(line));
@@ -364,13 +371,13 @@ std::string format_mean_std(const MeanStd& m, int decimals) {
 std::string cells_csv(const ResultTables& t) {
   std::string out = "cell";
   for (const auto& k : t.keys) out += "," + csv_field(k);
-  out += ",status,resumed";
+  out += ",status,resumed,selected";
   for (const auto& m : metric_names()) out += "," + m;
   out += ",run_dir\n";
   for (const auto& c : t.cells) {
     out += csv_field(c.id);
     for (const auto& l : c.labels) out += "," + csv_field(l);
-    out += "," + c.status + "," + (c.resumed ? "true" : "false");
+    out += "," + c.status + "," + (c.resumed ? "true" : "false") + "," + (c.selected ? "true" : "false");
     for (const auto& m : metric_names()) {
       const auto it = c.metrics.find(m);
       out += "," + (it == c.metrics.end() ? std::string() : fixed_decimals(it->second, 4));
@@ -415,6 +422,8 @@ std::string results_markdown(const ResultTables& t, const ExperimentSpec& spec) 
         pivot(t, R, C, A, "knn_top1", 2);
   md += str_cat("## Recall@1 (%), leave-one-out retrieval inside the test split (", c.eval.knn_metric, ")\n\n") +
         pivot(t, R, C, A, "recall_at_1", 2);
+  if (std::any_of(t.cells.begin(), t.cells.end(), [](const CellResult& c) { return c.selected; }))
+    md += "†: chosen on validation (experiment.select; the best-of-grid table below).\n\n";
   std::string missing;
   for (const auto& cell : t.cells)
     if (cell.status != "finished") missing += "- " + cell.id + ": " + cell.status + "\n";

@@ -189,7 +189,7 @@ BarlowTwinsLoss barlow_twins_loss(const torch::Tensor& z1_in, const torch::Tenso
 }
 
 VICRegLoss vicreg_loss(const torch::Tensor& z1_in, const torch::Tensor& z2_in, double sim_weight, double var_weight,
-                       double cov_weight, double eps) {
+                       double cov_weight, double eps, bool mean_variance) {
   Float32Scope fp32;
   const auto z1 = to_float32(z1_in), z2 = to_float32(z2_in);
   check_pair("vicreg_loss", z1, z2, 2);
@@ -205,7 +205,7 @@ VICRegLoss vicreg_loss(const torch::Tensor& z1_in, const torch::Tensor& z2_in, d
   };
   VICRegLoss out;
   out.invariance = F::mse_loss(z1, z2);
-  out.variance = variance(z1) + variance(z2);
+  out.variance = mean_variance ? (variance(z1) + variance(z2)) * 0.5 : variance(z1) + variance(z2);
   out.covariance = covariance(z1) + covariance(z2);
   out.loss = sim_weight * out.invariance + var_weight * out.variance + cov_weight * out.covariance;
   return out;

@@ -1,5 +1,6 @@
 #include "gps/prior/sidecar.h"
 
+#include "gps/augment/pil_resize.h"
 #include "gps/core/check.h"
 
 #include <nlohmann/json.hpp>
@@ -67,6 +68,9 @@ PriorSidecar read_prior_sidecar(const std::string& path) {
   s.std = float_list(j, path, "std", s.in_channels);
   for (float v : s.std) GPS_CHECK(v > 0, "prior sidecar ", path, ": \"std\" entries must be > 0, got ", j["std"].dump());
   s.output_dim = int_field(j, path, "output_dim", false);
+  s.resize = j.value("resize", "bilinear");
+  GPS_CHECK(s.resize == "bilinear" || s.resize == "pil-bicubic-center-crop", "prior sidecar ", path,
+            ": \"resize\" must be \"bilinear\" or \"pil-bicubic-center-crop\", got \"", s.resize, "\"");
   return s;
 }
 
@@ -97,6 +101,7 @@ TorchScriptInput resolve_torchscript_input(const PriorConfig& cfg) {
   }
   in.bgr = have && s.channel_order == "BGR";
   in.output_dim = s.output_dim;
+  in.resize = s.resize;
   return in;
 }
 
@@ -104,7 +109,8 @@ std::string TorchScriptInput::describe() const {
   std::string ms;
   for (size_t i = 0; i < mean.size(); ++i) ms += str_cat(i ? "," : "", mean[i], "/", std[i]);
   return str_cat("size=", input_size, ",channels=", in_channels, ",norm=", normalize,
-                 normalize == "sidecar" ? "(" + ms + ")" : std::string(), bgr ? ",bgr" : "");
+                 normalize == "sidecar" ? "(" + ms + ")" : std::string(), bgr ? ",bgr" : "",
+                 resize == "bilinear" ? std::string() : ",resize=" + resize);
 }
 
 torch::Tensor model_input_batch(const TorchScriptInput& in, const Dataset& d, int64_t start, int64_t n,
@@ -133,6 +139,8 @@ torch::Tensor model_input_batch(const TorchScriptInput& in, const Dataset& d, in
   auto x = d.images.narrow(0, start, n);
   if (want != C) x = x.expand({-1, want, -1, -1});
   if (in.bgr && want == 3) x = x.flip({1});
+  if (in.resize == "pil-bicubic-center-crop" && in.input_size > 0)
+    x = pil_resize_center_crop(x.contiguous(), in.input_size, PilFilter::bicubic);
   auto f = x.to(torch::kFloat32);
   if (in.input_size > 0 && (f.size(2) != in.input_size || f.size(3) != in.input_size))
     f = torch::nn::functional::interpolate(f, torch::nn::functional::InterpolateFuncOptions()

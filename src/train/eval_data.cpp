@@ -22,7 +22,7 @@ EvalData prepare_eval_data(const Config& cfg, const Dataset& train) {
              "\n---> HINT: add the test split, or ", off, " to train without it");
   }
   GPS_CHECK(out.test->has_labels(), who, " needs labels on the test split, and ", out.test->name, " has none: ", off);
-  if (probes && cfg.eval.linear_select == "val")
+  if (probes && (cfg.eval.linear_select == "val" || cfg.eval.linear == "sgd-grid"))
     stratified_val_split(train.labels, cfg.eval.val_fraction, uint64_t(cfg.train.seed));  // throws when none can be held out
   return out;
 }

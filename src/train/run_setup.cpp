@@ -125,7 +125,7 @@ std::unique_ptr<RunSetup> set_up_run(const Config& cfg, const std::string& comma
                          p.world > 1 ? str_cat(" per process, ", p.world, " processes") : "", ")"));
 
   r->sampler = std::make_unique<PairSampler>(positive_pairs(*r), cfg.optim.batch_size, r->seed);
-  r->augment = make_augmentation(cfg.augment, r->train_set.mean, r->train_set.std);
+  r->augment = make_augmentation(augment_for(cfg), r->train_set.mean, r->train_set.std);
   build_state(*r);
   GPS_CHECK(cfg.augment.local_crops == 0 || r->state.method->reads_local_views(), "augment.local_crops = ",
             cfg.augment.local_crops, ": method ", cfg.method.name,

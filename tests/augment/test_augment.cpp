@@ -32,7 +32,7 @@ AugmentConfig preset(const std::string& name, int64_t crop_size = 0) {
   return c;
 }
 
-const std::vector<std::string> kPresets = {"none", "weak", "weak-rrc", "strong", "asymmetric", "vicreg"};
+const std::vector<std::string> kPresets = {"none", "weak", "weak-rrc", "symmetric", "symmetric-weak", "asymmetric", "vicreg"};
 
 }  // namespace
 
@@ -198,7 +198,7 @@ TEST(Augment, BlurOfOnePixelIsANormalisedGaussian) {
 }
 
 TEST(Augment, SameKeySameOutputAnyBatchOrThreadCount) {
-  auto aug = make_augmentation(preset("strong"), {0.5f, 0.4f, 0.3f}, {0.2f, 0.25f, 0.3f});
+  auto aug = make_augmentation(preset("symmetric"), {0.5f, 0.4f, 0.3f}, {0.2f, 0.25f, 0.3f});
   auto images = random_u8({24, 3, 32, 32}, 9);
   auto keys = torch::arange(100, 124, torch::kInt64);
   const int threads = torch::get_num_threads();
@@ -263,7 +263,7 @@ TEST(Augment, AsymmetricViewsDiffer) {
 }
 
 TEST(Augment, BadInputNamesTheOption) {
-  auto aug = make_augmentation(preset("strong"), {0.5f}, {0.2f});
+  auto aug = make_augmentation(preset("symmetric"), {0.5f}, {0.2f});
   auto keys = torch::arange(2, torch::kInt64);
   EXPECT_NE(error_of([&] { aug->apply(torch::zeros({2, 1, 8, 8}), keys, 0, 0); }).find("uint8"), std::string::npos);
   EXPECT_NE(error_of([&] { aug->apply(torch::zeros({2, 3, 8, 8}, torch::kUInt8), keys, 0, 0); }).find("channels"),
@@ -285,7 +285,7 @@ TEST(Augment, BadInputNamesTheOption) {
   EXPECT_NE(error_of([&] { c.validate(); }).find("augment.max_scale"), std::string::npos);
   c.apply_overrides({"augment.max_scale=0.9", "augment.crop_size=24"});
   c.validate();
-  auto custom = make_augmentation(c.augment, {0.5f}, {0.2f});
+  auto custom = make_augmentation(augment_for(c), {0.5f}, {0.2f});
   EXPECT_NE(custom->describe().find("rrc 0.5-0.9 to 24"), std::string::npos);
 }
 
@@ -295,7 +295,7 @@ TEST(Augment, GridAndPng) {
   d.images = random_u8({10, 1, 28, 28}, 13);
   d.mean = {0.5f};
   d.std = {0.25f};
-  auto aug = make_augmentation(preset("strong"), d.mean, d.std);
+  auto aug = make_augmentation(preset("symmetric"), d.mean, d.std);
   auto grid = augment_grid(d, *aug, 4, 3, 7);
   ASSERT_EQ(grid.sizes(), torch::IntArrayRef({3, 4 * 30 + 2, 4 * 30 + 2}));
   EXPECT_EQ(grid.scalar_type(), torch::kUInt8);

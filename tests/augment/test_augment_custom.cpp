@@ -44,7 +44,7 @@ TEST(CustomPipeline, WritingOutAPresetGivesTheSameViews) {
 TEST(CustomPipeline, StrongPresetWithBlurAndCropSize) {
   const auto x = images(8, 3, 40);
   gps::AugmentConfig preset;
-  preset.preset = "strong";
+  preset.preset = "symmetric";
   preset.crop_size = 32;
   gps::AugmentConfig custom;
   custom.preset = "custom";

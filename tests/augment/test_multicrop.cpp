@@ -26,7 +26,7 @@ const std::vector<float> kMean = {0.5f, 0.5f, 0.5f}, kStd = {0.25f, 0.25f, 0.25f
 
 TEST(MultiCrop, DeclaresGlobalThenAlternatingLocalViews) {
   AugmentConfig c;
-  c.preset = "strong";
+  c.preset = "symmetric";
   c.local_crops = 4;
   auto a = make_augmentation(c, kMean, kStd);
   EXPECT_EQ(a->views(), (std::vector<ViewOf>{ViewOf::anchor, ViewOf::positive, ViewOf::anchor, ViewOf::positive,
@@ -47,7 +47,7 @@ TEST(MultiCrop, DeclaresGlobalThenAlternatingLocalViews) {
 TEST(MultiCrop, WithoutLocalCropsEveryPresetIsAsBefore) {
   const auto x = images(6, 16);
   const auto keys = torch::arange(6, torch::kInt64);
-  for (const std::string preset : {"weak", "weak-rrc", "strong", "asymmetric", "vicreg"}) {
+  for (const std::string preset : {"weak", "weak-rrc", "symmetric", "symmetric-weak", "asymmetric", "vicreg"}) {
     AugmentConfig c;
     c.preset = preset;
     auto a = make_augmentation(c, kMean, kStd);

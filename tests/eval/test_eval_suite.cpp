@@ -220,6 +220,7 @@ TEST(Evaluate, SameSeedGivesBitIdenticalResults) {
   auto [xte, yte] = separable(10, 3, 8, 21);
   const Dataset tr = labelled(ytr, 3, "train"), te = labelled(yte, 3, "test");
   EvalConfig cfg;
+  cfg.linear = "adam";  // linear_select applies to the Adam probe (sgd-grid: test_sgd_grid.cpp)
   cfg.linear_epochs = 3;
   cfg.knn_k = 5;
   for (const char* select : {"none", "val"})

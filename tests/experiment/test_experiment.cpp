@@ -3,6 +3,8 @@
 #include "gps/experiment/experiment.h"
 #include "gps/experiment/results.h"
 #include "gps/io/fs.h"
+#include "gps/train/reevaluate.h"
+#include "gps/train/run_summary.h"
 #include "gps/train/stop_signal.h"
 #include "gps/train/trainer.h"
 #include "test_util.h"
@@ -363,4 +365,45 @@ TEST(MethodsGrid, CellsEqualTheirOwnConfigs) {
   // The tables name the methods as their papers do.
   EXPECT_EQ(display_label("method.name", "mocov3"), "MoCo v3");
   EXPECT_EQ(display_label("method.name", "swav"), "SwAV");
+}
+
+// Changing the probe protocol does not retrain a grid: --reevaluate evaluates
+// the finished cells again from their final weights, keeps the figures they
+// replace, and under the same protocol reproduces the end-of-training figures.
+TEST_F(Experiment, ReevaluatesFinishedCellsUnderANewProbeProtocol) {
+  const std::string file = grid_file("experiment:\n  name: reeval\ngrid:\n  gps: [false, true]\n");
+  const auto adam = load_experiment(file, {"eval.linear=adam"});
+  const auto first = run_experiment(adam, "test");
+  ASSERT_EQ(first.trained, 2);
+  const std::string cell = exp_dir("reeval") + "/cells/" + first.cells[0].id;
+  const RunSummary trained = read_run_summary(cell + "/summary.json");
+  EXPECT_EQ(trained.eval.linear, "adam");
+  EXPECT_EQ(trained.eval.protocol, eval_protocol(first.cells[0].config.eval));
+
+  // The same protocol again: the same figures, to the last digit.
+  const EvalResult same = reevaluate_run(cell, first.cells[0].config.eval);
+  EXPECT_EQ(same.linear_top1, trained.eval.linear_top1);
+  EXPECT_EQ(same.knn_top1, trained.eval.knn_top1);
+  EXPECT_EQ(same.recall_at_1, trained.eval.recall_at_1);
+
+  // The paper's probe: listed without the flag, evaluated with it, nothing retrained.
+  const auto sgd = load_experiment(file, {"eval.linear=sgd-grid"});
+  const auto listed = run_experiment(sgd, "test");
+  EXPECT_EQ(listed.other_protocol, 2);
+  EXPECT_EQ(listed.reevaluated, 0);
+  EXPECT_EQ(read_run_summary(cell + "/summary.json").eval.linear, "adam");
+  ExperimentOptions opt;
+  opt.reevaluate = true;
+  const auto again = run_experiment(sgd, "test", opt);
+  EXPECT_EQ(again.reevaluated, 2);
+  EXPECT_EQ(again.trained, 0);
+  const auto j = nlohmann::json::parse(read_text(cell + "/summary.json"));
+  EXPECT_EQ(j["eval"]["linear"], "sgd-grid");
+  EXPECT_EQ(j["eval"]["linear_select"], "val");
+  ASSERT_EQ(j["eval_history"].size(), 2u);  // the end-of-training figures, then the first re-evaluation
+  EXPECT_EQ(j["eval_history"][0]["linear"], "adam");
+  EXPECT_EQ(j["eval_history"][0]["linear_top1"].get<double>(), trained.eval.linear_top1);
+  EXPECT_EQ(again.results[0].metrics.at("linear_top1"), j["eval"]["linear_top1"].get<double>());
+  // Up to date now: a third run evaluates nothing.
+  EXPECT_EQ(run_experiment(sgd, "test", opt).reevaluated, 0);
 }

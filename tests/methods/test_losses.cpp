@@ -1,5 +1,7 @@
 #include "gps/methods/losses.h"
 #include "gps/core/check.h"
+#include "gps/config/config.h"
+#include "test_util.h"
 
 #include <gtest/gtest.h>
 
@@ -161,4 +163,22 @@ TEST(Losses, NoMaskedSelectGivesTheMaskedSelectValues) {
 // on a GPU the check would cost a wait every step, and the loss is NaN there.
 TEST(Losses, NtXentWithoutAnyPositiveIsAnErrorOnTheCpu) {
   EXPECT_THROW(nt_xent_indexed(torch::randn({3, 4}), torch::tensor({0, 1, 2}, torch::kInt64), 0.2), gps::Error);
+}
+
+// method.vicreg_variance=mean: the two branches' variance terms averaged (the
+// VICReg authors' code, lightly) instead of summed (solo-learn): half the
+// variance term, the rest unchanged, gradients through the mean as well.
+TEST(Losses, VicregVarianceMeanHalvesTheVarianceTerm) {
+  torch::manual_seed(4);
+  auto z1 = torch::randn({16, 6}, torch::kFloat64) * 0.3, z2 = torch::randn({16, 6}, torch::kFloat64) * 0.5;
+  const auto s = vicreg_loss(z1, z2, 25, 25, 1, 1e-4, false), m = vicreg_loss(z1, z2, 25, 25, 1, 1e-4, true);
+  EXPECT_NEAR(m.variance.item<double>(), 0.5 * s.variance.item<double>(), 1e-7);
+  EXPECT_NEAR(m.invariance.item<double>(), s.invariance.item<double>(), 1e-9);
+  EXPECT_NEAR(m.covariance.item<double>(), s.covariance.item<double>(), 1e-9);
+  EXPECT_NEAR(s.loss.item<double>() - m.loss.item<double>(), 25 * m.variance.item<double>(), 1e-5);
+  gps::Config c;
+  c.set("method.vicreg_variance", "mean");
+  EXPECT_EQ(c.method.vicreg_variance, "mean");
+  EXPECT_NE(gps::test::error_of([&] { c.set("method.vicreg_variance", "avg"); }).find("method.vicreg_variance"),
+            std::string::npos);
 }

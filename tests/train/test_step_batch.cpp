@@ -16,7 +16,7 @@ TEST(StepBatch, ViewsAreTheAugmentationsDeclaredViews) {
   Config c = test::tiny_train_config(tmp.file("fm"), tmp.file("runs"), 1);
   c.augment.preset = "strong";
   const Dataset data = load_dataset(c.data, "train");
-  const auto augment = make_augmentation(c.augment, data.mean, data.std);
+  const auto augment = make_augmentation(augment_for(c), data.mean, data.std);
   ASSERT_EQ(augment->views(), (std::vector<ViewOf>{ViewOf::anchor, ViewOf::positive}));
   PairBatch pairs{torch::tensor({0, 1, 2, 3}, torch::kInt64), torch::tensor({5, 6, 7, 8}, torch::kInt64),
                   torch::tensor({10, 11, 12, 13}, torch::kInt64)};

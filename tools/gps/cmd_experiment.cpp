@@ -13,7 +13,7 @@ Runner add_experiment(CLI::App& app, std::string& command_line) {
   struct Args {
     std::string config_path;
     std::vector<std::string> overrides;
-    bool dry_run = false, tables_only = false;
+    bool dry_run = false, tables_only = false, reevaluate = false;
   };
   auto a = std::make_shared<Args>();
   app.add_option("-c,--config", a->config_path, "experiment YAML: a run config plus grid: (see configs/fmnist-table2.yaml)")
@@ -24,6 +24,9 @@ Runner add_experiment(CLI::App& app, std::string& command_line) {
                  "experiment.name=NAME / experiment.out_dir=DIR / experiment.average=KEY");
   app.add_flag("--dry-run", a->dry_run, "list the cells and whether each is finished, to continue or to train");
   app.add_flag("--tables-only", a->tables_only, "rewrite the tables and figures from the finished cells, train nothing");
+  app.add_flag("--reevaluate", a->reevaluate,
+               "evaluate finished cells measured under other eval.* keys again from their final weights (e.g. after "
+               "changing the probe); the figures they replace stay in each summary.json's eval_history");
   app.footer(
       "\nThe grid YAML is a run config (see `gps train --help` for every key) plus:\n"
       "  experiment: {name: NAME, out_dir: DIR, average: train.seed, rows: [method.name],\n"
@@ -39,6 +42,7 @@ Runner add_experiment(CLI::App& app, std::string& command_line) {
     ExperimentOptions opt;
     opt.dry_run = a->dry_run;
     opt.tables_only = a->tables_only;
+    opt.reevaluate = a->reevaluate;
     if (!opt.dry_run && !opt.tables_only) install_stop_handlers();
     const ExperimentResult r = run_experiment(spec, command_line, opt);
     if (opt.dry_run) return 0;

@@ -1,6 +1,7 @@
 #include "commands.h"
 
 #include "gps/config/config.h"
+#include "gps/methods/recipes.h"
 
 #include <cstdio>
 
@@ -19,6 +20,20 @@ std::string config_help() {
     std::snprintf(buf, sizeof(buf), "  %-26s %-22s [%s] %s\n", k.key.c_str(), k.type.c_str(),
                   k.default_value.c_str(), k.help.c_str());
     s += buf;
+  }
+  s += "\nPer-method defaults: each method's reference recipe (aarashfeizi/gps-ssl\n"
+       "scripts/pretrain/cifar10/<file>, solo-learn's), applied before the config file\n"
+       "and the overrides, which win; augment.preset=strong means the preset named here:\n";
+  for (const auto& r : method_recipes()) {
+    s += "  " + r.method + " (" + r.source + "): strong = " + r.strong_preset + "\n   ";
+    size_t col = 3;
+    for (const auto& [key, value] : r.keys) {
+      const std::string kv = " " + key + "=" + value;
+      if (col + kv.size() > 100) s += "\n   ", col = 3;
+      s += kv;
+      col += kv.size();
+    }
+    s += "\n";
   }
   return s;
 }

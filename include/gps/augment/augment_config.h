@@ -7,7 +7,9 @@
 namespace gps {
 
 struct AugmentConfig {
-  std::string preset = "weak";  // none | weak (RHFlipAug) | weak-rrc | strong | asymmetric | vicreg | custom
+  // none | weak (RHFlipAug) | weak-rrc | strong (the method's reference preset, methods/recipes.h) |
+  // symmetric | symmetric-weak | asymmetric | vicreg | custom
+  std::string preset = "weak";
   double flip_p = 0.5;          // horizontal flip probability (every preset but none)
   int64_t crop_size = 0;        // output height = width; 0 = the input size
   double min_scale = 0;         // random-resized-crop area fraction; 0 = the preset's (0.08, vicreg 0.2)

@@ -97,7 +97,18 @@ struct ConfigKeyInfo {
 };
 std::vector<ConfigKeyInfo> config_schema();
 
-// Loads `path` (when not empty) then the overrides, then validates.
+// Sets the keys of `method`'s reference recipe (methods/recipes.h); none
+// for a method without one.
+void apply_method_recipe(Config& c, const std::string& method);
+
+// The run's augment keys with augment.preset=strong replaced by the preset
+// of the method's reference recipe (the paper's StrongAug for that method).
+// What make_augmentation takes; the config itself keeps "strong".
+AugmentConfig augment_for(const Config& c);
+
+// Loads `path` (when not empty) then the overrides, then validates. The
+// method's reference recipe comes first: the method named by the file or an
+// override brings its defaults, and the file and overrides win over them.
 Config load_config(const std::string& path, const std::vector<std::string>& overrides);
 
 }  // namespace gps

@@ -17,6 +17,10 @@ namespace gps {
 struct ExperimentOptions {
   bool dry_run = false;       // list the cells and their state; train nothing, write nothing
   bool tables_only = false;   // rewrite tables and figures from the finished cells; train nothing
+  // Finished cells measured under other eval.* keys (another probe protocol)
+  // are evaluated again from their final weights (train/reevaluate.h), not
+  // retrained; without it they are listed and keep their figures.
+  bool reevaluate = false;
   // Called before a cell is trained or continued (tests use it to stop a grid midway).
   std::function<void(const GridCell&)> before_train;
 };
@@ -25,8 +29,11 @@ struct ExperimentResult {
   std::string dir;                    // <out_dir>/<name>
   std::vector<GridCell> cells;
   std::vector<CellResult> results;    // per cell, after the run
-  std::vector<std::string> actions;   // per cell: skipped (finished earlier) | trained | resumed | failed | stopped | pending
+  std::vector<std::string> actions;   // per cell: skipped (finished earlier) | reevaluated | trained | resumed |
+                                      // failed | stopped | pending
   int64_t trained = 0, resumed = 0, skipped = 0, failed = 0;
+  int64_t reevaluated = 0;            // finished cells evaluated again (ExperimentOptions::reevaluate)
+  int64_t other_protocol = 0;         // finished cells left with figures of other eval.* keys
   bool interrupted = false;           // a stop was requested; unfinished cells continue on the next run
   std::vector<std::string> files;     // tables and figures written
   std::string results_markdown;

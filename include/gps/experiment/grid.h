@@ -49,7 +49,11 @@ struct ExperimentSpec {
   std::string average = "train.seed";  // axis averaged over in the tables (mean ± std)
   std::vector<std::string> rows = {"method.name"};              // table rows
   std::vector<std::string> columns = {"augment.preset", "gps"}; // table columns
+  // Grid keys to choose the best value of per row, on validation top-1
+  // (selection.h); empty: no selection, every cell shown.
+  std::vector<std::string> select;
   Config base;                     // the file's run keys (not validated alone)
+  std::string base_yaml;           // the same as YAML text: each cell applies it over its method's recipe
   std::vector<GridAxis> axes;
   std::vector<ConditionalSet> conditionals;
   std::vector<std::string> overrides;  // command-line key=value, applied to every cell last

@@ -22,6 +22,7 @@ struct CellResult {
   std::vector<std::string> labels;  // one per ResultTables::keys entry
   std::string status = "pending";   // finished | pending | interrupted | failed
   bool resumed = false;             // continued after a stop: train_seconds covers the last session only
+  bool selected = false;            // chosen on validation (experiment.select, selection.h)
   // linear_top1, knn_top1, recall_at_1, recall_at_5 (%), linear_val_top1 (% or -1),
   // train_seconds, images_per_second, final_loss; present when finished.
   std::map<std::string, double> metrics;

@@ -91,14 +91,18 @@ BarlowTwinsLoss barlow_twins_loss(const torch::Tensor& z1, const torch::Tensor& 
 struct VICRegLoss {
   torch::Tensor loss;        // sim_w * invariance + var_w * variance + cov_w * covariance, scalar
   torch::Tensor invariance;  // MSE(z1, z2) averaged over all N*D entries
-  torch::Tensor variance;    // sum over the two branches of mean_d relu(1 - sqrt(var_d + eps))
+  torch::Tensor variance;    // sum (or mean) over the two branches of mean_d relu(1 - sqrt(var_d + eps))
   torch::Tensor covariance;  // sum over the two branches of sum_{i!=j} cov_ij^2 / D
 };
 
 // VICReg as in solo-learn: variances are unbiased (N - 1), the covariance is
 // of the centred embeddings divided by N - 1. z1, z2: [N, D], N >= 2, same
 // dtype and device. Reference defaults: weights 25 / 25 / 1, eps 1e-4.
+// mean_variance: average the two branches' variance terms (the VICReg
+// authors' code and lightly) instead of summing them (solo-learn): at the
+// same weights, half the variance term.
 VICRegLoss vicreg_loss(const torch::Tensor& z1, const torch::Tensor& z2, double sim_weight = 25.0,
-                       double var_weight = 25.0, double cov_weight = 1.0, double eps = 1e-4);
+                       double var_weight = 25.0, double cov_weight = 1.0, double eps = 1e-4,
+                       bool mean_variance = false);
 
 }  // namespace gps

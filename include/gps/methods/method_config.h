@@ -21,6 +21,8 @@ struct MethodConfig {
   double vicreg_sim_weight = 25.0;  // VICReg: invariance (MSE) weight
   double vicreg_var_weight = 25.0;  // VICReg: variance (hinge on std) weight
   double vicreg_cov_weight = 1.0;   // VICReg: covariance weight
+  std::string vicreg_variance = "sum";  // VICReg: the two branches' variance hinges summed (solo-learn, the
+                                        // reference) or averaged, "mean" (the VICReg authors' code, lightly)
   // DINO (solo-learn's defaults; the CIFAR recipe sets tau_base 0.9995).
   int64_t num_prototypes = 4096;         // DINO, SwAV: output width of the head (its prototypes)
   double student_temp = 0.1;             // DINO: student softmax temperature
@@ -39,7 +41,8 @@ struct MethodConfig {
 // JSON with the key names of the method.* keys (see ModelConfig's).
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(MethodConfig, name, temperature, proj_hidden_dim, proj_output_dim,
                                                 pred_hidden_dim, tau_base, queue_size, barlow_lambda, barlow_scale,
-                                                vicreg_sim_weight, vicreg_var_weight, vicreg_cov_weight, num_prototypes,
+                                                vicreg_sim_weight, vicreg_var_weight, vicreg_cov_weight, vicreg_variance,
+                                                num_prototypes,
                                                 student_temp, teacher_temp, warmup_teacher_temp,
                                                 warmup_teacher_temp_epochs, center_momentum, freeze_last_layer,
                                                 use_bn_in_head, sk_iters, sk_epsilon, epoch_queue_starts)

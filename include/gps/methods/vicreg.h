@@ -20,6 +20,7 @@ class VICRegImpl : public MethodImpl {
 
  private:
   double sim_weight_, var_weight_, cov_weight_;
+  bool mean_variance_;
 };
 
 }  // namespace gps

@@ -14,7 +14,11 @@ namespace gps {
 // What the exported model expects. Fields of the file:
 //   "format": "gps-prior/1", "input_size": S > 0, "in_channels": 1 | 3,
 //   "channel_order": "RGB" | "BGR", "mean", "std": [in_channels] numbers in
-//   [0, 1] pixel units (std > 0), optional "output_dim" (> 0) and "source".
+//   [0, 1] pixel units (std > 0), optional "output_dim" (> 0) and "source",
+//   optional "resize": "bilinear" (the default: stretched to S x S with
+//   torch's bilinear) or "pil-bicubic-center-crop" (the shorter side to S with
+//   Pillow's bicubic, then the centre S x S crop: CLIP's preprocessing, and
+//   torchvision's Resize + CenterCrop on PIL images; augment/pil_resize.h).
 struct PriorSidecar {
   std::string path;
   std::string source;
@@ -23,6 +27,7 @@ struct PriorSidecar {
   std::string channel_order = "RGB";
   std::vector<float> mean, std;
   int64_t output_dim = 0;  // 0 = not stated
+  std::string resize = "bilinear";  // bilinear | pil-bicubic-center-crop
 };
 
 // Reads and checks a sidecar; throws gps::Error naming the file and field.
@@ -44,6 +49,7 @@ struct TorchScriptInput {
   std::vector<float> mean, std;    // normalize = sidecar: per model channel
   bool bgr = false;                // reverse RGB to BGR before normalising
   int64_t output_dim = 0;          // expected feature size (0 = unchecked)
+  std::string resize = "bilinear"; // the sidecar's "resize" (bilinear without one)
   std::string sidecar;             // the file used ("" = none)
   std::string describe() const;    // every setting, for fingerprints
 };
@@ -51,7 +57,7 @@ TorchScriptInput resolve_torchscript_input(const PriorConfig& cfg);
 
 // Images [start, start + n) of `d` as the model's float32 input
 // [n, C', S, S]: gray replicated to 3 channels when asked, RGB -> BGR when
-// asked, resized bilinearly to input_size, scaled to [0, 1], normalised.
+// asked, resized to input_size as `resize` says, scaled to [0, 1], normalised.
 // Throws gps::Error naming `model_path` when the channels cannot be made.
 torch::Tensor model_input_batch(const TorchScriptInput& in, const Dataset& d, int64_t start, int64_t n,
                                 const std::string& model_path);
