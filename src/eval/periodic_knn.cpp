@@ -10,7 +10,18 @@
 
 namespace gps {
 
-nlohmann::json periodic_knn(Backbone backbone, const Dataset& train, const Dataset& test, const EvalConfig& cfg) {
+double linear_classifier_accuracy(torch::nn::Linear probe, const torch::Tensor& features, const torch::Tensor& labels) {
+  GPS_CHECK(features.dim() == 2 && labels.dim() == 1 && features.size(0) == labels.size(0),
+            "linear_classifier_accuracy: features [N, D] and labels [N] expected, got ", features.sizes(), " and ",
+            labels.sizes());
+  torch::NoGradGuard no_grad;
+  const auto device = probe->weight.device();
+  const auto pred = probe->forward(features.to(device, torch::kFloat32)).argmax(1);
+  return pred.eq(labels.to(device)).to(torch::kFloat64).mean().item<double>();
+}
+
+nlohmann::json periodic_knn(Backbone backbone, const Dataset& train, const Dataset& test, const EvalConfig& cfg,
+                            torch::nn::Linear probe) {
   GPS_CHECK(train.has_labels() && test.has_labels(), "eval.knn_every needs labels on the train and test splits (",
             train.name, ", ", test.name, "); set eval.knn_every=0");
   const auto t0 = std::chrono::steady_clock::now();
@@ -19,9 +30,11 @@ nlohmann::json periodic_knn(Backbone backbone, const Dataset& train, const Datas
   const int64_t classes = std::max(train.num_classes, test.num_classes);
   const double acc = knn_accuracy(train_x, train.labels, test_x, test.labels, cfg.knn_k, cfg.knn_temperature, classes,
                                   cfg.knn_metric);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  return {{"event", "knn"}, {"knn_top1", 100.0 * acc}, {"knn_k", cfg.knn_k}, {"knn_metric", cfg.knn_metric},
-          {"rankme", rankme(train_x)}, {"seconds", seconds}};
+  nlohmann::json rec = {{"event", "knn"}, {"knn_top1", 100.0 * acc}, {"knn_k", cfg.knn_k},
+                        {"knn_metric", cfg.knn_metric}, {"rankme", rankme(train_x)}};
+  if (!probe.is_empty()) rec["online_probe_test_top1"] = 100.0 * linear_classifier_accuracy(probe, test_x, test.labels);
+  rec["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return rec;
 }
 
 nlohmann::json periodic_rankme(Backbone backbone, const Dataset& train) {
@@ -36,13 +49,14 @@ bool PeriodicKnn::due(int64_t step, int64_t steps_per_epoch) const {
   return (step / steps_per_epoch) % eval_.knn_every == 0;
 }
 
-nlohmann::json PeriodicKnn::run(Backbone backbone, const Dataset& train, int64_t step, int64_t steps_per_epoch) {
+nlohmann::json PeriodicKnn::run(Backbone backbone, const Dataset& train, int64_t step, int64_t steps_per_epoch,
+                                torch::nn::Linear probe) {
   nlohmann::json rec;
   if (!train.has_labels()) {
     rec = periodic_rankme(backbone, train);
   } else {
     if (!given_ && !test_) test_ = load_dataset(data_, "test");
-    rec = periodic_knn(backbone, train, given_ ? *given_ : *test_, eval_);
+    rec = periodic_knn(backbone, train, given_ ? *given_ : *test_, eval_, probe);
   }
   rec["step"] = step;
   rec["epoch"] = steps_per_epoch > 0 ? step / steps_per_epoch : 0;

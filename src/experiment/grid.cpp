@@ -297,9 +297,12 @@ std::vector<GridCell> expand_grid(const ExperimentSpec& spec) {
     probe.apply_overrides(spec.overrides);
     // The cell's method brings its reference recipe; the file, the
     // conditionals, the axes and the overrides win over it (load_config's order).
-    Config c;
-    apply_method_recipe(c, probe.method.name);
-    c.merge_yaml_text(spec.base_yaml, what);
+    Config c = spec.base;
+    if (!spec.base_yaml.empty()) {  // a spec from parse_experiment (one built in code has only `base`)
+      c = Config();
+      apply_method_recipe(c, probe.method.name);
+      c.merge_yaml_text(spec.base_yaml, what);
+    }
     for (const auto& cond : spec.conditionals) {
       bool match = true;
       for (const auto& [k, v] : cond.when) match = match && probe.get(k) == v;

@@ -27,7 +27,8 @@ nlohmann::json RunSummary::to_json() const {
                       {"data_wait_seconds", data_wait_seconds},
                       {"prefetch", prefetch},
                       {"final_loss", final_loss},
-                      {"online_probe_top1", online_probe_top1},
+                      {"online_probe_train_top1", online_probe_train_top1},
+                      {"online_probe_test_top1", online_probe_test_top1},
                       {"table", {{"fingerprint", table.fingerprint}, {"dir", table.dir},
                                  {"reused", table.reused}, {"seconds", table.seconds}}}};
   if (cuda)
@@ -56,7 +57,9 @@ RunSummary RunSummary::from_json(const nlohmann::json& j, const std::string& fil
     s.data_wait_seconds = j.value("data_wait_seconds", s.data_wait_seconds);
     s.prefetch = j.value("prefetch", s.prefetch);
     s.final_loss = j.value("final_loss", s.final_loss);
-    s.online_probe_top1 = j.value("online_probe_top1", s.online_probe_top1);
+    // "online_probe_top1": the training-view figure's name before the held-out one existed.
+    s.online_probe_train_top1 = j.value("online_probe_train_top1", j.value("online_probe_top1", -1.0));
+    s.online_probe_test_top1 = j.value("online_probe_test_top1", s.online_probe_test_top1);
     if (j.contains("table")) {
       const auto& t = j.at("table");
       s.table.fingerprint = t.value("fingerprint", "");

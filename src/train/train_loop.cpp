@@ -258,7 +258,7 @@ void TrainLoop::log_settled(int64_t done, int64_t epoch, double lr, double image
 // so training and resume stay bit-identical; its time is left out of the
 // loop's speed and of the budget.
 void TrainLoop::evaluate_knn(int64_t done) {
-  auto rec = knn_.run(state_.method->backbone(), r_.train_set, done, sched_.steps_per_epoch);
+  auto rec = knn_.run(state_.method->backbone(), r_.train_set, done, sched_.steps_per_epoch, state_.classifier);
   rec["run_seconds"] = clock_.run_seconds();
   r_.log.metrics(rec);
   clock_.exclude(rec["seconds"].get<double>());

@@ -2,6 +2,7 @@
 
 #include "gps/core/device.h"
 #include "gps/core/precision.h"
+#include "gps/eval/periodic_knn.h"
 #include "gps/models/features.h"
 #include "gps/train/run_clock.h"
 #include "gps/train/run_setup.h"
@@ -11,12 +12,15 @@ namespace gps {
 
 namespace {
 
-// The final probes (eval.enabled) on the trained backbone's features, on the training device.
-EvalResult evaluate_run(RunSetup& r) {
+// The final probes (eval.enabled) on the trained backbone's features, on the
+// training device; the online probe on the held-out test images too.
+EvalResult evaluate_run(RunSetup& r, TrainResult& result) {
   const Dataset& test_set = *r.eval_data.test;  // checked in setup (prepare_eval_data)
   auto backbone = r.state.method->backbone();
   auto train_x = extract_features(backbone, r.train_set, 512, r.place.device);
   auto test_x = extract_features(backbone, test_set, 512, r.place.device);
+  if (r.state.has_probe())
+    result.online_probe_test_top1 = 100.0 * linear_classifier_accuracy(r.state.classifier, test_x, test_set.labels);
   if (r.cfg.eval.features == "projector") {
     train_x = project_features(*r.state.method, train_x);
     test_x = project_features(*r.state.method, test_x);
@@ -40,7 +44,7 @@ void summarise_loop(const RunSetup& r, const TrainLoop::End& end, const RunClock
   result.images_per_second = clock.images_per_second(r.state.loop.step, r.schedule.batch);
   result.data_wait_seconds = clock.data_wait_seconds();
   result.final_loss = end.settled.loss;
-  if (r.probe) result.online_probe_top1 = probe_accuracy(r.state.loop);
+  if (r.probe) result.online_probe_train_top1 = probe_accuracy(r.state.loop);
   result.cuda = r.place.device.is_cuda();
   const DeviceMemory mem = device_memory_peak(r.place.device);
   result.gpu_peak_allocated = mem.peak_allocated;
@@ -72,7 +76,7 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
   loop.checkpointer().save_final(r->state, loop.snapshot());
 
   const double eval_start = clock.run_seconds();
-  if (cfg.eval.enabled && !end.interrupted && r->place.lead) result.eval = evaluate_run(*r);
+  if (cfg.eval.enabled && !end.interrupted && r->place.lead) result.eval = evaluate_run(*r, result);
   result.budget = loop.budget().info();
   if (loop.budget().enabled()) result.eval_seconds = clock.run_seconds() - eval_start;
   result.run_seconds = clock.run_seconds();  // the whole run, final evaluation included

@@ -1,6 +1,6 @@
 // RankMe against its definition computed another way (eigenvalues of the
 // Gram matrix), its value on embeddings of known rank, its invariances, and
-// the label-free curve on unlabeled data.
+// the label-free curve on unlabeled data; and the online probe on held-out images.
 #include "gps/core/check.h"
 #include "gps/eval/periodic_knn.h"
 #include "gps/eval/rankme.h"
@@ -85,6 +85,36 @@ TEST(RankMe, IsLoggedWithTheCurveAndInTheSummary) {
   std::ifstream s(r.run_dir + "/summary.json");
   const auto summary = nlohmann::json::parse(s);
   EXPECT_GE(summary["eval"]["rankme"].get<double>(), 1.0);
+}
+
+// The online probe is measured on held-out images: at every point of the
+// curve and at the end of training, on the test split. The last epoch's
+// point and the end of training see the same weights, so they agree.
+TEST(OnlineProbe, IsMeasuredOnTheHeldOutImages) {
+  test::TempDir tmp;
+  test::write_tiny_mnist(tmp.file("fm"), 60, 20);
+  Config c = test::tiny_train_config(tmp.file("fm"), tmp.file("runs"), 2);
+  c.eval.knn_every = 1;
+  const auto r = train(c, "test");
+  const auto curve = records(r.run_dir, "knn");
+  ASSERT_EQ(curve.size(), 2u);
+  for (const auto& j : curve) {
+    ASSERT_TRUE(j.contains("online_probe_test_top1")) << j.dump();
+    EXPECT_GE(j["online_probe_test_top1"].get<double>(), 0.0);
+    EXPECT_LE(j["online_probe_test_top1"].get<double>(), 100.0);
+  }
+  EXPECT_DOUBLE_EQ(r.online_probe_test_top1, curve.back()["online_probe_test_top1"].get<double>());
+  EXPECT_GE(r.online_probe_train_top1, 0.0);  // the training views' figure keeps its own name
+  std::ifstream s(r.run_dir + "/summary.json");
+  const auto summary = nlohmann::json::parse(s);
+  EXPECT_DOUBLE_EQ(summary["online_probe_test_top1"].get<double>(), r.online_probe_test_top1);
+  EXPECT_FALSE(summary.contains("online_probe_top1"));
+  // Without the probe, neither figure.
+  c.train.online_probe = false;
+  c.train.name = "no-probe";
+  const auto n = train(c, "test");
+  EXPECT_EQ(n.online_probe_test_top1, -1);
+  EXPECT_FALSE(records(n.run_dir, "knn").front().contains("online_probe_test_top1"));
 }
 
 // Unlabeled data (a flat folder of images): eval.knn_every logs RankMe

@@ -80,7 +80,8 @@ TEST(RunSummary, JsonRoundTripKeepsEveryField) {
   s.data_wait_seconds = 0.75;
   s.prefetch = 15;
   s.final_loss = 1.625;
-  s.online_probe_top1 = 64.5;
+  s.online_probe_train_top1 = 64.5;
+  s.online_probe_test_top1 = 61.25;
   s.table = {"runs/cache/tables/abc", "pixels|k=4", true, 3.5};
   s.cuda = true;
   s.gpu_peak_allocated = int64_t(3) << 20;
@@ -118,7 +119,10 @@ TEST(RunSummary, OptionalPartsAreLeftOutAndReadBackAsAbsent) {
   EXPECT_FALSE(back.cuda);
   EXPECT_FALSE(back.eval.done);
   EXPECT_TRUE(back.budget.is_null());
-  EXPECT_EQ(back.online_probe_top1, -1);
+  EXPECT_EQ(back.online_probe_train_top1, -1);
+  EXPECT_EQ(back.online_probe_test_top1, -1);
+  // A summary written before the held-out figure existed: its training-view figure keeps its meaning.
+  EXPECT_EQ(RunSummary::from_json({{"online_probe_top1", 55.5}}, "old/summary.json").online_probe_train_top1, 55.5);
 }
 
 TEST(RunSummary, DamagedFilesAreNamed) {

@@ -62,7 +62,9 @@ Runner add_train(CLI::App& app, std::string& command_line) {
     }
     std::printf("steps %lld, %.1f s, %.0f images/s, final loss %.4f\n", static_cast<long long>(r.steps),
                 r.train_seconds, r.images_per_second, r.final_loss);
-    if (r.online_probe_top1 >= 0) std::printf("online probe (last epoch, train): %.2f%%\n", r.online_probe_top1);
+    if (r.online_probe_train_top1 >= 0)
+      std::printf("online probe: %.2f%% on the last epoch's training views, %.2f%% on the test images\n",
+                  r.online_probe_train_top1, r.online_probe_test_top1);
     if (r.eval.done)
       std::printf("test: linear probe %.2f%%, kNN %.2f%% (%lld train / %lld test images)\n", r.eval.linear_top1,
                   r.eval.knn_top1, static_cast<long long>(r.eval.train_images),

@@ -19,8 +19,15 @@ namespace gps {
 // numbers drawn; its train/eval mode is restored): features of every image of
 // train and test, then knn_accuracy with cfg.knn_k / knn_temperature /
 // knn_metric. Returns {"event": "knn", "knn_top1": % , "knn_k", "knn_metric",
-// "rankme" (of the train features, rankme.h), "seconds"}. Throws gps::Error when a split lacks labels.
-nlohmann::json periodic_knn(Backbone backbone, const Dataset& train, const Dataset& test, const EvalConfig& cfg);
+// "rankme" (of the train features, rankme.h), "seconds"}, and with an online
+// probe (the trainer's linear classifier) "online_probe_test_top1": its
+// accuracy on the held-out test images, in %. Throws gps::Error when a split lacks labels.
+nlohmann::json periodic_knn(Backbone backbone, const Dataset& train, const Dataset& test, const EvalConfig& cfg,
+                            torch::nn::Linear probe = torch::nn::Linear{nullptr});
+
+// Top-1 accuracy in [0, 1] of a linear classifier on features [N, D] with labels [N]
+// (no gradients; the features move to the classifier's device).
+double linear_classifier_accuracy(torch::nn::Linear probe, const torch::Tensor& features, const torch::Tensor& labels);
 
 // The label-free record of unlabeled data: {"event": "rankme", "rankme"
 // (of the train features), "seconds"}.
@@ -37,7 +44,8 @@ class PeriodicKnn {
   bool due(int64_t step, int64_t steps_per_epoch) const;
   // periodic_knn() (periodic_rankme() when train has no labels) plus "step"
   // and "epoch" (epochs done), ready for RunDir::log_metrics.
-  nlohmann::json run(Backbone backbone, const Dataset& train, int64_t step, int64_t steps_per_epoch);
+  nlohmann::json run(Backbone backbone, const Dataset& train, int64_t step, int64_t steps_per_epoch,
+                     torch::nn::Linear probe = torch::nn::Linear{nullptr});
 
  private:
   DataConfig data_;

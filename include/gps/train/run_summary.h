@@ -27,7 +27,11 @@ struct RunSummary {
   double data_wait_seconds = 0;  // of train_seconds, the loop waited for its next batch (augmentation behind)
   int64_t prefetch = 0;          // prefetch worker threads (0: none)
   double final_loss = 0;
-  double online_probe_top1 = -1; // running accuracy of the online probe over the last epoch, in % (-1: none)
+  // The online linear probe (train.online_probe), in % (-1: none): its
+  // running accuracy on the last epoch's training views, and its accuracy on
+  // the held-out test images at the end of training (with eval.enabled).
+  double online_probe_train_top1 = -1;
+  double online_probe_test_top1 = -1;
   TableInfo table;
   bool cuda = false;             // a CUDA run: gpu_peak_* were measured
   int64_t gpu_peak_allocated = 0, gpu_peak_reserved = 0;  // bytes (gps/core/device.h)
