@@ -69,12 +69,18 @@ TEST(RankMe, KnownRanksAndInvariances) {
   EXPECT_THAT(test::error_of([] { rankme(torch::full({3, 3}, NAN)); }), HasSubstr("NaN"));
 }
 
-// eval.knn_every on a run: each curve record and summary.json carry RankMe.
-TEST(RankMe, IsLoggedWithTheCurveAndInTheSummary) {
-  test::TempDir tmp;
+// A tiny 2-epoch run with the curve at every epoch (eval.knn_every = 1).
+Config curve_config(const test::TempDir& tmp) {
   test::write_tiny_mnist(tmp.file("fm"), 60, 20);
   Config c = test::tiny_train_config(tmp.file("fm"), tmp.file("runs"), 2);
   c.eval.knn_every = 1;
+  return c;
+}
+
+// eval.knn_every on a run: each curve record and summary.json carry RankMe.
+TEST(RankMe, IsLoggedWithTheCurveAndInTheSummary) {
+  test::TempDir tmp;
+  Config c = curve_config(tmp);
   const auto r = train(c, "test");
   const auto curve = records(r.run_dir, "knn");
   EXPECT_EQ(curve.size(), 2u);
@@ -92,9 +98,7 @@ TEST(RankMe, IsLoggedWithTheCurveAndInTheSummary) {
 // point and the end of training see the same weights, so they agree.
 TEST(OnlineProbe, IsMeasuredOnTheHeldOutImages) {
   test::TempDir tmp;
-  test::write_tiny_mnist(tmp.file("fm"), 60, 20);
-  Config c = test::tiny_train_config(tmp.file("fm"), tmp.file("runs"), 2);
-  c.eval.knn_every = 1;
+  Config c = curve_config(tmp);
   const auto r = train(c, "test");
   const auto curve = records(r.run_dir, "knn");
   ASSERT_EQ(curve.size(), 2u);
