@@ -91,7 +91,7 @@ int main(int argc, char** argv) {
     const gps::Dataset d = gps::load_dataset(cfg, "train");
     const double secs = seconds_since(t0);
     const double after = vm_rss_mb();
-    const double payload = double(d.images.numel() + d.labels.numel() * 8) / (1024.0 * 1024.0);
+    const double payload = double(d.all_images().numel() + d.labels.numel() * 8) / (1024.0 * 1024.0);
     std::printf("cifar10 format: %lld images loaded in %.2f s; VmRSS %.1f -> %.1f MB: +%.1f MB for %.1f MB of "
                 "pixels+labels (%.2fx)\n",
                 static_cast<long long>(d.size()), secs, before, after, after - before, payload,
@@ -147,9 +147,9 @@ int main(int argc, char** argv) {
     const double t_raw = seconds_since(t0);
     std::vector<float> mean, stdev;
     t0 = std::chrono::steady_clock::now();
-    gps::compute_channel_stats(warm.images, mean, stdev);
+    gps::compute_channel_stats(warm.all_images(), mean, stdev);
     const double t_stats = seconds_since(t0);
-    const bool same = torch::equal(cold.images, warm.images) && torch::equal(cold.labels, warm.labels);
+    const bool same = torch::equal(cold.all_images(), warm.all_images()) && torch::equal(cold.labels, warm.labels);
     std::printf("image folder: %lld PNGs %lldx%lld -> %lld px: decode %.2f s, first run with cache (decode + "
                 "write) %.2f s, from cache %.3f s: %.1fx faster than decoding (%s)\n",
                 static_cast<long long>(images), static_cast<long long>(png_size), static_cast<long long>(png_size),

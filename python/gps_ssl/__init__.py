@@ -23,7 +23,7 @@ import torch  # loads LibTorch before the extension that links it
 from . import _core
 from ._core import Error
 from .augment import Augment, pil_resize, to_normalized_float
-from .data import ImageData, load_dataset
+from .data import ImageData, ImageStore, load_dataset, pack_store
 from .evaluation import evaluate
 from .losses import (barlow_twins_loss, byol_loss, dino_loss, mocov3_loss, nnclr_loss, nt_xent, nt_xent_indexed, simsiam_loss,
                      sinkhorn_knopp, swav_loss, vicreg_loss)
@@ -35,7 +35,8 @@ from .tables import NeighborTable, load_table, neighbor_table, prior_embed, self
 __version__ = _core.__version__
 
 __all__ = [
-    "Error", "Augment", "pil_resize", "to_normalized_float", "ImageData", "load_dataset", "evaluate",
+    "Error", "Augment", "pil_resize", "to_normalized_float", "ImageData", "ImageStore", "load_dataset", "pack_store",
+    "evaluate",
     "nt_xent", "nt_xent_indexed", "byol_loss", "nnclr_loss", "barlow_twins_loss", "vicreg_loss", "mocov3_loss",
     "simsiam_loss", "dino_loss", "sinkhorn_knopp", "swav_loss",
     "Run", "read_run", "load_config", "PairSampler", "PairBatchSampler", "PairDataset", "Pair", "GPSBatches",

@@ -108,7 +108,9 @@ class GPSBatches(torch.utils.data.Dataset):
 
     def __init__(self, images, sampler, augment, labels=None):
         from ._util import as_images
-        self.images = as_images(images, "images").contiguous()
+        from .data import ImageStore
+        # An ImageStore is read a batch at a time: nothing is loaded whole.
+        self.images = images if isinstance(images, ImageStore) else as_images(images, "images").contiguous()
         self.sampler, self.augment, self.labels, self.epoch = sampler, augment, labels, 0
 
     def set_epoch(self, epoch):
@@ -123,7 +125,8 @@ class GPSBatches(torch.utils.data.Dataset):
     def __getitem__(self, index):
         epoch, b = index if isinstance(index, tuple) else (self.epoch, index)
         a, p, pos = self.sampler.batch(epoch, b)
-        x1 = self.augment(self.images.index_select(0, a), pos, epoch, 0)
-        x2 = self.augment(self.images.index_select(0, p), pos, epoch, 1)
+        rows = self.images.fetch if hasattr(self.images, "fetch") else lambda i: self.images.index_select(0, i)
+        x1 = self.augment(rows(a), pos, epoch, 0)
+        x2 = self.augment(rows(p), pos, epoch, 1)
         y = None if self.labels is None else self.labels.index_select(0, a)
         return x1, x2, a, p, y

@@ -12,7 +12,9 @@
 #include "gps/augment/pil_resize.h"
 #include "gps/config/config.h"
 #include "gps/core/check.h"
+#include "gps/data/image_store.h"
 #include "gps/data/registry.h"
+#include "gps/data/store_pack.h"
 #include "gps/eval/evaluate.h"
 #include "gps/methods/losses.h"
 #include "gps/methods/run_reader.h"
@@ -56,8 +58,8 @@ gps::Dataset images_dataset(const torch::Tensor& images, const std::string& spli
   gps::Dataset d;
   d.name = "python/" + split;
   d.split = split;
-  d.images = images.contiguous();
-  if (mean.empty()) gps::compute_channel_stats(d.images, mean, std);
+  d.set_images(images.contiguous());
+  if (mean.empty()) gps::compute_channel_stats(d.all_images(), mean, std);
   GPS_CHECK(int64_t(mean.size()) == d.channels() && int64_t(std.size()) == d.channels(), split,
             " images: mean and std need one value per channel (", d.channels(), "), got ", mean.size(), " and ",
             std.size());
@@ -78,7 +80,7 @@ gps::Dataset labels_dataset(const torch::Tensor& labels, int64_t num_classes, co
   d.labels = labels.cpu();
   d.num_classes = num_classes;
   // evaluate_features reads labels and sizes only; sizes come from images.
-  d.images = torch::empty({labels.size(0), 1, 1, 1}, torch::kUInt8);
+  d.set_images(torch::empty({labels.size(0), 1, 1, 1}, torch::kUInt8));
   return d;
 }
 
@@ -188,6 +190,68 @@ PYBIND11_MODULE(_core, m) {
       },
       py::arg("images"), py::arg("options"), py::arg("cache_dir"), py::arg("mean"), py::arg("std"),
       py::arg("test_images"));
+
+  // ---- image stores ----
+  // A handle on an open store (the C++ object is const and shared).
+  struct Store {
+    gps::ImageStorePtr s;
+  };
+  py::class_<Store>(m, "ImageStore")
+      .def(py::init([](const std::string& path) { return Store{gps::open_store(path)}; }), py::arg("path"))
+      .def("__len__", [](const Store& s) { return s.s->size(); })
+      .def(
+          "fetch",
+          [](const Store& s, const torch::Tensor& index) {
+            GPS_CHECK(index.dim() == 1, "index: expected a [B] tensor of rows, got ", index.sizes());
+            const auto idx = index.to(torch::kCPU, torch::kInt64).contiguous();
+            py::gil_scoped_release nogil;
+            return s.s->fetch(idx);
+          },
+          py::arg("index"))
+      .def(
+          "range",
+          [](const Store& s, int64_t start, int64_t n) {
+            py::gil_scoped_release nogil;
+            return s.s->range(start, n);
+          },
+          py::arg("start"), py::arg("n"))
+      .def_property_readonly("shape", [](const Store& s) { return s.s->shape(); })
+      .def_property_readonly("labels", [](const Store& s) { return s.s->labels(); })
+      .def_property_readonly("header",
+                             [](const Store& s) {
+                               const auto& h = s.s->header();
+                               py::dict d;
+                               d["payload"] = h.payload;
+                               d["name"] = h.name;
+                               d["split"] = h.split;
+                               d["num_classes"] = h.num_classes;
+                               d["mean"] = h.mean;
+                               d["std"] = h.std;
+                               d["chunk_rows"] = h.chunk_rows;
+                               d["chunks"] = h.chunks;
+                               d["jpeg_quality"] = h.jpeg_quality;
+                               d["packed_from"] = h.packed_from;
+                               return d;
+                             })
+      .def_property_readonly("path", [](const Store& s) { return s.s->path(); })
+      .def_property_readonly("bytes_read", [](const Store& s) { return s.s->bytes_read(); });
+  m.def(
+      "pack_store",
+      [](const Options& options, const std::string& split, const std::string& path, const std::string& payload,
+         int64_t chunk_rows, int64_t quality) {
+        gps::Config cfg = config_with("data", options);
+        cfg.data.decode_on_read = true;  // image files: decoded a chunk at a time
+        py::gil_scoped_release nogil;
+        gps::PackOptions o;
+        o.payload = payload;
+        o.chunk_rows = chunk_rows;
+        o.quality = quality;
+        o.packed_from = "gps_ssl.pack_store data.name=" + cfg.data.name + " data.root=" + cfg.data.root;
+        const auto r = gps::pack_store(gps::load_dataset(cfg.data, split), path, o);
+        return std::make_tuple(r.rows, r.chunks, r.bytes, r.resumed_chunks);
+      },
+      py::arg("options"), py::arg("split"), py::arg("path"), py::arg("payload"), py::arg("chunk_rows"),
+      py::arg("quality"));
 
   // ---- pairs ----
   py::class_<gps::PairSampler>(m, "PairSampler")
@@ -309,7 +373,7 @@ PYBIND11_MODULE(_core, m) {
         const gps::Config cfg = config_with("data", options);
         py::gil_scoped_release nogil;
         gps::Dataset d = gps::load_dataset(cfg.data, split);
-        return std::make_tuple(d.images, d.labels, d.num_classes, d.mean, d.std, d.name, d.source_index);
+        return std::make_tuple(d.all_images(), d.labels, d.num_classes, d.mean, d.std, d.name, d.source_index);
       },
       py::arg("options"), py::arg("split"));
   m.def(

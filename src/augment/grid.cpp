@@ -25,10 +25,11 @@ torch::Tensor augment_grid(const Dataset& d, const Augmentation& aug, int n_imag
             " images and ", n_views, " views");
   const int64_t n = std::min<int64_t>(n_images, d.size());
   auto index = torch::arange(n, torch::kInt64).mul(d.size()).div(n, "floor");
-  auto originals = to_rgb_u8(d.images.index_select(0, index), d, false);
+  const auto images = d.fetch(index);
+  auto originals = to_rgb_u8(images, d, false);
   std::vector<torch::Tensor> views;
   for (int v = 0; v < n_views; ++v)
-    views.push_back(to_rgb_u8(aug.apply(d.images.index_select(0, index), index, mix64(seed + uint64_t(v)), v % 2),
+    views.push_back(to_rgb_u8(aug.apply(images, index, mix64(seed + uint64_t(v)), v % 2),
                               d, true));
   const int64_t S = std::max({originals.size(2), originals.size(3), views[0].size(2), views[0].size(3)});
   constexpr int64_t kGap = 2;

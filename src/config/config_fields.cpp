@@ -135,10 +135,12 @@ constexpr int64_t kBig = std::numeric_limits<int32_t>::max();
 std::vector<Field> data_fields() {
   return {
     str_field(KEY(data.name),
-              {"fashion-mnist", "mnist", "cifar10", "cifar100", "medmnist", "folder", "aircraft", "rhid"},
-              "dataset (folder: one subfolder per class, or a flat unlabeled folder)"),
+              {"fashion-mnist", "mnist", "cifar10", "cifar100", "medmnist", "folder", "aircraft", "rhid", "store"},
+              "dataset (folder: one subfolder per class, or a flat unlabeled folder; store: image stores written "
+              "by gps data pack)"),
     str_field(KEY(data.root), {},
-              "folder holding the dataset files (medmnist: the .npz file, or its folder with data.medmnist_flag)"),
+              "folder holding the dataset files (medmnist: the .npz file, or its folder with data.medmnist_flag; "
+              "store: the folder of <split>.store files)"),
     str_field(KEY(data.train_split), {},
               "split trained on (aircraft: train or trainval)"),
     str_field(KEY(data.test_split), {},
@@ -160,6 +162,10 @@ std::vector<Field> data_fields() {
               "folder, aircraft, rhid: an undecodable image file stops the run, or is left out with a report"),
     run_only(str_field(KEY(data.cache_dir), {},
               "folder, aircraft, rhid: where decoded images are cached for the next run (empty = no cache)")),
+    str_field(KEY(data.order), {"random", "quasi-random"},
+              "order of anchors in an epoch: a random permutation, or chunks of the store in random order with "
+              "the rows of each data.order_window chunks shuffled together (reads a few chunks at a time)"),
+    int_field(KEY(data.order_window), 1, kBig, "quasi-random: chunks whose rows are shuffled together"),
     bool_field(KEY(gps), "true: GPS positives from the neighbour table; false: plain SSL (self table)"),
   };
 }
@@ -216,6 +222,10 @@ std::vector<Field> neighbors_fields() {
               "FAISS index: exact, IVF-Flat, HNSW-Flat, or auto (exact below neighbors.approx_threshold images, else ivf)"),
     int_field(KEY_AT("neighbors.approx_threshold", neighbors.search.approx_threshold), 0, kBig,
               "index=auto: images from which the approximate index is used"),
+    int_field(KEY_AT("neighbors.recall_sample", neighbors.search.recall_sample), 1, kBig,
+              "index=auto at scale: queries whose approximate neighbours are checked against exact search"),
+    num_field(KEY_AT("neighbors.min_recall", neighbors.search.min_recall), 0, 1,
+              "index=auto at scale: recall@k the approximate index must reach (else more probes, then exact)"),
     int_field(KEY_AT("neighbors.nlist", neighbors.search.nlist), 0, kBig, "ivf: inverted lists (0 = 4 sqrt(N))"),
     int_field(KEY_AT("neighbors.nprobe", neighbors.search.nprobe), 1, kBig,
               "ivf: lists visited per query (more = higher recall, slower)"),

@@ -91,7 +91,9 @@ Dataset load_cifar(const DataConfig& cfg, const std::string& split) {
     fmt.num_classes = cfg.cifar100_labels == "coarse" ? 20 : 100;
   }
   Dataset d;
-  read_cifar_files(files, fmt, d.images, d.labels);
+  torch::Tensor images;
+  read_cifar_files(files, fmt, images, d.labels);
+  d.set_images(images);
   d.name = cfg.name + "/" + split;
   d.num_classes = fmt.num_classes;
   d.split = split;

@@ -12,12 +12,15 @@
 
 namespace gps {
 
+torch::Tensor Dataset::all_images() const {
+  GPS_CHECK(pixels != nullptr, name, ": no images");
+  const auto m = pixels->memory();
+  return m.defined() ? m : pixels->range(0, size());
+}
+
 void Dataset::validate() const {
-  GPS_CHECK(images.defined(), name, ": no images");
-  GPS_CHECK(images.dim() == 4, name, ": images must be [N, C, H, W], got ", images.sizes());
-  GPS_CHECK(images.scalar_type() == torch::kUInt8, name, ": images must be uint8");
-  GPS_CHECK(images.size(1) == 1 || images.size(1) == 3, name, ": images must have 1 or 3 channels, got ",
-            images.size(1));
+  GPS_CHECK(pixels != nullptr, name, ": no images");
+  GPS_CHECK(channels() == 1 || channels() == 3, name, ": images must have 1 or 3 channels, got ", channels());
   GPS_CHECK(size() > 0, name, ": dataset is empty");
   if (labels.defined()) {
     GPS_CHECK(labels.dim() == 1 && labels.size(0) == size(), name, ": labels must be [", size(), "], got ",
@@ -33,7 +36,8 @@ void Dataset::validate() const {
 
 Dataset select(const Dataset& d, const torch::Tensor& index) {
   Dataset out = d;
-  out.images = d.images.index_select(0, index).contiguous();
+  const auto m = d.pixels->memory();
+  out.pixels = m.defined() ? memory_source(m.index_select(0, index)) : subset_source(d.pixels, index);
   const auto base = d.source_index.defined() ? d.source_index : torch::arange(d.size(), torch::kInt64);
   out.source_index = base.index_select(0, index).contiguous();
   out.source_size = d.source_size > 0 ? d.source_size : d.size();
@@ -79,17 +83,22 @@ Dataset stratified_subset(const Dataset& d, int64_t n, uint64_t seed) {
   return out;
 }
 
-void compute_channel_stats(const torch::Tensor& images, std::vector<float>& mean, std::vector<float>& std) {
+void ChannelStats::add(const torch::Tensor& images) {
   GPS_CHECK(images.dim() == 4 && images.scalar_type() == torch::kUInt8,
             "compute_channel_stats: images must be [N, C, H, W] uint8, got ", images.sizes(), " ",
             images.scalar_type());
   // A 256-bin histogram per channel: exact, one pass, no float copy of the images.
   const auto x = images.contiguous();
   const int64_t N = x.size(0), C = x.size(1), HW = x.size(2) * x.size(3);
+  if (channels_ == 0) {
+    channels_ = C;
+    hist_.assign(size_t(C) * 256, 0);
+  }
+  GPS_CHECK(C == channels_, "compute_channel_stats: a block of ", C, " channels after blocks of ", channels_);
+  if (N == 0) return;
   // Images split over threads; 4 interleaved sub-histograms per channel keep
   // neighbouring equal pixels from serialising on one counter.
   const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), N));
-  std::vector<int64_t> hist(size_t(C) * 256, 0);
   std::vector<std::vector<int64_t>> local(size_t(parts), std::vector<int64_t>(size_t(C) * 256 * 4, 0));
   const uint8_t* base = x.data_ptr<uint8_t>();
   at::parallel_for(0, parts, 1, [&](int64_t lo, int64_t hi) {
@@ -113,24 +122,35 @@ void compute_channel_stats(const torch::Tensor& images, std::vector<float>& mean
   for (const auto& l : local)
     for (int64_t c = 0; c < C; ++c)
       for (int k = 0; k < 4; ++k)
-        for (int v = 0; v < 256; ++v) hist[size_t(c * 256 + v)] += l[size_t(c * 1024 + k * 256 + v)];
+        for (int v = 0; v < 256; ++v) hist_[size_t(c * 256 + v)] += l[size_t(c * 1024 + k * 256 + v)];
+  count_ += double(N) * double(HW);
+}
+
+void ChannelStats::stats(std::vector<float>& mean, std::vector<float>& std) const {
+  const int64_t C = channels_;
   mean.assign(size_t(C), 0.f);
   std.assign(size_t(C), 0.f);
-  const double count = double(N) * double(HW);
   for (int64_t c = 0; c < C; ++c) {
     double s = 0, sq = 0;
     for (int v = 0; v < 256; ++v) {
-      const double f = v / 255.0, n = double(hist[size_t(c * 256 + v)]);
+      const double f = v / 255.0, n = double(hist_[size_t(c * 256 + v)]);
       s += n * f;
       sq += n * f * f;
     }
-    const double m = s / count;
+    const double m = s / count_;
     mean[size_t(c)] = float(m);
-    std[size_t(c)] = float(std::sqrt(std::max(0.0, sq / count - m * m)));  // population std
+    std[size_t(c)] = float(std::sqrt(std::max(0.0, sq / count_ - m * m)));  // population std
   }
 }
 
+void compute_channel_stats(const torch::Tensor& images, std::vector<float>& mean, std::vector<float>& std) {
+  ChannelStats s;
+  s.add(images);
+  s.stats(mean, std);
+}
+
 uint64_t fingerprint(const Dataset& d) {
+  GPS_CHECK(d.pixels != nullptr, d.name, ": no images");
   auto crc_of = [](const torch::Tensor& t, uLong crc) {
     auto c = t.contiguous();
     const auto* p = static_cast<const Bytef*>(c.data_ptr());
@@ -143,9 +163,9 @@ uint64_t fingerprint(const Dataset& d) {
     }
     return crc;
   };
-  uLong crc = crc_of(d.images, crc32(0L, Z_NULL, 0));
-  uint64_t h = mix64(crc);
-  for (auto s : d.images.sizes()) h = mix64(h ^ uint64_t(s));
+  uint64_t h = mix64(d.pixels->content_crc());
+  h = mix64(h ^ uint64_t(d.size()));
+  for (auto s : d.pixels->shape()) h = mix64(h ^ uint64_t(s));
   if (d.labels.defined()) h = mix64(h ^ crc_of(d.labels, crc32(0L, Z_NULL, 0)));
   return h;
 }

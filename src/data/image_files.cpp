@@ -8,6 +8,7 @@
 #include <ATen/Parallel.h>
 #include <opencv2/imgcodecs.hpp>  // the IMREAD_* flags; decoding is in the plugin
 #include <opencv2/imgproc.hpp>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cmath>
@@ -150,6 +151,99 @@ DecodedImages load_image_files(const std::vector<std::string>& paths, const Imag
       std::fprintf(stderr, "[gps] %s: not cached: %s\n", what.c_str(), e.what());
     }
   }
+  return d;
+}
+
+namespace {
+
+constexpr int64_t kScanBlock = 256;  // files decoded at a time by scan_image_files
+
+class FileListSource final : public ImageSource {
+ public:
+  FileListSource(std::vector<std::string> paths, ImageDecodeOptions o) : paths_(std::move(paths)), o_(std::move(o)) {
+    o_.on_read = false;
+  }
+  int64_t size() const override { return int64_t(paths_.size()); }
+  std::array<int64_t, 3> shape() const override { return {o_.channels, o_.size, o_.size}; }
+  torch::Tensor fetch(const torch::Tensor& index) const override {
+    const auto idx = index.contiguous();
+    const int64_t B = idx.size(0), row = o_.channels * o_.size * o_.size;
+    const int64_t* rows = idx.data_ptr<int64_t>();
+    for (int64_t i = 0; i < B; ++i)
+      GPS_CHECK(rows[i] >= 0 && rows[i] < size(), "image files: row ", rows[i], " out of range [0, ", size(), ")");
+    auto out = torch::empty({B, o_.channels, o_.size, o_.size}, torch::kUInt8);
+    std::vector<std::string> why(static_cast<size_t>(B));
+    std::vector<char> ok(static_cast<size_t>(B), 0);
+    at::parallel_for(0, B, 4, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) {
+        const auto t = decode_image(paths_[size_t(rows[i])], o_, &why[size_t(i)]);
+        if (!t.defined()) continue;
+        std::memcpy(out.data_ptr<uint8_t>() + i * row, t.data_ptr<uint8_t>(), size_t(row));
+        ok[size_t(i)] = 1;
+      }
+    });
+    for (int64_t i = 0; i < B; ++i)
+      GPS_CHECK(ok[size_t(i)], paths_[size_t(rows[i])], ": ", why[size_t(i)], " (it decoded when the list was scanned)");
+    return out;
+  }
+  uint32_t content_crc() const override {
+    // The list and the decoding options (the pixels are not read for this).
+    uLong crc = crc32(0L, Z_NULL, 0);
+    for (const auto& p : paths_) crc = crc32(crc, reinterpret_cast<const Bytef*>(p.data()), uInt(p.size() + 1));
+    const std::string opts = str_cat(o_.size, "/", o_.channels, "/", o_.resize, "/", o_.crop_bottom);
+    return uint32_t(crc32(crc, reinterpret_cast<const Bytef*>(opts.data()), uInt(opts.size())));
+  }
+  std::string describe() const override { return str_cat(paths_.size(), " image files decoded when read"); }
+
+ private:
+  std::vector<std::string> paths_;
+  ImageDecodeOptions o_;
+};
+
+}  // namespace
+
+ImageSourcePtr file_list_source(std::vector<std::string> paths, const ImageDecodeOptions& o) {
+  validate(o);
+  GPS_CHECK(!paths.empty(), "file_list_source: no image files");
+  return std::make_shared<FileListSource>(std::move(paths), o);
+}
+
+DecodedImages scan_image_files(const std::vector<std::string>& paths, const ImageDecodeOptions& o,
+                               const std::string& what) {
+  validate(o);
+  GPS_CHECK(!paths.empty(), what, ": no image files");
+  image_cache_key(paths, o, what);  // checks that every file exists, naming the missing one
+  const int64_t n = int64_t(paths.size()), C = o.channels, S = o.size;
+  DecodedImages d;
+  ChannelStats stats;
+  for (int64_t s = 0; s < n; s += kScanBlock) {
+    const int64_t m = std::min(kScanBlock, n - s);
+    auto block = torch::empty({m, C, S, S}, torch::kUInt8);
+    std::vector<std::string> why(static_cast<size_t>(m));
+    std::vector<char> ok(static_cast<size_t>(m), 0);
+    at::parallel_for(0, m, 4, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) {
+        auto t = decode_image(paths[size_t(s + i)], o, &why[size_t(i)]);
+        if (t.defined()) {
+          std::memcpy(block.data_ptr<uint8_t>() + i * C * S * S, t.data_ptr<uint8_t>(), size_t(C * S * S));
+          ok[size_t(i)] = 1;
+        }
+      }
+    });
+    std::vector<int64_t> good;
+    for (int64_t i = 0; i < m; ++i) {
+      if (ok[size_t(i)]) {
+        d.kept.push_back(s + i);
+        good.push_back(i);
+      } else {
+        d.bad.push_back(paths[size_t(s + i)] + ": " + why[size_t(i)]);
+      }
+    }
+    stats.add(int64_t(good.size()) == m ? block : block.index_select(0, torch::tensor(good, torch::kInt64)));
+  }
+  GPS_CHECK(!d.kept.empty(), what, ": none of the ", n, " image files could be decoded:", list_bad(d.bad, 20));
+  handle_bad(d, o, paths.size(), what);
+  stats.stats(d.mean, d.std);
   return d;
 }
 

@@ -24,6 +24,7 @@ ImageDecodeOptions image_decode_options(const DataConfig& cfg) {
             cfg.on_bad_image, "'");
   o.skip_bad = cfg.on_bad_image == "skip";
   o.cache_dir = cfg.cache_dir;
+  o.on_read = cfg.decode_on_read;
   validate(o);
   return o;
 }
@@ -89,10 +90,18 @@ ImageFileList scan_split_folder(const std::string& dir, const std::vector<std::s
 Dataset decode_file_list(const ImageFileList& files, int64_t num_classes, const ImageDecodeOptions& o,
                          const std::string& name) {
   GPS_CHECK(files.labels.empty() || files.labels.size() == files.paths.size(), name, ": one label per file expected");
-  DecodedImages dec = load_image_files(files.paths, o, name);
   Dataset d;
   d.name = name;
-  d.images = dec.images;
+  DecodedImages dec;
+  if (o.on_read) {  // data larger than memory: decoded when read (gps data pack)
+    dec = scan_image_files(files.paths, o, name);
+    std::vector<std::string> kept;
+    for (int64_t i : dec.kept) kept.push_back(files.paths[size_t(i)]);
+    d.pixels = file_list_source(std::move(kept), o);
+  } else {
+    dec = load_image_files(files.paths, o, name);
+    d.set_images(dec.images);
+  }
   if (!files.labels.empty()) {
     std::vector<int64_t> lab;
     lab.reserve(dec.kept.size());

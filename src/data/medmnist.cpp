@@ -98,7 +98,7 @@ Dataset load_medmnist(const DataConfig& cfg, const std::string& split) {
 
   Dataset d;
   d.name = "medmnist-" + flag + "/" + split;
-  d.images = images;
+  d.set_images(images);
   d.labels = labels;
   d.num_classes = classes;
   d.split = split;

@@ -5,6 +5,7 @@
 #include "gps/data/cifar.h"
 #include "gps/data/idx.h"
 #include "gps/data/image_folder.h"
+#include "gps/data/image_store.h"
 #include "gps/data/medmnist.h"
 #include "gps/data/rhid.h"
 
@@ -40,11 +41,11 @@ Dataset load_mnist_like(const DataConfig& cfg, const std::string& split) {
             " has ", labels.size(0), " labels");
   Dataset d;
   d.name = cfg.name + "/" + split;
-  d.images = images.unsqueeze(1).contiguous();
+  d.set_images(images.unsqueeze(1).contiguous());
   d.labels = labels.to(torch::kInt64);
   d.num_classes = 10;
   d.split = split;
-  d.source_size = d.images.size(0);
+  d.source_size = d.size();
   // Fixed normalisation constants of the train split (computed once, so train
   // and test use the same numbers).
   if (cfg.name == "fashion-mnist") {
@@ -71,6 +72,9 @@ void validate(const DataConfig& data) {
     GPS_CHECK(data.channels == 0, "data.channels only applies to data.name folder, aircraft or rhid, not '",
               data.name, "' (leave it at 0)");
   }
+  GPS_CHECK(data.order == "random" || data.order == "quasi-random", "data.order: '", data.order,
+            "' is not one of: random|quasi-random");
+  GPS_CHECK(data.order_window >= 1, "data.order_window must be >= 1, got ", data.order_window);
   GPS_CHECK(data.channels != 2, "data.channels: expected 1 (gray), 3 (RGB) or 0 (default 3), got 2");
   GPS_CHECK(data.medmnist_flag.empty() || data.name == "medmnist", "data.medmnist_flag only applies to ",
             "data.name=medmnist, not '", data.name, "'");
@@ -95,9 +99,11 @@ Dataset load_dataset(const DataConfig& cfg, const std::string& split) {
     d = load_aircraft(cfg, actual);
   } else if (cfg.name == "rhid") {
     d = load_rhid(cfg, actual);
+  } else if (cfg.name == "store") {
+    d = store_dataset(store_path(cfg.root, actual));
   } else {
     GPS_FAIL("data.name: unknown dataset '", cfg.name,
-             "' (expected one of: fashion-mnist, mnist, cifar10, cifar100, medmnist, folder, aircraft, rhid)");
+             "' (expected one of: fashion-mnist, mnist, cifar10, cifar100, medmnist, folder, aircraft, rhid, store)");
   }
   d.split = train_role ? "train" : "test";
   const int64_t n = train_role ? cfg.subset : cfg.test_subset;

@@ -62,7 +62,7 @@ torch::Tensor neighbor_grid(const Dataset& d, const torch::Tensor& anchors, cons
     const int64_t y = kGap + r * ch, x = kGap + c * cw;
     auto box = grid.narrow(1, y, H + 2 * kFrame).narrow(2, x, W + 2 * kFrame);
     for (int k = 0; k < 3; ++k) box[k].fill_(frame[size_t(k)]);
-    auto img = d.images[index];
+    auto img = d.fetch(torch::tensor({index}, torch::kInt64))[0];
     if (img.size(0) == 1) img = img.expand({3, -1, -1});
     img = img.repeat_interleave(scale, 1).repeat_interleave(scale, 2);
     box.narrow(1, kFrame, H).narrow(2, kFrame, W).copy_(img);

@@ -36,6 +36,15 @@ std::vector<std::string> candidates(const std::string& file) {
     for (const fs::path& p : {dir / file, dir.parent_path() / file, dir.parent_path() / "lib" / file})
       out.push_back(p.lexically_normal().string());
   }
+  // Inside another program (Python's gps_ssl._core): next to the shared
+  // object that holds this code, in its bin/ (a pip install), and two
+  // folders up (the build tree's python/gps_ssl/).
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void*>(&candidates), &info) != 0 && info.dli_fname != nullptr) {
+    const fs::path dir = fs::path(info.dli_fname).parent_path();
+    for (const fs::path& p : {dir / file, dir / "bin" / file, dir.parent_path().parent_path() / file})
+      out.push_back(p.lexically_normal().string());
+  }
   out.push_back(file);  // LD_LIBRARY_PATH, RUNPATH, the system folders
   return out;
 }
@@ -87,6 +96,27 @@ cv::Mat imread(const std::string& path, int flags, std::string* why) {
   }
   if (m.empty()) *why = "cannot decode (not an image format OpenCV reads, or a damaged file)";
   return m;
+}
+
+cv::Mat imdecode(const unsigned char* data, size_t size, int flags, std::string* why) {
+  static const auto fn = symbol<decltype(&gps_imdecode_v1)>("imgcodecs", "gps_imdecode_v1", "decoding images");
+  cv::Mat m;
+  char err[kErrLen] = {0};
+  if (fn(data, size, flags, &m, err, kErrLen) != 0) {
+    *why = str_cat("cannot decode (OpenCV: ", err, ")");
+    return {};
+  }
+  if (m.empty()) *why = "cannot decode (not an image format OpenCV reads, or damaged bytes)";
+  return m;
+}
+
+std::vector<unsigned char> imencode_jpeg(const cv::Mat& image, int quality) {
+  static const auto fn =
+      symbol<decltype(&gps_imencode_jpeg_v1)>("imgcodecs", "gps_imencode_jpeg_v1", "encoding JPEG images");
+  std::vector<unsigned char> out;
+  char err[kErrLen] = {0};
+  GPS_CHECK(fn(&image, quality, &out, err, kErrLen) == 0, "cannot encode a JPEG image: ", err);
+  return out;
 }
 
 OnnxNet::OnnxNet(const std::string& path) {

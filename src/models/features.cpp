@@ -12,7 +12,7 @@ torch::Tensor extract_features(Backbone backbone, const Dataset& d, int64_t batc
   std::vector<torch::Tensor> parts;
   for (int64_t s = 0; s < d.size(); s += batch_size) {
     const int64_t n = std::min(batch_size, d.size() - s);
-    auto x = to_normalized_float(d.images.narrow(0, s, n), d.mean, d.std).to(device);
+    auto x = to_normalized_float(d.rows(s, n), d.mean, d.std).to(device);
     parts.push_back(backbone(x).to(out));
   }
   backbone->train(was_training);

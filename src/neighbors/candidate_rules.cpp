@@ -136,6 +136,7 @@ NeighborTable build_table(const torch::Tensor& emb, const CandidateRules& rules,
     }
     cnt[i] = col;
   }
+  t.search = r.note;
   return t;
 }
 
@@ -211,7 +212,9 @@ NeighborTable build_table_multi(const std::vector<torch::Tensor>& embs, const Ca
               " has shape ", embs[p].sizes(), ", expected [", embs[0].size(0), ", D] (one row per image)");
     tables.push_back(build_table(embs[p], rules, search));
   }
-  return combine_tables(tables, mode, rules.exclude_self);
+  NeighborTable t = combine_tables(tables, mode, rules.exclude_self);
+  for (const auto& one : tables) t.search += (t.search.empty() ? "" : "; ") + one.search;
+  return t;
 }
 
 }  // namespace gps

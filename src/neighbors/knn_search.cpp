@@ -58,6 +58,8 @@ void check_options(const SearchOptions& o) {
   GPS_CHECK(o.hnsw_m >= 2, "neighbors.hnsw_m must be >= 2, got ", o.hnsw_m);
   GPS_CHECK(o.ef_search >= 1 && o.ef_construction >= 1, "neighbors.ef_search and neighbors.ef_construction must be >= 1");
   GPS_CHECK(o.approx_threshold >= 0, "neighbors.approx_threshold must be >= 0");
+  GPS_CHECK(o.recall_sample >= 1, "neighbors.recall_sample must be >= 1, got ", o.recall_sample);
+  GPS_CHECK(o.min_recall >= 0 && o.min_recall <= 1, "neighbors.min_recall must lie in [0, 1], got ", o.min_recall);
 }
 
 // Searches in batches of `bs` queries into preallocated results.
@@ -84,6 +86,33 @@ std::vector<int64_t> sample_rows(int64_t n, int64_t count, uint64_t seed) {
   return idx;
 }
 
+// recall@k of `approx` on the rows `rows` of the queries, against exact
+// results for those rows: the share of approximate neighbours no farther
+// than the exact k-th (ties count as found).
+double recall_at_k(const KnnResult& approx, const KnnResult& exact, const std::vector<int64_t>& rows) {
+  const int64_t k = exact.ids.size(1);
+  const auto ad = approx.dists.accessor<float, 2>();
+  const auto ed = exact.dists.accessor<float, 2>();
+  int64_t found = 0;
+  for (size_t s = 0; s < rows.size(); ++s) {
+    const float kth = ed[int64_t(s)][k - 1];
+    const float tol = 1e-5f * std::max(1.0f, std::abs(kth));
+    for (int64_t j = 0; j < k; ++j) found += ad[rows[s]][j] <= kth + tol;
+  }
+  return double(found) / double(k * int64_t(rows.size()));
+}
+
+KnnResult exact_search(const torch::Tensor& base, const torch::Tensor& queries, int64_t k, int64_t batch_size) {
+  KnnResult r;
+  r.ids = torch::empty({queries.size(0), k}, torch::kInt64);
+  r.dists = torch::empty({queries.size(0), k}, torch::kFloat32);
+  faiss::IndexFlatL2 index(base.size(1));
+  index.add(base.size(0), base.data_ptr<float>());
+  batched_search(index, queries, k, batch_size, r);
+  r.note = "exact";
+  return r;
+}
+
 }  // namespace
 
 SearchOptions search_options(const NeighborConfig& c) {
@@ -103,7 +132,8 @@ std::string describe_search(const SearchOptions& o, int64_t n) {
   if (o.backend == "torch") return "torch-exact";
   if (idx == "ivf") {
     const auto p = ivf_params(o, n);
-    return str_cat("ivf(nlist=", p.nlist, ",nprobe=", p.nprobe, ",train=", p.train, ",seed=", o.seed, ")");
+    return str_cat("ivf(nlist=", p.nlist, ",nprobe=", p.nprobe, ",train=", p.train, ",seed=", o.seed, ")",
+                   o.index == "auto" ? str_cat("+recall>=", o.min_recall, "@", o.recall_sample) : std::string());
   }
   if (idx == "hnsw") return str_cat("hnsw(m=", o.hnsw_m, ",efc=", o.ef_construction, ",efs=", o.ef_search, ")");
   return idx;
@@ -134,20 +164,43 @@ KnnResult knn_search(const torch::Tensor& base_in, const torch::Tensor& queries_
   r.dists = torch::empty({nq, k}, torch::kFloat32);
   const std::string kind = resolved_index(o, n);
   if (kind == "exact") {
-    faiss::IndexFlatL2 index(d);
-    index.add(n, base.data_ptr<float>());
-    batched_search(index, queries, k, o.batch_size, r);
+    return exact_search(base, queries, k, o.batch_size);
   } else if (kind == "ivf") {
     const auto p = ivf_params(o, n);
     auto picked = sample_rows(n, p.train, uint64_t(o.seed));
     const auto rows = torch::from_blob(picked.data(), {p.train}, torch::kInt64).clone();
-    return detail::ivf_search(base, queries, k, p.nlist, p.nprobe, rows, o.seed, o.batch_size, self_join);
+    auto ivf = [&](int64_t nprobe) {
+      auto res = detail::ivf_search(base, queries, k, p.nlist, nprobe, rows, o.seed, o.batch_size, self_join);
+      res.note = str_cat("ivf(nlist=", p.nlist, ",nprobe=", nprobe, ")");
+      return res;
+    };
+    if (o.index != "auto") return ivf(p.nprobe);
+    // auto: check the approximate answer against exact search on a sample.
+    const auto sample = sample_rows(nq, std::min(nq, o.recall_sample), uint64_t(o.seed) ^ 0x5ec411);
+    const auto sample_t = torch::from_blob(const_cast<int64_t*>(sample.data()), {int64_t(sample.size())}, torch::kInt64);
+    const KnnResult truth = exact_search(base, queries.index_select(0, sample_t).contiguous(), k, o.batch_size);
+    std::string tried;
+    for (int64_t nprobe = p.nprobe; nprobe * 2 <= p.nlist || nprobe == p.nprobe; nprobe *= 4) {
+      KnnResult res = ivf(nprobe);
+      res.recall = recall_at_k(res, truth, sample);
+      tried += str_cat(tried.empty() ? "" : ", ", "nprobe ", nprobe, ": ", res.recall);
+      if (res.recall >= o.min_recall) {
+        res.note += str_cat(" recall@", k, " ", res.recall, " on ", sample.size(), " queries (", tried, ")");
+        return res;
+      }
+    }
+    KnnResult res = exact_search(base, queries, k, o.batch_size);
+    res.recall = 1.0;
+    res.note = str_cat("exact: ivf(nlist=", p.nlist, ") stayed below recall@", k, " ", o.min_recall, " on ",
+                       sample.size(), " queries (", tried, ")");
+    return res;
   } else {  // hnsw
     faiss::IndexHNSWFlat index(int(d), int(o.hnsw_m), faiss::METRIC_L2);
     index.hnsw.efConstruction = int(o.ef_construction);
     index.add(n, base.data_ptr<float>());
     index.hnsw.efSearch = int(std::max(o.ef_search, k));
     batched_search(index, queries, k, o.batch_size, r);
+    r.note = str_cat("hnsw(m=", o.hnsw_m, ",efs=", std::max(o.ef_search, k), ")");
   }
   return r;
 }

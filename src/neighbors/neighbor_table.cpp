@@ -69,7 +69,8 @@ void save_table(const std::string& dir, const NeighborTable& t, const std::strin
     save_npy(path, tensor);  // atomic
     crc[name] = file_crc32(path);
   }
-  nlohmann::json meta = {{"fingerprint", fingerprint}, {"rows", t.size()}, {"width", t.width()}, {"crc32", crc}};
+  nlohmann::json meta = {{"fingerprint", fingerprint}, {"rows", t.size()}, {"width", t.width()}, {"crc32", crc},
+                         {"search", t.search}};
   atomic_write_text((d / "meta.json").string(), meta.dump(2) + "\n", false);
 }
 
@@ -94,6 +95,7 @@ bool load_table(const std::string& dir, const std::string& fingerprint, Neighbor
       *tensor = load_npy(path);
     }
     t.validate(meta.value("rows", int64_t(-1)), dir);
+    t.search = meta.value("search", "");
     out = t;
     return true;
   } catch (const std::exception& e) {

@@ -83,6 +83,7 @@ NeighborTable obtain_table(const Prior& prior, const Dataset& d, const NeighborC
     if (cfg.cache) save_table(inf.dir, t, inf.fingerprint);
   }
   t.validate(d.size(), inf.dir);
+  inf.search = t.search;
   inf.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return t;
 }

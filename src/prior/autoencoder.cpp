@@ -135,7 +135,7 @@ std::string AutoencoderPrior::describe() const {
 }
 
 torch::Tensor AutoencoderPrior::inputs(const Dataset& d, int64_t start, int64_t n) const {
-  auto f = d.images.narrow(0, start, n).to(torch::kFloat32).div_(255.0f);
+  auto f = d.rows(start, n).to(torch::kFloat32).div_(255.0f);
   if (f.size(2) != opt_.input_size || f.size(3) != opt_.input_size)
     f = nn::functional::interpolate(f, nn::functional::InterpolateFuncOptions()
                                            .size(std::vector<int64_t>{opt_.input_size, opt_.input_size})

@@ -136,7 +136,7 @@ torch::Tensor model_input_batch(const TorchScriptInput& in, const Dataset& d, in
   }
   const auto mean_t = torch::tensor(mean).view({1, want, 1, 1});
   const auto std_t = torch::tensor(std).view({1, want, 1, 1});
-  auto x = d.images.narrow(0, start, n);
+  auto x = d.rows(start, n);
   if (want != C) x = x.expand({-1, want, -1, -1});
   if (in.bgr && want == 3) x = x.flip({1});
   if (in.resize == "pil-bicubic-center-crop" && in.input_size > 0)

@@ -10,8 +10,9 @@ constexpr uint64_t kOrderStream = 0x0bde5;
 constexpr uint64_t kPositiveStream = 0x9051;
 }  // namespace
 
-PairSampler::PairSampler(NeighborTable table, int64_t batch_size, uint64_t seed)
-    : table_(std::move(table)), batch_(batch_size), seed_(seed) {
+PairSampler::PairSampler(NeighborTable table, int64_t batch_size, uint64_t seed, EpochOrder order)
+    : table_(std::move(table)), batch_(batch_size), seed_(seed), order_(std::move(order)) {
+  validate(order_);
   GPS_CHECK(batch_ >= 1, "optim.batch_size must be >= 1");
   GPS_CHECK(batch_ <= table_.size(), "optim.batch_size = ", batch_, " is larger than the dataset (", table_.size(),
             " images); lower optim.batch_size or use more data");
@@ -23,12 +24,7 @@ void PairSampler::set_table(NeighborTable t) {
 }
 
 torch::Tensor PairSampler::epoch_order(int64_t epoch) const {
-  const int64_t n = size();
-  auto order = torch::arange(n, torch::kInt64);
-  auto* p = order.data_ptr<int64_t>();
-  Rng rng(seed_, kOrderStream, uint64_t(epoch));
-  for (int64_t i = n - 1; i > 0; --i) std::swap(p[i], p[rng.below(uint64_t(i) + 1)]);
-  return order;
+  return make_epoch_order(size(), order_, seed_, kOrderStream, epoch);
 }
 
 int64_t PairSampler::positive(int64_t epoch, int64_t anchor) const {

@@ -58,6 +58,7 @@ NeighborTable positive_pairs(RunSetup& r) {
     table = obtain_table(*prior, r.train_set, r.aux.neighbors, cache, &r.table);
     r.log.messagef("neighbour table %s %s (%.1fs): %s", r.table.reused ? "reused" : "built", r.table.dir.c_str(),
                    r.table.seconds, r.table.fingerprint.c_str());
+    if (!r.table.search.empty()) r.log.message("neighbour search: " + r.table.search);
   }
   if (r.place.group) broadcast_table(*r.place.group, table);
   return table;
@@ -120,11 +121,13 @@ std::unique_ptr<RunSetup> set_up_run(const Config& cfg, const std::string& comma
 
   OpenedRun opened = open_run(cfg, command_line, resume, p.group);
   r->log = RunLog(std::move(opened.run), p.lead);
+  if (!r->train_set.pixels->memory().defined()) r->log.message("images read from " + r->train_set.pixels->describe());
   r->log.message(str_cat("run directory ", r->log.path(), " (", p.device.str(), ", ", precision_name(p.precision),
                          cfg.train.channels_last ? ", channels-last" : "", ", ", p.threads, " threads",
                          p.world > 1 ? str_cat(" per process, ", p.world, " processes") : "", ")"));
 
-  r->sampler = std::make_unique<PairSampler>(positive_pairs(*r), cfg.optim.batch_size, r->seed);
+  const EpochOrder order{cfg.data.order, r->train_set.pixels->chunk_rows(), cfg.data.order_window};
+  r->sampler = std::make_unique<PairSampler>(positive_pairs(*r), cfg.optim.batch_size, r->seed, order);
   r->augment = make_augmentation(augment_for(cfg), r->train_set.mean, r->train_set.std);
   build_state(*r);
   GPS_CHECK(cfg.augment.local_crops == 0 || r->state.method->reads_local_views(), "augment.local_crops = ",

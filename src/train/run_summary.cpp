@@ -30,7 +30,7 @@ nlohmann::json RunSummary::to_json() const {
                       {"online_probe_train_top1", online_probe_train_top1},
                       {"online_probe_test_top1", online_probe_test_top1},
                       {"table", {{"fingerprint", table.fingerprint}, {"dir", table.dir},
-                                 {"reused", table.reused}, {"seconds", table.seconds}}}};
+                                 {"reused", table.reused}, {"seconds", table.seconds}, {"search", table.search}}}};
   if (cuda)
     j["gpu_memory_mib"] = {{"peak_allocated", double(gpu_peak_allocated) / kMiB},
                            {"peak_reserved", double(gpu_peak_reserved) / kMiB}};
@@ -66,6 +66,7 @@ RunSummary RunSummary::from_json(const nlohmann::json& j, const std::string& fil
       s.table.dir = t.value("dir", "");
       s.table.reused = t.value("reused", false);
       s.table.seconds = t.value("seconds", 0.0);
+      s.table.search = t.value("search", "");
     }
     if (j.contains("gpu_memory_mib")) {
       s.cuda = true;

@@ -7,9 +7,13 @@ StepBatch make_step_batch(const PairBatch& pairs, const Augmentation& augment, c
   StepBatch v;
   v.pairs = pairs;
   const auto made_of = augment.views();
+  // Each image is read (and, from a JPEG store, decoded) once per step,
+  // however many views are made of it.
+  torch::Tensor anchors, positives;
   for (size_t k = 0; k < made_of.size(); ++k) {
-    const auto& rows = made_of[k] == ViewOf::anchor ? pairs.anchors : pairs.positives;
-    v.views.push_back({augment.apply(data.images.index_select(0, rows), pairs.positions,
+    auto& images = made_of[k] == ViewOf::anchor ? anchors : positives;
+    if (!images.defined()) images = data.fetch(made_of[k] == ViewOf::anchor ? pairs.anchors : pairs.positives);
+    v.views.push_back({augment.apply(images, pairs.positions,
                                      view_stream(seed, epoch, int(k)), int(k)),
                        made_of[k]});
   }

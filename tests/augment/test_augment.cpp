@@ -292,7 +292,7 @@ TEST(Augment, BadInputNamesTheOption) {
 TEST(Augment, GridAndPng) {
   Dataset d;
   d.name = "tiny";
-  d.images = random_u8({10, 1, 28, 28}, 13);
+  d.set_images(random_u8({10, 1, 28, 28}, 13));
   d.mean = {0.5f};
   d.std = {0.25f};
   auto aug = make_augmentation(preset("symmetric"), d.mean, d.std);
@@ -300,7 +300,7 @@ TEST(Augment, GridAndPng) {
   ASSERT_EQ(grid.sizes(), torch::IntArrayRef({3, 4 * 30 + 2, 4 * 30 + 2}));
   EXPECT_EQ(grid.scalar_type(), torch::kUInt8);
   // The first column holds the originals, exactly.
-  EXPECT_TRUE(torch::equal(grid[0].narrow(0, 2, 28).narrow(1, 2, 28), d.images[0][0]));
+  EXPECT_TRUE(torch::equal(grid[0].narrow(0, 2, 28).narrow(1, 2, 28), d.all_images()[0][0]));
   EXPECT_TRUE(torch::equal(augment_grid(d, *aug, 4, 3, 7), grid));
   test::TempDir tmp;
   save_png(tmp.file("grid.png"), grid);

@@ -12,6 +12,7 @@
 #include "gps/data/registry.h"
 #include "gps/experiment/grid.h"
 #include "gps/io/npz.h"
+#include "data_fixtures.h"
 #include "test_util.h"
 
 #include <gmock/gmock.h>
@@ -25,78 +26,8 @@
 using namespace gps;
 using ::testing::HasSubstr;
 namespace fs = std::filesystem;
+using namespace gps::fixtures;
 
-namespace {
-
-// Pixel (channel c, row y, column x) of CIFAR test image i.
-uint8_t cifar_pixel(int i, int c, int y, int x) { return uint8_t((i * 31 + c * 101 + y * 7 + x * 3) & 255); }
-
-// `n` records starting at image index `first`: label bytes, then R, G, B planes.
-std::string cifar_records(int first, int n, bool cifar100) {
-  std::string s;
-  for (int i = first; i < first + n; ++i) {
-    if (cifar100) s.push_back(char(i % 20));  // coarse
-    s.push_back(char(cifar100 ? (i * 7) % 100 : i % 10));
-    for (int c = 0; c < 3; ++c)
-      for (int y = 0; y < 32; ++y)
-        for (int x = 0; x < 32; ++x) s.push_back(char(cifar_pixel(i, c, y, x)));
-  }
-  return s;
-}
-
-// cifar-10-batches-bin with 3 images per train batch and 4 test images.
-std::string write_cifar10(const test::TempDir& tmp) {
-  const auto dir = tmp.file("cifar-10-batches-bin");
-  fs::create_directories(dir);
-  for (int b = 0; b < 5; ++b)
-    test::write_bytes(dir + "/data_batch_" + std::to_string(b + 1) + ".bin", cifar_records(3 * b, 3, false));
-  test::write_bytes(dir + "/test_batch.bin", cifar_records(100, 4, false));
-  return dir;
-}
-
-DataConfig data_config(const std::string& name, const std::string& root) {
-  DataConfig c;
-  c.name = name;
-  c.root = root;
-  c.cache_dir = "";
-  return c;
-}
-
-// Writes an image from an RGB tensor [3, H, W] (or gray [1, H, W]) uint8 with OpenCV.
-void write_image(const std::string& path, const torch::Tensor& chw, std::vector<int> params = {}) {
-  fs::create_directories(fs::path(path).parent_path());
-  auto hwc = chw.permute({1, 2, 0}).contiguous();
-  const int C = int(chw.size(0));
-  cv::Mat m(int(chw.size(1)), int(chw.size(2)), C == 3 ? CV_8UC3 : CV_8UC1, hwc.data_ptr<uint8_t>());
-  cv::Mat out = m.clone();
-  if (C == 3) {
-    // RGB -> BGR, what imwrite expects.
-    std::vector<cv::Mat> ch;
-    cv::split(out, ch);
-    std::swap(ch[0], ch[2]);
-    cv::merge(ch, out);
-  }
-  ASSERT_TRUE(cv::imwrite(path, out, params)) << path;
-}
-
-torch::Tensor random_image(int64_t h, int64_t w, int seed, int64_t c = 3) {
-  torch::manual_seed(seed);
-  return torch::randint(0, 256, {c, h, w}, torch::kInt64).to(torch::kUInt8);
-}
-
-torch::Tensor solid(int64_t h, int64_t w, uint8_t r, uint8_t g, uint8_t b) {
-  auto t = torch::empty({3, h, w}, torch::kUInt8);
-  t[0].fill_(r);
-  t[1].fill_(g);
-  t[2].fill_(b);
-  return t;
-}
-
-int max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
-  return (a.to(torch::kInt32) - b.to(torch::kInt32)).abs().max().item<int>();
-}
-
-}  // namespace
 
 // ---------------------------------------------------------------- CIFAR
 
@@ -106,7 +37,7 @@ TEST(Cifar, ReadsCifar10PlanesAndLabelsExactly) {
   // data.root may be the extracted folder or its parent.
   for (auto root : {tmp.file("cifar-10-batches-bin"), tmp.path.string()}) {
     auto train = load_dataset(data_config("cifar10", root), "train");
-    ASSERT_EQ(train.images.sizes(), (std::vector<int64_t>{15, 3, 32, 32}));
+    ASSERT_EQ(train.all_images().sizes(), (std::vector<int64_t>{15, 3, 32, 32}));
     EXPECT_EQ(train.name, "cifar10/train");
     EXPECT_EQ(train.split, "train");
     EXPECT_EQ(train.num_classes, 10);
@@ -114,12 +45,12 @@ TEST(Cifar, ReadsCifar10PlanesAndLabelsExactly) {
     for (int i = 0; i < 15; ++i) {
       EXPECT_EQ(train.labels[i].item<int64_t>(), i % 10);
       for (auto [c, y, x] : {std::tuple{0, 0, 0}, {1, 5, 9}, {2, 31, 31}, {0, 17, 3}})
-        ASSERT_EQ(train.images[i][c][y][x].item<int>(), cifar_pixel(i, c, y, x)) << i << " " << c << y << x;
+        ASSERT_EQ(train.all_images()[i][c][y][x].item<int>(), cifar_pixel(i, c, y, x)) << i << " " << c << y << x;
     }
     auto test = load_dataset(data_config("cifar10", root), "test");
     ASSERT_EQ(test.size(), 4);
     EXPECT_EQ(test.split, "test");
-    EXPECT_EQ(test.images[3][2][10][20].item<int>(), cifar_pixel(103, 2, 10, 20));
+    EXPECT_EQ(test.all_images()[3][2][10][20].item<int>(), cifar_pixel(103, 2, 10, 20));
     EXPECT_EQ(test.labels[3].item<int64_t>(), 103 % 10);
     EXPECT_FLOAT_EQ(test.mean[0], 0.4914f);
     EXPECT_FLOAT_EQ(test.std[2], 0.2616f);
@@ -136,12 +67,12 @@ TEST(Cifar, ReadsCifar100FineAndCoarseLabels) {
   auto fine = load_dataset(cfg, "train");
   EXPECT_EQ(fine.num_classes, 100);
   for (int i = 0; i < 6; ++i) EXPECT_EQ(fine.labels[i].item<int64_t>(), (i * 7) % 100);
-  EXPECT_EQ(fine.images[5][1][2][3].item<int>(), cifar_pixel(5, 1, 2, 3));
+  EXPECT_EQ(fine.all_images()[5][1][2][3].item<int>(), cifar_pixel(5, 1, 2, 3));
   cfg.cifar100_labels = "coarse";
   auto coarse = load_dataset(cfg, "test");
   EXPECT_EQ(coarse.num_classes, 20);
   EXPECT_EQ(coarse.labels[1].item<int64_t>(), 51 % 20);
-  EXPECT_EQ(coarse.images[1][2][31][0].item<int>(), cifar_pixel(51, 2, 31, 0));
+  EXPECT_EQ(coarse.all_images()[1][2][31][0].item<int>(), cifar_pixel(51, 2, 31, 0));
 }
 
 TEST(Cifar, TruncatedRecordNamesFileAndOffset) {
@@ -174,21 +105,6 @@ TEST(Cifar, LabelOutOfRangeAndMissingBatch) {
 
 // ---------------------------------------------------------------- MedMNIST
 
-namespace {
-
-// A pathmnist-like RGB file (labels [N, 1] uint8) with 6/3/4 images of 5x7.
-std::map<std::string, torch::Tensor> medmnist_rgb_arrays() {
-  std::map<std::string, torch::Tensor> m;
-  int seed = 10;
-  for (auto [split, n] : {std::pair{"train", 6}, {"val", 3}, {"test", 4}}) {
-    torch::manual_seed(seed++);
-    m[std::string(split) + "_images"] = torch::randint(0, 256, {n, 5, 7, 3}, torch::kInt64).to(torch::kUInt8);
-    m[std::string(split) + "_labels"] = (torch::arange(n, torch::kInt64) % 9).to(torch::kUInt8).reshape({n, 1});
-  }
-  return m;
-}
-
-}  // namespace
 
 TEST(MedMnist, ReadsRgbSplitsExactly) {
   test::TempDir tmp;
@@ -197,9 +113,9 @@ TEST(MedMnist, ReadsRgbSplitsExactly) {
   for (auto split : {"train", "val", "test"}) {
     auto d = load_dataset(data_config("medmnist", tmp.file("pathmnist.npz")), split);
     const auto& img = arrays.at(std::string(split) + "_images");  // [N, H, W, 3]
-    ASSERT_EQ(d.images.sizes(), (std::vector<int64_t>{img.size(0), 3, 5, 7}));
-    EXPECT_TRUE(torch::equal(d.images, img.permute({0, 3, 1, 2}))) << split;
-    EXPECT_EQ(d.images[1][2][4][6].item<int>(), img[1][4][6][2].item<int>());
+    ASSERT_EQ(d.all_images().sizes(), (std::vector<int64_t>{img.size(0), 3, 5, 7}));
+    EXPECT_TRUE(torch::equal(d.all_images(), img.permute({0, 3, 1, 2}))) << split;
+    EXPECT_EQ(d.all_images()[1][2][4][6].item<int>(), img[1][4][6][2].item<int>());
     EXPECT_TRUE(torch::equal(d.labels, arrays.at(std::string(split) + "_labels").reshape({-1}).to(torch::kInt64)));
     EXPECT_EQ(d.num_classes, 9);
     EXPECT_FLOAT_EQ(d.mean[0], 0.485f);
@@ -223,8 +139,8 @@ TEST(MedMnist, ReadsGrayWithInt64LabelsAndUnknownFlag) {
   }
   save_npz(tmp.file("mymnist.npz"), m);
   auto d = load_dataset(data_config("medmnist", tmp.file("mymnist.npz")), "test");
-  ASSERT_EQ(d.images.sizes(), (std::vector<int64_t>{4, 1, 3, 2}));
-  EXPECT_EQ(d.images[2][0][1][1].item<int>(), 2 * 6 + 1 * 2 + 1);
+  ASSERT_EQ(d.all_images().sizes(), (std::vector<int64_t>{4, 1, 3, 2}));
+  EXPECT_EQ(d.all_images()[2][0][1][1].item<int>(), 2 * 6 + 1 * 2 + 1);
   EXPECT_EQ(d.num_classes, 4);  // unknown flag: max train label + 1
   EXPECT_EQ(d.mean.size(), 1u);
   EXPECT_FLOAT_EQ(d.mean[0], 0.449f);
@@ -241,9 +157,9 @@ TEST(MedMnist, ReadsAFileWrittenByNumpy) {
       "', train_images=i, train_labels=l, val_images=i[:2], val_labels=l[:2], test_images=i[1:], test_labels=l[1:])\"";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   auto d = load_dataset(data_config("medmnist", path), "test");
-  ASSERT_EQ(d.images.sizes(), (std::vector<int64_t>{4, 1, 4, 4}));
-  EXPECT_EQ(d.images[0][0][0][0].item<int>(), 16);
-  EXPECT_EQ(d.images[3][0][3][3].item<int>(), 79);
+  ASSERT_EQ(d.all_images().sizes(), (std::vector<int64_t>{4, 1, 4, 4}));
+  EXPECT_EQ(d.all_images()[0][0][0][0].item<int>(), 16);
+  EXPECT_EQ(d.all_images()[3][0][3][3].item<int>(), 79);
   EXPECT_EQ(d.labels[0].item<int64_t>(), 7);
   EXPECT_EQ(d.num_classes, 8);
 }
@@ -308,13 +224,13 @@ TEST(ImageFolder, ReadsClassFoldersExactlyInRgbOrder) {
   EXPECT_EQ(d.num_classes, 2);
   EXPECT_TRUE(torch::equal(d.labels, torch::tensor({0, 0, 1}, torch::kInt64)));
   // Sorted paths: cat/sub/z.png, cat/y.png, dog/x.png.
-  EXPECT_TRUE(torch::equal(d.images[0], c));
-  EXPECT_TRUE(torch::equal(d.images[1], b));
-  EXPECT_TRUE(torch::equal(d.images[2], a));
+  EXPECT_TRUE(torch::equal(d.all_images()[0], c));
+  EXPECT_TRUE(torch::equal(d.all_images()[1], b));
+  EXPECT_TRUE(torch::equal(d.all_images()[2], a));
   EXPECT_EQ(d.mean.size(), 3u);
   auto t = load_dataset(cfg, "test");
   EXPECT_TRUE(torch::equal(t.labels, torch::tensor({1}, torch::kInt64)));  // dog keeps the train label
-  EXPECT_TRUE(torch::equal(t.images[0], c));
+  EXPECT_TRUE(torch::equal(t.all_images()[0], c));
   EXPECT_EQ(t.mean, d.mean);  // train statistics
 }
 
@@ -331,13 +247,13 @@ TEST(ImageFolder, ExplicitColourOrderAndJpeg) {
   ASSERT_EQ(d.size(), 2);
   EXPECT_FALSE(d.has_labels());
   EXPECT_EQ(d.num_classes, 0);
-  EXPECT_LE(max_abs_diff(d.images, solid(4, 4, 255, 0, 0).unsqueeze(0).expand({2, 3, 4, 4})), 4);
+  EXPECT_LE(max_abs_diff(d.all_images(), solid(4, 4, 255, 0, 0).unsqueeze(0).expand({2, 3, 4, 4})), 4);
   EXPECT_THAT(test::error_of([&] { load_dataset(cfg, "test"); }), HasSubstr("no train/ and test/"));
   // Gray output converts colour files.
   cfg.channels = 1;
   auto g = load_dataset(cfg, "train");
   ASSERT_EQ(g.channels(), 1);
-  EXPECT_NEAR(g.images[0][0][0][0].item<int>(), 76, 2);  // 0.299 * 255
+  EXPECT_NEAR(g.all_images()[0][0][0][0].item<int>(), 76, 2);  // 0.299 * 255
 }
 
 TEST(ImageFolder, ResizePolicies) {
@@ -393,7 +309,7 @@ TEST(ImageFolder, UndecodableImageFailOrSkip) {
   EXPECT_THAT(report, HasSubstr(root + "/a/broken.png"));
   ASSERT_EQ(d.size(), 2);
   EXPECT_TRUE(torch::equal(d.labels, torch::tensor({0, 1}, torch::kInt64)));
-  EXPECT_TRUE(torch::equal(d.images[1], random_image(5, 5, 5)));
+  EXPECT_TRUE(torch::equal(d.all_images()[1], random_image(5, 5, 5)));
 }
 
 TEST(ImageFolder, EmptyAndMalformedFoldersAreNamed) {
@@ -512,7 +428,7 @@ TEST(ImageCache, SkippedFilesAreRememberedByTheCache) {
   auto d2 = load_dataset(cfg, "train");  // from the cache, still reports the skipped file
   const auto err = testing::internal::GetCapturedStderr();
   EXPECT_EQ(d2.size(), 2);
-  EXPECT_TRUE(torch::equal(d1.images, d2.images));
+  EXPECT_TRUE(torch::equal(d1.all_images(), d2.all_images()));
   size_t reports = 0;
   for (size_t p = err.find(tmp.file("f/b.png")); p != std::string::npos; p = err.find(tmp.file("f/b.png"), p + 1))
     ++reports;
@@ -523,22 +439,6 @@ TEST(ImageCache, SkippedFilesAreRememberedByTheCache) {
 
 // ---------------------------------------------------------------- FGVC-Aircraft
 
-namespace {
-
-// fgvc-aircraft-2013b/data with 4 images: top 16 rows white, bottom 20 rows
-// black (the banner), 16 wide (edges on JPEG block boundaries).
-std::string write_aircraft(const test::TempDir& tmp, bool with_variants) {
-  const auto data = tmp.file("fgvc-aircraft-2013b/data");
-  auto img = torch::cat({solid(16, 16, 255, 255, 255), solid(20, 16, 0, 0, 0)}, 1);
-  for (auto id : {"0034309", "0056978", "1001234", "2200001"})
-    write_image(data + "/images/" + id + ".jpg", img, {cv::IMWRITE_JPEG_QUALITY, 100});
-  test::write_bytes(data + "/images_variant_train.txt", "0034309 Boeing 747-400\n0056978 A320\r\n");
-  test::write_bytes(data + "/images_variant_test.txt", "1001234 A320\n2200001 F/A-18\n");
-  if (with_variants) test::write_bytes(data + "/variants.txt", "Boeing 747-400\nF/A-18\nA320\n");
-  return tmp.file("fgvc-aircraft-2013b");
-}
-
-}  // namespace
 
 TEST(Aircraft, CropsBannerAndUsesVariantOrder) {
   test::TempDir tmp;
@@ -546,9 +446,9 @@ TEST(Aircraft, CropsBannerAndUsesVariantOrder) {
   cfg.image_size = 8;
   cfg.resize = "stretch";
   auto d = load_dataset(cfg, "train");
-  ASSERT_EQ(d.images.sizes(), (std::vector<int64_t>{2, 3, 8, 8}));
+  ASSERT_EQ(d.all_images().sizes(), (std::vector<int64_t>{2, 3, 8, 8}));
   // Only the white top 16 rows survive the banner crop.
-  EXPECT_GE(d.images.min().item<int>(), 250);
+  EXPECT_GE(d.all_images().min().item<int>(), 250);
   EXPECT_TRUE(torch::equal(d.labels, torch::tensor({0, 2}, torch::kInt64)));  // variants.txt order
   EXPECT_EQ(d.num_classes, 3);
   EXPECT_EQ(d.name, "aircraft/train");
@@ -613,7 +513,7 @@ TEST(Rhid, SplitFoldersShareHotelLabels) {
   EXPECT_EQ(ss.split, "test");
   EXPECT_EQ(ss.name, "rhid/D_SS");
   EXPECT_TRUE(torch::equal(ss.labels, torch::tensor({1}, torch::kInt64)));
-  EXPECT_TRUE(torch::equal(ss.images[0], random_image(6, 6, 4)));
+  EXPECT_TRUE(torch::equal(ss.all_images()[0], random_image(6, 6, 4)));
   EXPECT_TRUE(torch::equal(load_dataset(cfg, "uu").labels, torch::tensor({3}, torch::kInt64)));
   EXPECT_TRUE(torch::equal(load_dataset(cfg, "unknown").labels, torch::tensor({2}, torch::kInt64)));
   auto msg = test::error_of([&] { load_dataset(cfg, "D_SU"); });

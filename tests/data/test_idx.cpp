@@ -85,7 +85,7 @@ TEST(Dataset, LoadsMnistLayoutAndChecksCounts) {
   DataConfig cfg;
   cfg.root = tmp.file("fm");
   auto d = load_dataset(cfg, "train");
-  EXPECT_EQ(d.images.sizes(), (std::vector<int64_t>{30, 1, 8, 8}));
+  EXPECT_EQ(d.all_images().sizes(), (std::vector<int64_t>{30, 1, 8, 8}));
   EXPECT_EQ(d.labels.size(0), 30);
   EXPECT_EQ(d.num_classes, 10);
   // Labels file with a different count.
@@ -116,7 +116,7 @@ TEST(Dataset, StratifiedSubsetKeepsClassShares) {
   for (int c = 0; c < 10; ++c) EXPECT_EQ(counts[c].item<int64_t>(), 5);
   // Deterministic for a seed, different for another.
   auto again = load_dataset(cfg, "train");
-  EXPECT_TRUE(torch::equal(d.images, again.images));
+  EXPECT_TRUE(torch::equal(d.all_images(), again.all_images()));
   cfg.seed = 1;
-  EXPECT_FALSE(torch::equal(d.images, load_dataset(cfg, "train").images));
+  EXPECT_FALSE(torch::equal(d.all_images(), load_dataset(cfg, "train").all_images()));
 }

@@ -38,7 +38,7 @@ std::pair<torch::Tensor, torch::Tensor> separable(int64_t n_per_class, int64_t c
 Dataset labelled(const torch::Tensor& y, int64_t classes, const std::string& name) {
   Dataset d;
   d.name = name;
-  d.images = torch::zeros({y.size(0), 1, 1, 1}, torch::kUInt8);
+  d.set_images(torch::zeros({y.size(0), 1, 1, 1}, torch::kUInt8));
   d.labels = y;
   d.num_classes = classes;
   return d;

@@ -48,7 +48,7 @@ gps::Dataset random_dataset(int64_t n, int64_t side) {
   torch::manual_seed(5);
   gps::Dataset d;
   d.name = "rand";
-  d.images = torch::randint(0, 255, {n, 1, side, side}, torch::kUInt8);
+  d.set_images(torch::randint(0, 255, {n, 1, side, side}, torch::kUInt8));
   d.mean = {0.5f};
   d.std = {0.25f};
   return d;

@@ -8,6 +8,7 @@
 #include "gps/prior/pixel_prior.h"
 #include "test_util.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <set>
@@ -153,6 +154,38 @@ TEST(NeighborRulesSearch, AutoPicksExactBelowThreshold) {
   o.backend = "torch";
   EXPECT_EQ(resolved_index(o, 5000), "exact");
   EXPECT_EQ(describe_search(o, 5000), "torch-exact");
+}
+
+// index=auto at scale measures what the approximate index loses: on data
+// without structure (where per-list probes reach recall 0.33) it raises
+// nprobe or falls back to exact until recall@k >= 0.95, and says so.
+TEST(NeighborRulesSearch, AutoReachesTheRecallItChecksAndLogsIt) {
+  torch::manual_seed(4);
+  const auto noise = torch::randn({8000, 32});
+  SearchOptions o, exact;
+  o.index = "auto";
+  o.approx_threshold = 1000;
+  const auto truth = knn_search(noise, noise.slice(0, 0, 1000), 10, exact);
+  const auto r = knn_search(noise, noise, 10, o);
+  EXPECT_GE(r.recall, 0.95) << r.note;
+  EXPECT_GE(recall(KnnResult{r.ids.slice(0, 0, 1000), {}}, truth), 0.95) << r.note;
+  EXPECT_THAT(r.note, ::testing::HasSubstr("nprobe 16: "));
+  EXPECT_THAT(r.note, ::testing::HasSubstr("on 1000 queries"));
+  // Clustered data passes at the default probes: IVF is kept.
+  const auto x = mixture(20000, 32, 200, 3);
+  const auto c = knn_search(x, x, 10, o);
+  EXPECT_GE(c.recall, 0.95);
+  EXPECT_THAT(c.note, ::testing::StartsWith("ivf(nlist=566,nprobe=16) recall@10 "));
+  // The table keeps the note, in memory and in its saved meta.json.
+  test::TempDir tmp;
+  NeighborTable t = build_table(noise, rules(4, false), o);
+  EXPECT_THAT(t.search, ::testing::HasSubstr("recall@"));
+  save_table(tmp.file("t"), t, "fp");
+  NeighborTable back;
+  ASSERT_TRUE(load_table(tmp.file("t"), "fp", back));
+  EXPECT_EQ(back.search, t.search);
+  EXPECT_THAT(test::read_bytes(tmp.file("t/meta.json")), ::testing::HasSubstr("recall@"));
+  EXPECT_THAT(describe_search(o, 8000), ::testing::HasSubstr("+recall>=0.95@1000"));
 }
 
 // ---- LibTorch backend ----
@@ -344,7 +377,7 @@ TEST(NeighborRules, BadOptionsNameTheKey) {
 TEST(NeighborRules, EveryTableOptionEntersTheFingerprint) {
   Dataset d;
   d.name = "rand";
-  d.images = torch::randint(0, 255, {40, 1, 4, 4}, torch::kUInt8);
+  d.set_images(torch::randint(0, 255, {40, 1, 4, 4}, torch::kUInt8));
   d.mean = {0.5f};
   d.std = {0.25f};
   PixelPrior prior;
@@ -382,7 +415,7 @@ TEST(NeighborRules, ObtainTableCombinesExtraNpyPriors) {
   test::TempDir tmp;
   Dataset d;
   d.name = "rand";
-  d.images = torch::randint(0, 255, {30, 1, 4, 4}, torch::kUInt8);
+  d.set_images(torch::randint(0, 255, {30, 1, 4, 4}, torch::kUInt8));
   d.mean = {0.5f};
   d.std = {0.25f};
   torch::manual_seed(12);

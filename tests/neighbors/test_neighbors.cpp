@@ -112,7 +112,7 @@ TEST(Neighbors, SelfTableAndPurity) {
 Dataset random_dataset(int64_t n) {
   Dataset d;
   d.name = "rand";
-  d.images = torch::randint(0, 255, {n, 1, 4, 4}, torch::kUInt8);
+  d.set_images(torch::randint(0, 255, {n, 1, 4, 4}, torch::kUInt8));
   d.mean = {0.5f};
   d.std = {0.25f};
   return d;
@@ -136,7 +136,7 @@ TEST(Neighbors, SavedTableIsReusedOnlyWithSameFingerprint) {
   obtain_table(prior, d, cfg, tmp.path.string(), &c);
   EXPECT_FALSE(c.reused);
   EXPECT_NE(c.dir, a.dir);
-  d.images[0][0][0][0] = 255 - d.images[0][0][0][0].item<int>();  // different data
+  d.all_images()[0][0][0][0] = 255 - d.all_images()[0][0][0][0].item<int>();  // different data
   cfg.rules.k = 3;
   TableInfo e;
   obtain_table(prior, d, cfg, tmp.path.string(), &e);

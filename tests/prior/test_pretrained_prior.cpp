@@ -43,7 +43,7 @@ Dataset gray_images(int64_t n, int64_t hw) {
   Dataset d;
   d.name = "tiny-gray/train";
   d.split = "train";
-  d.images = torch::randint(0, 256, {n, 1, hw, hw}, torch::TensorOptions().dtype(torch::kUInt8));
+  d.set_images(torch::randint(0, 256, {n, 1, hw, hw}, torch::TensorOptions().dtype(torch::kUInt8)));
   d.labels = torch::arange(n, torch::kInt64).remainder(2);
   d.num_classes = 2;
   d.mean = {0.3f};
@@ -98,7 +98,7 @@ TEST(PretrainedPrior, EfficientNetLite0TorchScriptMatchesPythonAndSidecarDrivesT
   EXPECT_EQ(e.sizes(), (std::vector<int64_t>{6, 1280}));
   EXPECT_TRUE(torch::isfinite(e).all().item<bool>());
   // Same as preprocessing by hand and calling the module.
-  auto f = d.images.expand({-1, 3, -1, -1}).to(torch::kFloat32);
+  auto f = d.all_images().expand({-1, 3, -1, -1}).to(torch::kFloat32);
   f = torch::nn::functional::interpolate(
           f, torch::nn::functional::InterpolateFuncOptions().size(std::vector<int64_t>{224, 224}).mode(torch::kBilinear).align_corners(false)) /
       255.0f;

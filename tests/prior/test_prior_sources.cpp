@@ -33,11 +33,12 @@ Dataset fixture_dataset() {
   Dataset d;
   d.name = "fixture/train";
   d.split = "train";
-  d.images = torch::empty({4, 1, 16, 16}, torch::kUInt8);
-  auto a = d.images.accessor<uint8_t, 4>();
+  auto images = torch::empty({4, 1, 16, 16}, torch::kUInt8);
+  auto a = images.accessor<uint8_t, 4>();
   for (int n = 0; n < 4; ++n)
     for (int h = 0; h < 16; ++h)
       for (int w = 0; w < 16; ++w) a[n][0][h][w] = uint8_t((n * 37 + h * 5 + w * 3) % 256);
+  d.set_images(images);
   d.mean = {0.3f};
   d.std = {0.2f};
   d.source_size = 4;
@@ -66,8 +67,8 @@ Dataset clustered_dataset(int64_t n, int64_t hw, uint64_t seed, const std::strin
   auto imgs = torch::empty({n, 1, hw, hw});
   for (int64_t i = 0; i < n; ++i)
     imgs[i][0] = templates[size_t(i % 3)] * 180 + 40 + torch::randn({hw, hw}) * 25;
-  d.images = imgs.clamp(0, 255).round().to(torch::kUInt8);
-  compute_channel_stats(d.images, d.mean, d.std);
+  d.set_images(imgs.clamp(0, 255).round().to(torch::kUInt8));
+  compute_channel_stats(d.all_images(), d.mean, d.std);
   d.source_size = n;
   return d;
 }
@@ -108,7 +109,7 @@ TEST(OnnxPrior, RejectsMissingCorruptAndMismatchedModelsNamingTheFile) {
   EXPECT_NE(cut.find("cut.onnx"), std::string::npos) << cut;
   // 3-channel images into a 1-channel model: the sidecar's in_channels = 1.
   Dataset rgb = fixture_dataset();
-  rgb.images = rgb.images.expand({-1, 3, -1, -1}).contiguous();
+  rgb.set_images(rgb.all_images().expand({-1, 3, -1, -1}).contiguous());
   rgb.mean = {0.3f, 0.3f, 0.3f};
   rgb.std = {0.2f, 0.2f, 0.2f};
   const std::string ch = error_of([&] { make_prior(model_prior("onnx", fixture("tiny_prior.onnx")))->embed(rgb); });

@@ -26,7 +26,7 @@ Dataset tiny_dataset(int64_t n, int64_t c = 1, int64_t hw = 4) {
   Dataset d;
   d.name = "tiny/train";
   d.split = "train";
-  d.images = torch::randint(0, 256, {n, c, hw, hw}, torch::kUInt8);
+  d.set_images(torch::randint(0, 256, {n, c, hw, hw}, torch::kUInt8));
   d.labels = torch::arange(n, torch::kInt64).remainder(3);
   d.num_classes = 3;
   d.mean = std::vector<float>(c, 0.5f);
@@ -106,7 +106,7 @@ TEST(TorchScriptPrior, RunsAModelWrittenByTheTest) {
   cfg.input_size = 6;
   cfg.normalize = "none";
   auto got = TorchScriptPrior(cfg).embed(d);
-  auto x = d.images.expand({-1, 3, -1, -1}).to(torch::kFloat32);
+  auto x = d.all_images().expand({-1, 3, -1, -1}).to(torch::kFloat32);
   x = torch::nn::functional::interpolate(
           x, torch::nn::functional::InterpolateFuncOptions().size(std::vector<int64_t>{6, 6}).mode(torch::kBilinear).align_corners(false)) /
       255.0f;
@@ -159,7 +159,7 @@ TEST(TorchScriptPrior, TakesUnsetSettingsFromTheSidecarAndExplicitOnesFromTheCon
   EXPECT_EQ(p.input().input_size, 6);
   EXPECT_EQ(p.input().normalize, "sidecar");
   EXPECT_TRUE(p.input().bgr);
-  auto x = d.images.flip({1}).to(torch::kFloat32);
+  auto x = d.all_images().flip({1}).to(torch::kFloat32);
   x = torch::nn::functional::interpolate(
           x, torch::nn::functional::InterpolateFuncOptions().size(std::vector<int64_t>{6, 6}).mode(torch::kBilinear).align_corners(false)) /
       255.0f;
@@ -222,8 +222,8 @@ TEST(CachedPrior, EmbedsEachDatasetOnceAndNoticesChanges) {
   EXPECT_EQ(calls, 1);
   // Another dataset (other pixels) has another key and file.
   auto d2 = d;
-  d2.images = d.images.clone();
-  d2.images[0][0][0][0] = uint8_t(d.images[0][0][0][0].item<uint8_t>() ^ 1);
+  d2.set_images(d.all_images().clone());
+  d2.all_images()[0][0][0][0] = uint8_t(d.all_images()[0][0][0][0].item<uint8_t>() ^ 1);
   EXPECT_NE(p.npy_path(d2), p.npy_path(d));
   p.embed(d2);
   EXPECT_EQ(calls, 2);

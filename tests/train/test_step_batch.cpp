@@ -26,8 +26,8 @@ TEST(StepBatch, ViewsAreTheAugmentationsDeclaredViews) {
   EXPECT_EQ(b.views[1].of, ViewOf::positive);
   EXPECT_EQ(b.views[0].size(), 8);
   EXPECT_STREQ(view_of_name(b.views[1].of), "positive");
-  const auto x0 = augment->apply(data.images.index_select(0, pairs.anchors), pairs.positions, view_stream(7, 2, 0), 0);
-  const auto x1 = augment->apply(data.images.index_select(0, pairs.positives), pairs.positions, view_stream(7, 2, 1), 1);
+  const auto x0 = augment->apply(data.all_images().index_select(0, pairs.anchors), pairs.positions, view_stream(7, 2, 0), 0);
+  const auto x1 = augment->apply(data.all_images().index_select(0, pairs.positives), pairs.positions, view_stream(7, 2, 1), 1);
   EXPECT_TRUE(torch::equal(b.views[0].images, x0));
   EXPECT_TRUE(torch::equal(b.views[1].images, x1));
   EXPECT_TRUE(torch::equal(b.labels, data.labels.index_select(0, pairs.anchors)));

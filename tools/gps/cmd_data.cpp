@@ -45,6 +45,7 @@ Runner add_neighbors(CLI::App& app) {
     const NeighborTable t = obtain_table(*prior, d, cfg.neighbors, cache, &info);
     std::printf("table: %s (%s in %.1f s)\n", info.dir.c_str(), info.reused ? "reused" : "built", info.seconds);
     std::printf("fingerprint: %s\n", info.fingerprint.c_str());
+    if (!info.search.empty()) std::printf("search: %s\n", info.search.c_str());
     std::printf("rows %lld, candidates per row %lld (valid: mean %.2f, min %lld)\n", static_cast<long long>(t.size()),
                 static_cast<long long>(t.width()), t.counts.to(torch::kFloat64).mean().item<double>(),
                 static_cast<long long>(t.counts.min().item<int64_t>()));

@@ -33,6 +33,7 @@ Runner add_prior_report(CLI::App& app);
 Runner add_export(CLI::App& app);
 Runner add_launch(CLI::App& app);
 Runner add_info(CLI::App& app);
+Runner add_data(CLI::App& app);
 
 // The command of `commands` closest to a mistyped `word` ("" when none is close).
 std::string closest_command(const std::string& word, const std::vector<std::string>& commands);

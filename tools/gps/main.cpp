@@ -50,6 +50,8 @@ int main(int argc, char** argv) {
       [&](CLI::App& s) { return gps::cli::add_batch(s); });
   add("launch", "run a command in N processes on this machine (data-parallel `gps train`: NCCL on GPUs, Gloo on the CPU)",
       [&](CLI::App& s) { return gps::cli::add_launch(s); });
+  add("data", "image stores for data larger than memory: `data pack` writes them, `data verify` checks them",
+      [&](CLI::App& s) { return gps::cli::add_data(s); });
   add("info", "the environment: gps, LibTorch, FAISS, OpenCV versions, CPU and its flags, threads, BLAS, GPUs",
       [&](CLI::App& s) { return gps::cli::add_info(s); });
   app.set_version_flag("--version", [] { return gps::version_text(); }, "print the versions of gps and its libraries");

@@ -10,6 +10,8 @@
 // Shrinking uses area interpolation (no aliasing), enlarging bilinear.
 #pragma once
 
+#include "gps/data/image_source.h"
+
 #include <torch/torch.h>
 
 #include <string>
@@ -24,6 +26,7 @@ struct ImageDecodeOptions {
   int64_t crop_bottom = 0;             // rows cut from the bottom before resizing (FGVC-Aircraft banner: 20)
   bool skip_bad = false;               // true: drop undecodable files with a report; false: throw
   std::string cache_dir;               // folder of decoded caches; "" = no cache
+  bool on_read = false;                // decode when rows are read, never all at once (see scan_image_files)
 };
 
 // Throws gps::Error naming the data.* key of an invalid option.
@@ -54,6 +57,20 @@ struct DecodedImages {
 // file is missing, or every file fails to decode.
 DecodedImages load_image_files(const std::vector<std::string>& paths, const ImageDecodeOptions& o,
                                const std::string& what);
+
+// For data larger than memory (`gps data pack` of an image-file dataset):
+// decodes every file of `paths` once, a block at a time, to find the ones
+// that decode and the channel statistics, keeping no pixels. The result's
+// `images` is undefined; kept, bad, mean and std are what load_image_files
+// gives (the same statistics, to the last bit), and the bad-image policy is
+// applied the same way. No cache is read or written.
+DecodedImages scan_image_files(const std::vector<std::string>& paths, const ImageDecodeOptions& o,
+                               const std::string& what);
+
+// The files `paths` as an ImageSource of [channels, size, size] images,
+// decoded (in parallel) when their rows are fetched. A file that does not
+// decode then throws gps::Error naming it.
+ImageSourcePtr file_list_source(std::vector<std::string> paths, const ImageDecodeOptions& o);
 
 // File extensions (lower case, with the dot) treated as images when scanning
 // folders: .png .jpg .jpeg .bmp .tif .tiff .webp .ppm .pgm .pnm.

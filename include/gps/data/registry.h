@@ -8,9 +8,10 @@
 namespace gps {
 
 struct DataConfig {
-  // fashion-mnist | mnist | cifar10 | cifar100 | medmnist | folder | aircraft | rhid
+  // fashion-mnist | mnist | cifar10 | cifar100 | medmnist | folder | aircraft | rhid | store
   std::string name = "fashion-mnist";
-  std::string root = "/usr/share/datasets/fashion-mnist";  // folder (or, for medmnist, the .npz file)
+  // folder (or, for medmnist, the .npz file; for store, the folder of <split>.store files)
+  std::string root = "/usr/share/datasets/fashion-mnist";
   std::string train_split = "train";  // split trained on (aircraft: train or trainval)
   std::string test_split = "test";    // split evaluated on (medmnist: val or test; rhid: D_SS, D_SU, D_UU, D_??)
   int64_t subset = 0;         // stratified subset of the train split (0 = all)
@@ -24,6 +25,12 @@ struct DataConfig {
   std::string resize = "center-crop";  // stretch | center-crop | pad (see image_files.h)
   std::string on_bad_image = "fail";   // fail | skip (drop undecodable files, with a report)
   std::string cache_dir = "runs/cache";  // decoded-image caches ("" = decode every run)
+  // Image-file datasets decoded when their rows are read, never held whole
+  // (no config key: `gps data pack` sets it to pack folders larger than memory).
+  bool decode_on_read = false;
+  // The order of anchors in an epoch (sampling/epoch_order.h):
+  std::string order = "random";  // random | quasi-random (chunks shuffled, rows within windows of chunks)
+  int64_t order_window = 8;      // quasi-random: chunks whose rows are shuffled together
 };
 
 // True for the datasets decoded from image files (folder, aircraft, rhid).

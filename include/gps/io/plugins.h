@@ -8,13 +8,16 @@
 // needs neither; the GPU bundle (scripts/gpu_bundle.sh) leaves them out.
 //
 // A plugin is looked for in $GPS_PLUGIN_DIR, then next to the executable,
-// then one folder up and in ../lib, then on the loader's search path. When it
+// then one folder up and in ../lib, then next to the shared object holding
+// gps (Python's gps_ssl._core), in its bin/ and two folders up, then on the
+// loader's search path. When it
 // is missing, the functions below throw gps::Error saying so and naming the
 // places searched.
 #pragma once
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace cv {
 class Mat;  // callers of imread / OnnxNet include <opencv2/core.hpp>
@@ -26,6 +29,13 @@ namespace gps::plugins {
 // Mat when the file is not an image OpenCV decodes; *why says so (and names
 // OpenCV's exception, if any).
 cv::Mat imread(const std::string& path, int flags, std::string* why);
+
+// cv::imdecode of `size` encoded bytes; as imread otherwise.
+cv::Mat imdecode(const unsigned char* data, size_t size, int flags, std::string* why);
+
+// `image` (8-bit gray or BGR) as JPEG bytes at `quality` (1..100). Throws
+// gps::Error with OpenCV's message when it cannot be encoded.
+std::vector<unsigned char> imencode_jpeg(const cv::Mat& image, int quality);
 
 // A network read from an ONNX file through libgps_onnx.so (OpenCV dnn, CPU).
 class OnnxNet {

@@ -16,6 +16,10 @@ struct KnnResult {
   torch::Tensor dists;  // [Q, k] float32: squared L2 (metric l2), or squared L2
                         // between L2-normalised vectors = 2 - 2 cos (metric cosine);
                         // FLT_MAX where the id is -1
+  // What answered: "exact", "ivf(nlist=..,nprobe=..)", ...; with index auto
+  // at scale, the recall measured against exact search (see knn_search).
+  std::string note;
+  double recall = -1;   // index auto, approximate: recall@k on the sampled queries (-1: not measured)
 };
 
 // The approximate index `index: auto` picks at scale; chosen from
@@ -41,7 +45,13 @@ std::string describe_search(const SearchOptions& opts, int64_t n);
 // queries the same tensor as base (a table build), lists are probed per list
 // (see src/neighbors/knn_ivf.h): fast, and as good as per-query probes on
 // clustered embeddings, worse on structureless data (use hnsw or exact there). Queries are
-// processed in batches of opts.batch_size. Throws gps::Error on shape
+// processed in batches of opts.batch_size.
+// index auto at approx_threshold or more base vectors: the IVF result is
+// checked on opts.recall_sample queries (seeded) against exact search;
+// recall@k = share of the IVF neighbours within the exact k-th distance.
+// Below opts.min_recall, nprobe is raised 4x and the search redone; once
+// nprobe would pass nlist / 2, exact search answers. `note` and `recall`
+// say what was measured and used. Throws gps::Error on shape
 // mismatch, k < 1 or a bad option (the message names the neighbors.* key).
 KnnResult knn_search(const torch::Tensor& base, const torch::Tensor& queries, int64_t k, const SearchOptions& opts);
 

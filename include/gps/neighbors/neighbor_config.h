@@ -24,6 +24,8 @@ struct SearchOptions {
   int64_t ef_construction = 80;   // hnsw: beam width while adding
   int64_t ef_search = 128;        // hnsw: beam width while searching (raised to k when smaller)
   int64_t batch_size = 65536;     // queries per search call (bounds the temporary memory)
+  int64_t recall_sample = 1000;   // auto: queries whose approximate neighbours are checked against exact
+  double min_recall = 0.95;       // auto: recall@k the approximate index must reach, else more probes or exact
   int64_t seed = 0;               // ivf: training sample and k-means initialisation
 };
 

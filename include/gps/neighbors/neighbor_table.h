@@ -11,6 +11,7 @@ struct NeighborTable {
   torch::Tensor ids;     // [N, K] int64: candidates of image i in row i (first counts[i] valid)
   torch::Tensor dists;   // [N, K] float32: distance of each candidate in prior space
   torch::Tensor counts;  // [N] int64 in [1, K]: number of valid candidates per row
+  std::string search;    // how the neighbours were searched (KnnResult::note: index, measured recall)
 
   int64_t size() const { return ids.size(0); }
   int64_t width() const { return ids.size(1); }

@@ -16,6 +16,7 @@ struct TableInfo {
   std::string fingerprint;  // prior + data + k + exclude_self + metric
   bool reused = false;      // loaded from disk instead of built
   double seconds = 0;       // time to embed + search (or to load)
+  std::string search;       // how it was searched: index, and with index auto the measured recall
 };
 
 // Fingerprint text of a table for these inputs.

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "gps/neighbors/neighbor_table.h"
+#include "gps/sampling/epoch_order.h"
 
 #include <cstdint>
 
@@ -19,11 +20,11 @@ struct PairBatch {
 class PairSampler {
  public:
   // drop_last: an epoch has floor(N / batch) full batches (as the reference).
-  PairSampler(NeighborTable table, int64_t batch_size, uint64_t seed);
+  PairSampler(NeighborTable table, int64_t batch_size, uint64_t seed, EpochOrder order = {});
 
   int64_t size() const { return table_.size(); }
   int64_t batches_per_epoch() const { return size() / batch_; }
-  // Order of anchors in `epoch`: a permutation of [0, N), [N] int64.
+  // Order of anchors in `epoch` (epoch_order.h): a permutation of [0, N), [N] int64.
   torch::Tensor epoch_order(int64_t epoch) const;
   // The positive of `anchor` when visited in `epoch`: a pure function of
   // (seed, epoch, anchor), independent of batching and threads.
@@ -38,6 +39,7 @@ class PairSampler {
   NeighborTable table_;
   int64_t batch_;
   uint64_t seed_;
+  EpochOrder order_;
 };
 
 }  // namespace gps
