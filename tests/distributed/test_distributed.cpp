@@ -250,6 +250,7 @@ struct LaunchCase {
   const char* optim;
   bool refresh = false;  // neighbors.refresh_every = 1: rank 0 rebuilds the table, the others receive it
   bool channels_last = false;  // train.channels_last: channels-last weights through broadcast_module
+  bool store = false;  // data.name=store, quasi-random order: every rank reads its rows from one image store
 };
 
 class DistributedTraining : public ::testing::TestWithParam<LaunchCase> {};
@@ -282,6 +283,17 @@ TEST_P(DistributedTraining, TwoProcessesMatchOneWithTheDoubledBatch) {
   c.neighbors.rules.k = 3;
   c.eval.enabled = false;
   c.method.queue_size = 32;  // NNCLR: two global batches
+  if (p.store) {
+    ASSERT_EQ(run_gps({"data", "pack", "data.root=" + tmp.file("fm"), "--splits", "train", "--chunk-rows", "16", "--out",
+                       tmp.file("store")},
+                      tmp.file("pack.txt")),
+              0)
+        << read_text(tmp.file("pack.txt"));
+    c.data.name = "store";
+    c.data.root = tmp.file("store");
+    c.data.order = "quasi-random";
+    c.data.order_window = 2;
+  }
   if (std::string(p.method) == "dino" || std::string(p.method) == "swav") {  // multi-crop: 2 global + 2 local views
     c.augment.preset = "strong";
     c.augment.local_crops = 2;
@@ -325,11 +337,12 @@ INSTANTIATE_TEST_SUITE_P(Methods, DistributedTraining,
                                            LaunchCase{"nnclr", true, "lars"}, LaunchCase{"mocov3", true, "lars"},
                                            LaunchCase{"simsiam", true, "sgd"}, LaunchCase{"dino", true, "lars"},
                                            LaunchCase{"swav", true, "lars"},
-                                           LaunchCase{"simclr", true, "lars", false, /*channels_last=*/true}),
+                                           LaunchCase{"simclr", true, "lars", false, /*channels_last=*/true},
+                                           LaunchCase{"simclr", true, "sgd", false, false, /*store=*/true}),
                          [](const auto& info) {
                            return std::string(info.param.method) + (info.param.gps ? "_gps" : "_plain") +
                                   (info.param.refresh ? "_refresh" : "") +
-                                  (info.param.channels_last ? "_channels_last" : "");
+                                  (info.param.channels_last ? "_channels_last" : "") + (info.param.store ? "_store" : "");
                          });
 
 TEST(DistributedTraining, LaunchFailsClearlyAndStopsTheOtherRanks) {
