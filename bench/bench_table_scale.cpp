@@ -121,6 +121,7 @@ int main(int argc, char** argv) {
     std::printf("recall@%lld vs exact on %lld rows: %.4f\n", static_cast<long long>(others), static_cast<long long>(q),
                 recall);
     std::printf("mean candidates per row: %.2f\n", t.counts.to(torch::kFloat64).mean().item<double>());
+    if (!t.search.empty()) std::printf("search: %s\n", t.search.c_str());
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_table_scale: %s\n", e.what());
