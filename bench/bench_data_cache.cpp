@@ -6,6 +6,7 @@
 // Writes its files under a temporary folder and removes them.
 //   build/bench/bench_data_cache [--images N] [--png-size P] [--image-size S]
 //                                [--cifar N] [--threads T] [--keep DIR]
+#include "bench_util.h"
 #include "gps/core/threads.h"
 #include "gps/data/image_cache.h"
 #include "gps/data/image_files.h"
@@ -26,14 +27,6 @@
 namespace fs = std::filesystem;
 
 namespace {
-
-double vm_rss_mb() {
-  std::ifstream f("/proc/self/status");
-  std::string line;
-  while (std::getline(f, line))
-    if (line.rfind("VmRSS:", 0) == 0) return std::atof(line.c_str() + 6) / 1024.0;
-  return -1;
-}
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -86,11 +79,11 @@ int main(int argc, char** argv) {
     gps::DataConfig cfg;
     cfg.name = "cifar10";
     cfg.root = (dir / "cifar").string();
-    const double before = vm_rss_mb();
+    const double before = gps::bench::status_mib("VmRSS");
     const auto t0 = std::chrono::steady_clock::now();
     const gps::Dataset d = gps::load_dataset(cfg, "train");
     const double secs = seconds_since(t0);
-    const double after = vm_rss_mb();
+    const double after = gps::bench::status_mib("VmRSS");
     const double payload = double(d.all_images().numel() + d.labels.numel() * 8) / (1024.0 * 1024.0);
     std::printf("cifar10 format: %lld images loaded in %.2f s; VmRSS %.1f -> %.1f MB: +%.1f MB for %.1f MB of "
                 "pixels+labels (%.2fx)\n",

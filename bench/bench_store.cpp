@@ -15,6 +15,7 @@
 //       the same images in memory, in a raw store and in a JPEG store: fetch
 //       plus the augmentation of a training step, images/s side by side.
 // Every mode prints its peak resident set (VmHWM).
+#include "bench_util.h"
 #include "gps/augment/augment.h"
 #include "gps/config/config.h"
 #include "gps/core/check.h"
@@ -41,13 +42,6 @@ namespace {
 
 using gps::str_cat;
 
-double status_mib(const std::string& field) {
-  std::ifstream f("/proc/self/status");
-  std::string line;
-  while (std::getline(f, line))
-    if (line.rfind(field + ":", 0) == 0) return std::stod(line.substr(field.size() + 1)) / 1024.0;  // kB
-  return -1;
-}
 
 double now_s() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -132,7 +126,7 @@ int make(const std::map<std::string, std::string>& kv) {
   const double sec = now_s() - t0;
   std::printf("made %s: %lld rows, %.2f GB, %lld chunks in %.1f s (%.0f MB/s); peak RSS %.0f MiB\n",
               gps::store_path(out, "train").c_str(), (long long)r.rows, double(r.bytes) / 1e9, (long long)r.chunks, sec,
-              double(r.bytes) / 1e6 / sec, status_mib("VmHWM"));
+              double(r.bytes) / 1e6 / sec, gps::bench::status_mib("VmHWM"));
   return 0;
 }
 
@@ -202,7 +196,7 @@ int read(const std::map<std::string, std::string>& kv) {
     std::printf("  %-13s %8.0f images/s  %7.1f MB/s read from the file  (%lld batches)\n", kind.c_str(),
                 double(rows) / sec, double(store->bytes_read() - read0) / 1e6 / sec, (long long)b);
   }
-  std::printf("peak RSS %.0f MiB\n", status_mib("VmHWM"));
+  std::printf("peak RSS %.0f MiB\n", gps::bench::status_mib("VmHWM"));
   return 0;
 }
 
@@ -237,7 +231,7 @@ int memory(const std::map<std::string, std::string>& kv, const std::vector<std::
     }
     std::printf("  %-7s %8.0f images/s\n", kind.c_str(), double(rows) / (now_s() - t0));
   }
-  std::printf("peak RSS %.0f MiB\n", status_mib("VmHWM"));
+  std::printf("peak RSS %.0f MiB\n", gps::bench::status_mib("VmHWM"));
   return 0;
 }
 

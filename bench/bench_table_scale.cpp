@@ -11,6 +11,7 @@
 // separation (100: percent scale of the component centres; lower = components
 // overlap more = a harder search).
 // Any other key is a config key (neighbors.k, neighbors.index, ...).
+#include "bench_util.h"
 #include "gps/config/config.h"
 #include "gps/core/check.h"
 #include "gps/neighbors/candidate_rules.h"
@@ -26,15 +27,6 @@
 #include <string>
 
 namespace {
-
-// A line of /proc/self/status in MiB (VmHWM = peak resident set, VmRSS = now).
-double status_mib(const std::string& field) {
-  std::ifstream f("/proc/self/status");
-  std::string line;
-  while (std::getline(f, line))
-    if (line.rfind(field + ":", 0) == 0) return std::stod(line.substr(field.size() + 1)) / 1024.0;  // kB
-  return -1;
-}
 
 // n points in d dims: centre of one of `clusters` components + a point of a
 // `latent`-dim Gaussian mapped by the component's random linear map + noise.
@@ -82,14 +74,14 @@ int main(int argc, char** argv) {
     auto t0 = std::chrono::steady_clock::now();
     const auto x = mixture(n, d, b["clusters"], b["latent"], double(b["separation"]) / 100.0, uint64_t(b["seed"]));
     const double gen_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    const double data_rss = status_mib("VmRSS");
+    const double data_rss = gps::bench::status_mib("VmRSS");
 
     const auto rules = cfg.neighbors.rules;
     const auto search = gps::search_options(cfg.neighbors);
     t0 = std::chrono::steady_clock::now();
     const auto t = gps::build_table(x, rules, search);
     const double build_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    const double peak = status_mib("VmHWM");
+    const double peak = gps::bench::status_mib("VmHWM");
 
     // Recall@k of the table's other-image candidates against an exact search
     // of evenly spaced rows (the table keeps at most k others per row).

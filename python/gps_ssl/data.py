@@ -8,6 +8,18 @@ from . import _core
 from ._util import options
 
 
+def _data_options(name, config, data_options):
+    """The data.* keys as text: a config file's or dict's, then name and keyword options."""
+    opts = {}
+    if config is not None:
+        cfg = config if isinstance(config, dict) else _core.load_config(os.fspath(config), [])
+        opts = options(**cfg["data"])
+    if name is not None:
+        opts["name"] = name
+    opts.update(options(**data_options))
+    return opts
+
+
 @dataclass
 class ImageData:
     """A split: images uint8 [N, C, H, W] CPU, labels [N] int64 (None when unlabeled),
@@ -35,13 +47,7 @@ def load_dataset(name=None, split="train", *, config=None, **data_options):
            test_subset=0, seed=0 (the subset draw), image_size=64 (image folders)
     Raises gps_ssl.Error naming the missing file or the bad key.
     """
-    opts = {}
-    if config is not None:
-        cfg = config if isinstance(config, dict) else _core.load_config(os.fspath(config), [])
-        opts = options(**cfg["data"])
-    if name is not None:
-        opts["name"] = name
-    opts.update(options(**data_options))
+    opts = _data_options(name, config, data_options)
     images, labels, num_classes, mean, std, full_name, source_index = _core.load_dataset(opts, split)
     return ImageData(full_name, images, labels, int(num_classes), list(mean), list(std), source_index)
 
@@ -99,11 +105,5 @@ def pack_store(path, name=None, split="train", *, payload="raw", chunk_rows=0, q
     the command line. payload: "raw" (uint8 pixels) | "jpeg" (JPEG at `quality`, decoded when
     read). A killed pack leaves no store and resumes when run again.
     Returns (rows, chunks, bytes, resumed_chunks)."""
-    opts = {}
-    if config is not None:
-        cfg = config if isinstance(config, dict) else _core.load_config(os.fspath(config), [])
-        opts = options(**cfg["data"])
-    if name is not None:
-        opts["name"] = name
-    opts.update(options(**data_options))
+    opts = _data_options(name, config, data_options)
     return _core.pack_store(opts, split, os.fspath(path), payload, int(chunk_rows), int(quality))

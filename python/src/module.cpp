@@ -117,7 +117,7 @@ PYBIND11_MODULE(_core, m) {
   // ---- neighbour tables ----
   py::class_<gps::NeighborTable>(m, "NeighborTable")
       .def(py::init([](torch::Tensor ids, torch::Tensor dists, torch::Tensor counts) {
-             gps::NeighborTable t{ids, dists, counts};
+             gps::NeighborTable t{ids, dists, counts, {}};
              t.validate(ids.dim() == 2 ? ids.size(0) : -1, "NeighborTable(ids, dists, counts)");
              return t;
            }),

@@ -11,21 +11,19 @@
 
 #include <cstring>
 
+namespace gps {
+// Page 0's JSON: every field of StoreHeader under its own name.
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(StoreHeader, format, payload, name, split, rows, channels, height, width, chunk_rows,
+                                   chunks, num_classes, labelled, mean, std, jpeg_quality, tables_offset, tables_bytes,
+                                   tables_crc, content_crc, packed_from)
+}  // namespace gps
+
 namespace gps::store_format {
 
 using nlohmann::json;
 
 std::string encode_header(const StoreHeader& h) {
-  const json j = {{"format", h.format},         {"payload", h.payload},
-                  {"name", h.name},             {"split", h.split},
-                  {"rows", h.rows},             {"channels", h.channels},
-                  {"height", h.height},         {"width", h.width},
-                  {"chunk_rows", h.chunk_rows}, {"chunks", h.chunks},
-                  {"num_classes", h.num_classes}, {"labelled", h.labelled},
-                  {"mean", h.mean},             {"std", h.std},
-                  {"jpeg_quality", h.jpeg_quality}, {"tables_offset", h.tables_offset},
-                  {"tables_bytes", h.tables_bytes}, {"tables_crc", h.tables_crc},
-                  {"content_crc", h.content_crc}, {"packed_from", h.packed_from}};
+  const json j = h;
   const std::string text = j.dump();
   GPS_CHECK(int64_t(text.size()) + 16 <= kStorePage, "image store header of ", text.size(),
             " bytes does not fit its page (packed_from too long?)");
@@ -51,27 +49,7 @@ StoreHeader decode_header(const std::string& page, const std::string& path) {
   GPS_CHECK(got == crc, path, ": header fails its CRC-32 check (the file is damaged)", kHint);
   StoreHeader h;
   try {
-    const json j = json::parse(page.substr(12, n));
-    h.format = j.at("format");
-    h.payload = j.at("payload");
-    h.name = j.at("name");
-    h.split = j.at("split");
-    h.rows = j.at("rows");
-    h.channels = j.at("channels");
-    h.height = j.at("height");
-    h.width = j.at("width");
-    h.chunk_rows = j.at("chunk_rows");
-    h.chunks = j.at("chunks");
-    h.num_classes = j.at("num_classes");
-    h.labelled = j.at("labelled");
-    h.mean = j.at("mean").get<std::vector<float>>();
-    h.std = j.at("std").get<std::vector<float>>();
-    h.jpeg_quality = j.at("jpeg_quality");
-    h.tables_offset = j.at("tables_offset");
-    h.tables_bytes = j.at("tables_bytes");
-    h.tables_crc = j.at("tables_crc");
-    h.content_crc = j.at("content_crc");
-    h.packed_from = j.at("packed_from");
+    h = json::parse(page.substr(12, n)).get<StoreHeader>();
   } catch (const json::exception& e) {
     GPS_FAIL(path, ": unreadable header (", e.what(), ")", kHint);
   }
