@@ -71,6 +71,10 @@ bool has_image_extension(const std::string& path) {
 torch::Tensor decode_image(const std::string& path, const ImageDecodeOptions& o, std::string* why) {
   cv::Mat m = plugins::imread(path, o.channels == 1 ? cv::IMREAD_GRAYSCALE : cv::IMREAD_COLOR, why);
   if (m.empty()) return {};
+  return fit_image(m, o, why);
+}
+
+torch::Tensor fit_image(cv::Mat m, const ImageDecodeOptions& o, std::string* why) {
   if (o.crop_bottom > 0) {
     if (m.rows <= o.crop_bottom) {
       *why = str_cat("image is ", m.rows, " rows high, not more than the ", o.crop_bottom, " bottom rows to cut");
@@ -194,6 +198,8 @@ class FileListSource final : public ImageSource {
     return uint32_t(crc32(crc, reinterpret_cast<const Bytef*>(opts.data()), uInt(opts.size())));
   }
   std::string describe() const override { return str_cat(paths_.size(), " image files decoded when read"); }
+  const std::vector<std::string>& paths() const { return paths_; }
+  const ImageDecodeOptions& options() const { return o_; }
 
  private:
   std::vector<std::string> paths_;
@@ -206,6 +212,14 @@ ImageSourcePtr file_list_source(std::vector<std::string> paths, const ImageDecod
   validate(o);
   GPS_CHECK(!paths.empty(), "file_list_source: no image files");
   return std::make_shared<FileListSource>(std::move(paths), o);
+}
+
+bool file_list_of(const ImageSource& s, std::vector<std::string>* paths, ImageDecodeOptions* o) {
+  const auto* f = dynamic_cast<const FileListSource*>(&s);
+  if (f == nullptr) return false;
+  *paths = f->paths();
+  *o = f->options();
+  return true;
 }
 
 DecodedImages scan_image_files(const std::vector<std::string>& paths, const ImageDecodeOptions& o,

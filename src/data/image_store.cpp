@@ -86,7 +86,8 @@ void ImageStore::read_row(int64_t row, uint8_t* out) const {
   std::vector<unsigned char> buf(row_bytes_[size_t(row)]);
   read_at(buf.data(), int64_t(buf.size()), row_offset_[size_t(row)]);
   std::string why;
-  GPS_CHECK(store_format::decode_jpeg_row(buf.data(), buf.size(), h_.channels, h_.height, h_.width, out, &why),
+  GPS_CHECK(store_format::decode_jpeg_row(buf.data(), buf.size(), h_.channels, h_.height, h_.width, out, &why,
+                                          h_.resize),
             "image store ", path_, ": row ", row, " (bytes ", row_offset_[size_t(row)], "..",
             row_offset_[size_t(row)] + int64_t(buf.size()), " in chunk ", c, ") ", why);
 }

@@ -1,6 +1,7 @@
 #include "store_format.h"
 
 #include "gps/core/check.h"
+#include "gps/data/image_files.h"
 #include "gps/io/plugins.h"
 
 #include <nlohmann/json.hpp>
@@ -9,13 +10,15 @@
 #include <opencv2/imgproc.hpp>
 #include <zlib.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 
 namespace gps {
 // Page 0's JSON: every field of StoreHeader under its own name.
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(StoreHeader, format, payload, name, split, rows, channels, height, width, chunk_rows,
                                    chunks, num_classes, labelled, mean, std, jpeg_quality, tables_offset, tables_bytes,
-                                   tables_crc, content_crc, packed_from)
+                                   tables_crc, content_crc, packed_from, resize, max_side)
 }  // namespace gps
 
 namespace gps::store_format {
@@ -76,9 +79,19 @@ std::vector<unsigned char> encode_jpeg_row(const uint8_t* row, int64_t C, int64_
 }
 
 bool decode_jpeg_row(const unsigned char* data, size_t size, int64_t C, int64_t H, int64_t W, uint8_t* out,
-                     std::string* why) {
+                     std::string* why, const std::string& resize) {
   cv::Mat m = plugins::imdecode(data, size, C == 1 ? cv::IMREAD_GRAYSCALE : cv::IMREAD_COLOR, why);
   if (m.empty()) return false;
+  if (!resize.empty()) {  // stored larger (--max-side): the reader's resize, as decode_image does a file
+    ImageDecodeOptions o;
+    o.size = H;
+    o.channels = C;
+    o.resize = resize;
+    const auto t = fit_image(m, o, why);
+    if (!t.defined()) return false;
+    std::memcpy(out, t.data_ptr<uint8_t>(), size_t(C * H * W));
+    return true;
+  }
   if (m.rows != H || m.cols != W) {
     *why = str_cat("decodes to ", m.rows, " x ", m.cols, ", expected ", H, " x ", W);
     return false;
@@ -89,6 +102,28 @@ bool decode_jpeg_row(const unsigned char* data, size_t size, int64_t C, int64_t 
       for (int64_t c = 0; c < C; ++c) out[(c * H + y) * W + x] = src[x * C + (C == 3 ? 2 - c : c)];
   }
   return true;
+}
+
+std::vector<unsigned char> encode_jpeg_file(const std::string& path, const ImageDecodeOptions& o, int64_t max_side,
+                                            int quality) {
+  std::string why;
+  cv::Mat m = plugins::imread(path, o.channels == 1 ? cv::IMREAD_GRAYSCALE : cv::IMREAD_COLOR, &why);
+  GPS_CHECK(!m.empty(), path, ": ", why);
+  if (o.crop_bottom > 0) {
+    GPS_CHECK(m.rows > o.crop_bottom, path, ": ", m.rows, " rows high, not more than the ", o.crop_bottom,
+              " bottom rows to cut");
+    m = m.rowRange(0, m.rows - int(o.crop_bottom));
+  }
+  const int shorter = std::min(m.rows, m.cols);
+  if (shorter > max_side) {
+    cv::Mat r;
+    const double f = double(max_side) / shorter;
+    cv::resize(m, r, cv::Size(std::max(1, int(std::lround(m.cols * f))), std::max(1, int(std::lround(m.rows * f)))), 0,
+               0, cv::INTER_AREA);
+    m = r;
+  }
+  if (!m.isContinuous()) m = m.clone();
+  return plugins::imencode_jpeg(m, quality);
 }
 
 }  // namespace gps::store_format

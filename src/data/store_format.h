@@ -3,6 +3,7 @@
 // (store_pack.cpp).
 #pragma once
 
+#include "gps/data/image_files.h"
 #include "gps/data/image_store.h"
 
 #include <string>
@@ -25,10 +26,18 @@ inline int64_t page_align(int64_t offset) { return (offset + kStorePage - 1) / k
 inline int64_t row_bytes(const StoreHeader& h) { return h.channels * h.height * h.width; }
 
 // Row [C, H, W] uint8 as encoded JPEG (RGB rows are written as BGR, OpenCV's
-// order); decode_row undoes it. `why` is set and an undefined tensor returned
-// when the bytes do not decode to [C, H, W].
+// order); decode_jpeg_row undoes it into `out` ([C, H, W]), resizing by the
+// policy `resize` when it is not "" (rows packed with --max-side). False with
+// *why set when the bytes do not decode (or, without `resize`, not to [H, W]).
 std::vector<unsigned char> encode_jpeg_row(const uint8_t* row, int64_t C, int64_t H, int64_t W, int quality);
 bool decode_jpeg_row(const unsigned char* data, size_t size, int64_t C, int64_t H, int64_t W, uint8_t* out,
-                     std::string* why);
+                     std::string* why, const std::string& resize);
+
+// An image file as the JPEG a --max-side pack stores: read as `o` says
+// (gray or colour), its bottom o.crop_bottom rows cut, shrunk (area
+// interpolation) so that its shorter side is at most max_side. Throws
+// gps::Error naming the file when it does not decode.
+std::vector<unsigned char> encode_jpeg_file(const std::string& path, const ImageDecodeOptions& o, int64_t max_side,
+                                            int quality);
 
 }  // namespace gps::store_format

@@ -2,6 +2,7 @@
 
 #include "gps/core/check.h"
 #include "gps/core/rng.h"
+#include "gps/data/image_files.h"
 #include "gps/data/image_store.h"
 #include "gps/io/fs.h"
 #include "store_format.h"
@@ -51,7 +52,8 @@ struct Written {
 
 // What identifies a pack: a log written under another key is not resumed.
 std::string pack_key(const Dataset& d, const PackOptions& o, int64_t chunk_rows) {
-  return str_cat("gps-pack-1;", o.payload, ";R=", chunk_rows, ";q=", o.quality, ";", d.name, ";", d.split, ";n=",
+  return str_cat("gps-pack-1;", o.payload, ";R=", chunk_rows, ";q=", o.quality, ";M=", o.max_side, ";", d.name, ";",
+                 d.split, ";n=",
                  d.size(), ";", d.channels(), "x", d.height(), "x", d.width(), ";data=", fingerprint(d));
 }
 
@@ -87,14 +89,26 @@ std::vector<Written> read_log(const std::string& log, const std::string& key) {
 // Rows [start, start + n) of `d` as the chunk's payload bytes.
 std::vector<unsigned char> chunk_payload(const Dataset& d, int64_t start, int64_t n, const PackOptions& o,
                                          std::vector<uint32_t>& lens) {
-  const auto rows = d.rows(start, n).contiguous();
-  const int64_t C = d.channels(), H = d.height(), W = d.width(), rb = C * H * W;
-  const uint8_t* p = rows.data_ptr<uint8_t>();
-  if (o.payload == "raw") return std::vector<unsigned char>(p, p + n * rb);
   std::vector<std::vector<unsigned char>> enc(static_cast<size_t>(n));
-  at::parallel_for(0, n, 4, [&](int64_t lo, int64_t hi) {
-    for (int64_t i = lo; i < hi; ++i) enc[size_t(i)] = store_format::encode_jpeg_row(p + i * rb, C, H, W, int(o.quality));
-  });
+  std::vector<std::string> files;
+  ImageDecodeOptions fo;
+  if (o.max_side > 0) {  // the files themselves, shrunk to max_side
+    GPS_CHECK(file_list_of(*d.pixels, &files, &fo), "--max-side applies to image files (data.name folder, aircraft, ",
+              "rhid) packed whole; ", d.name, " is not (drop --max-side, or data.subset)");
+    at::parallel_for(0, n, 4, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i)
+        enc[size_t(i)] = store_format::encode_jpeg_file(files[size_t(start + i)], fo, o.max_side, int(o.quality));
+    });
+  } else {
+    const auto rows = d.rows(start, n).contiguous();
+    const int64_t C = d.channels(), H = d.height(), W = d.width(), rb = C * H * W;
+    const uint8_t* p = rows.data_ptr<uint8_t>();
+    if (o.payload == "raw") return std::vector<unsigned char>(p, p + n * rb);
+    at::parallel_for(0, n, 4, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i)
+        enc[size_t(i)] = store_format::encode_jpeg_row(p + i * rb, C, H, W, int(o.quality));
+    });
+  }
   std::vector<unsigned char> out;
   for (auto& e : enc) {
     lens.push_back(uint32_t(e.size()));
@@ -119,11 +133,15 @@ void validate(const PackOptions& o) {
   GPS_CHECK(o.payload == "raw" || o.payload == "jpeg", "--payload: '", o.payload, "' is not one of: raw|jpeg");
   GPS_CHECK(o.chunk_rows >= 0, "--chunk-rows must be >= 0 (0 = about 4 MiB of pixels), got ", o.chunk_rows);
   GPS_CHECK(o.quality >= 1 && o.quality <= 100, "--quality must lie in [1, 100], got ", o.quality);
+  GPS_CHECK(o.max_side >= 0, "--max-side must be >= 0, got ", o.max_side);
+  GPS_CHECK(o.max_side == 0 || o.payload == "jpeg", "--max-side applies to --payload jpeg, not ", o.payload);
 }
 
 PackResult pack_store(const Dataset& d, const std::string& path, const PackOptions& o) {
   validate(o);
   d.validate();
+  GPS_CHECK(o.max_side == 0 || o.max_side >= d.height(), "--max-side ", o.max_side,
+            " is smaller than the images' size ", d.height(), " (data.image_size): reading would enlarge them");
   const int64_t N = d.size(), C = d.channels(), H = d.height(), W = d.width(), rb = C * H * W;
   const int64_t R = o.chunk_rows > 0 ? o.chunk_rows : std::max<int64_t>(1, kPackChunkBytes / rb);
   const int64_t chunks = (N + R - 1) / R;
@@ -185,6 +203,13 @@ PackResult pack_store(const Dataset& d, const std::string& path, const PackOptio
   h.std = d.std;
   h.jpeg_quality = o.payload == "jpeg" ? o.quality : 0;
   h.packed_from = o.packed_from;
+  if (o.max_side > 0) {
+    std::vector<std::string> files;
+    ImageDecodeOptions fo;
+    file_list_of(*d.pixels, &files, &fo);
+    h.resize = fo.resize;
+    h.max_side = o.max_side;
+  }
   std::string tables;
   auto put = [&](const auto& v) { tables.append(reinterpret_cast<const char*>(&v), sizeof v); };
   if (h.labelled) {

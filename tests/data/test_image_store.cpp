@@ -160,6 +160,45 @@ TEST(ImageStore, ImageFilesArePackedWithoutHoldingThemAll) {
   EXPECT_TRUE(torch::equal(store_dataset(tmp.file("st/train.store")).labels, load_dataset(cfg, "train").labels));
 }
 
+// --max-side: JPEG files stored larger than data.image_size, resized by
+// data.resize when read; close to the direct decode, deterministic.
+TEST(ImageStore, JpegWithMaxSideIsResizedWhenRead) {
+  test::TempDir tmp;
+  for (int i = 0; i < 4; ++i) {
+    // Smooth gradients (JPEG keeps them; values 0..232), 48 x 64, wider than tall.
+    auto y = torch::arange(48).view({1, 48, 1}).expand({3, 48, 64}), x = torch::arange(64).view({1, 1, 64}).expand({3, 48, 64});
+    auto c = torch::arange(3).view({3, 1, 1});
+    write_image(tmp.file("f/train/a/" + std::to_string(i) + ".png"), (y * 2 + x + c * 30 + i * 5).to(torch::kUInt8));
+  }
+  auto cfg = data_config("folder", tmp.file("f"));
+  cfg.image_size = 16;
+  cfg.decode_on_read = true;
+  const Dataset d = load_dataset(cfg, "train");
+  PackOptions o;
+  o.payload = "jpeg";
+  o.max_side = 32;
+  pack_store(d, tmp.file("big/train.store"), o);
+  o.max_side = 0;
+  pack_store(d, tmp.file("small/train.store"), o);
+  const auto big = open_store(tmp.file("big/train.store"));
+  EXPECT_EQ(big->header().resize, "center-crop");
+  EXPECT_EQ(big->header().max_side, 32);
+  EXPECT_GT(big->chunks()[0].bytes, open_store(tmp.file("small/train.store"))->chunks()[0].bytes);
+  const auto rows = big->range(0, 4);
+  ASSERT_EQ(rows.sizes(), (std::vector<int64_t>{4, 3, 16, 16}));
+  EXPECT_TRUE(torch::equal(rows, big->range(0, 4)));
+  const auto diff = (rows.to(torch::kFloat) - d.all_images().to(torch::kFloat)).abs();
+  EXPECT_LT(diff.mean().item<double>(), 2.0) << "a 32-px JPEG resized to 16 is close to the direct decode";
+  EXPECT_LT(diff.max().item<double>(), 12.0);
+  o.max_side = 8;
+  o.payload = "jpeg";
+  EXPECT_THAT(test::error_of([&] { pack_store(d, tmp.file("x/train.store"), o); }), HasSubstr("--max-side 8 is smaller"));
+  o.max_side = 32;
+  o.payload = "raw";
+  EXPECT_THAT(test::error_of([&] { pack_store(d, tmp.file("x/train.store"), o); }),
+              HasSubstr("--max-side applies to --payload jpeg"));
+}
+
 TEST(ImageStore, DataNameStoreLoadsSplitsAndSubsets) {
   test::TempDir tmp;
   test::write_tiny_mnist(tmp.file("fm"), 60, 20);

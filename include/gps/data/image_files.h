@@ -17,6 +17,10 @@
 #include <string>
 #include <vector>
 
+namespace cv {
+class Mat;  // callers of fit_image include <opencv2/core.hpp>
+}
+
 namespace gps {
 
 struct ImageDecodeOptions {
@@ -36,6 +40,12 @@ void validate(const ImageDecodeOptions& o);
 // undefined tensor and sets *why when the file cannot be decoded (or is not
 // taller than crop_bottom).
 torch::Tensor decode_image(const std::string& path, const ImageDecodeOptions& o, std::string* why);
+
+// What decode_image does after reading the file: `m` (8-bit, gray or BGR as
+// OpenCV reads it, o.channels of them) loses its bottom o.crop_bottom rows
+// and is resized by o.resize to [channels, size, size] RGB or gray.
+// Undefined with *why set when it is not taller than crop_bottom.
+torch::Tensor fit_image(cv::Mat m, const ImageDecodeOptions& o, std::string* why);
 
 struct DecodedImages {
   torch::Tensor images;           // [M, C, S, S] uint8, contiguous: the files that decoded, in list order
@@ -71,6 +81,9 @@ DecodedImages scan_image_files(const std::vector<std::string>& paths, const Imag
 // decoded (in parallel) when their rows are fetched. A file that does not
 // decode then throws gps::Error naming it.
 ImageSourcePtr file_list_source(std::vector<std::string> paths, const ImageDecodeOptions& o);
+
+// When `s` is a file_list_source: its files and options (true); else false.
+bool file_list_of(const ImageSource& s, std::vector<std::string>* paths, ImageDecodeOptions* o);
 
 // File extensions (lower case, with the dot) treated as images when scanning
 // folders: .png .jpg .jpeg .bmp .tif .tiff .webp .ppm .pgm .pnm.

@@ -9,7 +9,9 @@
 //   chunks     chunk c holds rows [c R, (c + 1) R) (R = chunk_rows; the last
 //              chunk may hold fewer), starting on a 4096-byte boundary:
 //                raw:  the rows' uint8 [C, H, W] pixels back to back
-//                jpeg: the rows' JPEG files back to back
+//                jpeg: the rows' JPEG files back to back (at [H, W], or with
+//                      --max-side at their shorter side <= max_side, resized
+//                      to [H, W] by `resize` when read)
 //   tables     labels int64 [N] (when labelled), then per chunk
 //              {u64 offset, u64 bytes, u32 crc, u32 0}, then for jpeg per
 //              row {u64 offset, u32 bytes, u32 0}; their CRC-32 is in the
@@ -49,6 +51,11 @@ struct StoreHeader {
   bool labelled = false;
   std::vector<float> mean, std;  // the reader's normalisation statistics
   int64_t jpeg_quality = 0;
+  // jpeg packed with --max-side: rows are stored larger than [H, W] and
+  // resized on reading by this data.resize policy (stretch | center-crop |
+  // pad); "" = stored at [H, W].
+  std::string resize;
+  int64_t max_side = 0;
   int64_t tables_offset = 0, tables_bytes = 0;
   uint32_t tables_crc = 0;
   uint32_t content_crc = 0;  // ImageSource::content_crc of the rows

@@ -19,6 +19,11 @@ struct PackOptions {
   std::string payload = "raw";  // raw: uint8 pixels | jpeg: JPEG files, decoded when read
   int64_t chunk_rows = 0;       // rows per chunk (0 = about kPackChunkBytes of raw pixels, at least 1)
   int64_t quality = 95;         // jpeg: libjpeg quality 1..100
+  // jpeg of image files (folder, aircraft, rhid): 0 = encode the images as
+  // the reader decodes them (data.image_size); M >= data.image_size = encode
+  // each file shrunk to a shorter side of at most M, and resize it by
+  // data.resize when it is read (so one pack serves several sizes' crops).
+  int64_t max_side = 0;
   std::string packed_from;      // recorded in the header (the config keys that name the input)
   // Called after each chunk with (rows written, rows in all).
   std::function<void(int64_t, int64_t)> on_chunk;
