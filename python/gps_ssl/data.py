@@ -98,12 +98,13 @@ class ImageStore:
         return f"ImageStore({self.path!r}: {self.shape[0]} images {list(self.shape[1:])}, {self.payload})"
 
 
-def pack_store(path, name=None, split="train", *, payload="raw", chunk_rows=0, quality=95, config=None,
-               **data_options):
+def pack_store(path, name=None, split="train", *, payload="raw", chunk_rows=0, quality=95, shuffle_seed=-1,
+               config=None, **data_options):
     """Packs a split of a gps dataset (the data.* keys, as load_dataset takes them) into the
     image store `path` (e.g. "stores/fmnist/train.store"); `gps data pack` does the same from
     the command line. payload: "raw" (uint8 pixels) | "jpeg" (JPEG at `quality`, decoded when
-    read). A killed pack leaves no store and resumes when run again.
+    read); shuffle_seed >= 0 stores the rows in a random order from that seed. A killed pack
+    leaves no store and resumes when run again.
     Returns (rows, chunks, bytes, resumed_chunks)."""
     opts = _data_options(name, config, data_options)
-    return _core.pack_store(opts, split, os.fspath(path), payload, int(chunk_rows), int(quality))
+    return _core.pack_store(opts, split, os.fspath(path), payload, int(chunk_rows), int(quality), int(shuffle_seed))

@@ -238,7 +238,7 @@ PYBIND11_MODULE(_core, m) {
   m.def(
       "pack_store",
       [](const Options& options, const std::string& split, const std::string& path, const std::string& payload,
-         int64_t chunk_rows, int64_t quality) {
+         int64_t chunk_rows, int64_t quality, int64_t shuffle_seed) {
         gps::Config cfg = config_with("data", options);
         cfg.data.decode_on_read = true;  // image files: decoded a chunk at a time
         py::gil_scoped_release nogil;
@@ -246,12 +246,13 @@ PYBIND11_MODULE(_core, m) {
         o.payload = payload;
         o.chunk_rows = chunk_rows;
         o.quality = quality;
+        o.shuffle_seed = shuffle_seed;
         o.packed_from = "gps_ssl.pack_store data.name=" + cfg.data.name + " data.root=" + cfg.data.root;
         const auto r = gps::pack_store(gps::load_dataset(cfg.data, split), path, o);
         return std::make_tuple(r.rows, r.chunks, r.bytes, r.resumed_chunks);
       },
       py::arg("options"), py::arg("split"), py::arg("path"), py::arg("payload"), py::arg("chunk_rows"),
-      py::arg("quality"));
+      py::arg("quality"), py::arg("shuffle_seed"));
 
   // ---- pairs ----
   py::class_<gps::PairSampler>(m, "PairSampler")

@@ -52,7 +52,8 @@ struct Written {
 
 // What identifies a pack: a log written under another key is not resumed.
 std::string pack_key(const Dataset& d, const PackOptions& o, int64_t chunk_rows) {
-  return str_cat("gps-pack-1;", o.payload, ";R=", chunk_rows, ";q=", o.quality, ";M=", o.max_side, ";", d.name, ";",
+  return str_cat("gps-pack-1;", o.payload, ";R=", chunk_rows, ";q=", o.quality, ";M=", o.max_side, ";shuffle=",
+                 o.shuffle_seed, ";", d.name, ";",
                  d.split, ";n=",
                  d.size(), ";", d.channels(), "x", d.height(), "x", d.width(), ";data=", fingerprint(d));
 }
@@ -86,9 +87,11 @@ std::vector<Written> read_log(const std::string& log, const std::string& key) {
   return out;
 }
 
-// Rows [start, start + n) of `d` as the chunk's payload bytes.
-std::vector<unsigned char> chunk_payload(const Dataset& d, int64_t start, int64_t n, const PackOptions& o,
-                                         std::vector<uint32_t>& lens) {
+// Rows [start, start + n) of the store (rows `order` of `d`, or d's own
+// order when `order` is undefined) as the chunk's payload bytes.
+std::vector<unsigned char> chunk_payload(const Dataset& d, const torch::Tensor& order, int64_t start, int64_t n,
+                                         const PackOptions& o, std::vector<uint32_t>& lens) {
+  auto source_row = [&](int64_t r) { return order.defined() ? order.data_ptr<int64_t>()[r] : r; };
   std::vector<std::vector<unsigned char>> enc(static_cast<size_t>(n));
   std::vector<std::string> files;
   ImageDecodeOptions fo;
@@ -97,10 +100,11 @@ std::vector<unsigned char> chunk_payload(const Dataset& d, int64_t start, int64_
               "rhid) packed whole; ", d.name, " is not (drop --max-side, or data.subset)");
     at::parallel_for(0, n, 4, [&](int64_t lo, int64_t hi) {
       for (int64_t i = lo; i < hi; ++i)
-        enc[size_t(i)] = store_format::encode_jpeg_file(files[size_t(start + i)], fo, o.max_side, int(o.quality));
+        enc[size_t(i)] = store_format::encode_jpeg_file(files[size_t(source_row(start + i))], fo, o.max_side,
+                                                        int(o.quality));
     });
   } else {
-    const auto rows = d.rows(start, n).contiguous();
+    const auto rows = (order.defined() ? d.fetch(order.narrow(0, start, n)) : d.rows(start, n)).contiguous();
     const int64_t C = d.channels(), H = d.height(), W = d.width(), rb = C * H * W;
     const uint8_t* p = rows.data_ptr<uint8_t>();
     if (o.payload == "raw") return std::vector<unsigned char>(p, p + n * rb);
@@ -134,6 +138,7 @@ void validate(const PackOptions& o) {
   GPS_CHECK(o.chunk_rows >= 0, "--chunk-rows must be >= 0 (0 = about 4 MiB of pixels), got ", o.chunk_rows);
   GPS_CHECK(o.quality >= 1 && o.quality <= 100, "--quality must lie in [1, 100], got ", o.quality);
   GPS_CHECK(o.max_side >= 0, "--max-side must be >= 0, got ", o.max_side);
+  GPS_CHECK(o.shuffle_seed >= -1, "--shuffle must be a seed >= 0, or -1 for the reader's order; got ", o.shuffle_seed);
   GPS_CHECK(o.max_side == 0 || o.payload == "jpeg", "--max-side applies to --payload jpeg, not ", o.payload);
 }
 
@@ -149,6 +154,13 @@ PackResult pack_store(const Dataset& d, const std::string& path, const PackOptio
   if (!fs::path(path).parent_path().empty()) fs::create_directories(fs::path(path).parent_path());
 
   const std::string key = pack_key(d, o, R);
+  torch::Tensor order;  // store row r holds d's row order[r]
+  if (o.shuffle_seed >= 0) {
+    order = torch::arange(N, torch::kInt64);
+    int64_t* p = order.data_ptr<int64_t>();
+    Rng rng(uint64_t(o.shuffle_seed), 0x5ac4);
+    for (int64_t i = N - 1; i > 0; --i) std::swap(p[i], p[rng.below(uint64_t(i) + 1)]);
+  }
   std::vector<Written> done = fs::exists(partial) ? read_log(log, key) : std::vector<Written>{};
   PackResult res;
   res.resumed_chunks = int64_t(done.size());
@@ -171,7 +183,7 @@ PackResult pack_store(const Dataset& d, const std::string& path, const PackOptio
   for (int64_t c = int64_t(done.size()); c < chunks; ++c) {
     Written w;
     const int64_t start = c * R, n = std::min(R, N - start);
-    const auto bytes = chunk_payload(d, start, n, o, w.lens);
+    const auto bytes = chunk_payload(d, order, start, n, o, w.lens);
     w.chunk.offset = store_format::page_align(end);
     w.chunk.bytes = int64_t(bytes.size());
     w.chunk.crc = crc_of(bytes.data(), w.chunk.bytes);
@@ -213,7 +225,7 @@ PackResult pack_store(const Dataset& d, const std::string& path, const PackOptio
   std::string tables;
   auto put = [&](const auto& v) { tables.append(reinterpret_cast<const char*>(&v), sizeof v); };
   if (h.labelled) {
-    const auto lab = d.labels.contiguous();
+    const auto lab = (order.defined() ? d.labels.index_select(0, order) : d.labels).contiguous();
     tables.append(static_cast<const char*>(lab.data_ptr()), size_t(8 * N));
   }
   uLong content = crc32(0L, Z_NULL, 0);

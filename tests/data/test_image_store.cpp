@@ -162,6 +162,30 @@ TEST(ImageStore, ImageFilesArePackedWithoutHoldingThemAll) {
 
 // --max-side: JPEG files stored larger than data.image_size, resized by
 // data.resize when read; close to the direct decode, deterministic.
+TEST(ImageStore, AShuffledPackKeepsEveryImageWithItsLabel) {
+  test::TempDir tmp;
+  test::write_tiny_mnist(tmp.file("fm"), 50, 10);
+  const Dataset d = load_dataset(data_config("fashion-mnist", tmp.file("fm")), "train");
+  PackOptions o;
+  o.chunk_rows = 16;
+  o.shuffle_seed = 3;
+  pack_store(d, tmp.file("st/train.store"), o);
+  const Dataset s = store_dataset(tmp.file("st/train.store"));
+  const auto a = d.all_images().reshape({50, -1}), b = s.all_images().reshape({50, -1});
+  std::set<int64_t> used;
+  int64_t moved = 0;
+  for (int64_t i = 0; i < 50; ++i) {
+    int64_t j = 0;
+    while (j < 50 && !torch::equal(b[i], a[j])) ++j;
+    ASSERT_LT(j, 50) << "store row " << i << " is an image of the dataset";
+    EXPECT_EQ(s.labels[i].item<int64_t>(), d.labels[j].item<int64_t>());
+    used.insert(j);
+    moved += i != j;
+  }
+  EXPECT_EQ(used.size(), 50u) << "every image once";
+  EXPECT_GT(moved, 40);
+}
+
 TEST(ImageStore, JpegWithMaxSideIsResizedWhenRead) {
   test::TempDir tmp;
   for (int i = 0; i < 4; ++i) {

@@ -119,6 +119,10 @@ Runner add_data(CLI::App& app) {
   pack->add_option("--chunk-rows", a->pack.chunk_rows, "rows per chunk (0 = about 4 MiB of pixels)")
       ->capture_default_str();
   pack->add_option("--quality", a->pack.quality, "jpeg: quality 1..100")->capture_default_str();
+  pack->add_option("--shuffle", a->pack.shuffle_seed,
+                   "store the rows in a random order from this seed (-1 = the reader's order; image folders list "
+                   "files by class, which data.order=quasi-random would keep together)")
+      ->capture_default_str();
   pack->add_option("--max-side", a->pack.max_side,
                    "jpeg of image files: store each file with its shorter side at most M (>= data.image_size), "
                    "resized by data.resize when read (0 = store the decoded data.image_size images)")

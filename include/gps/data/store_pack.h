@@ -24,6 +24,10 @@ struct PackOptions {
   // each file shrunk to a shorter side of at most M, and resize it by
   // data.resize when it is read (so one pack serves several sizes' crops).
   int64_t max_side = 0;
+  // -1: rows in the reader's order; >= 0: in a random order drawn from this
+  // seed, so that data.order=quasi-random mixes classes even when the
+  // reader lists them sorted by class (image folders).
+  int64_t shuffle_seed = -1;
   std::string packed_from;      // recorded in the header (the config keys that name the input)
   // Called after each chunk with (rows written, rows in all).
   std::function<void(int64_t, int64_t)> on_chunk;
