@@ -131,6 +131,77 @@ void append_line(const std::string& log, const std::string& line) {
   GPS_CHECK(ok, "cannot write ", log, errno == ENOSPC ? " (disk full?)" : "");
 }
 
+// A permutation of [0, n) drawn from `seed`: the order of a shuffled pack.
+torch::Tensor shuffled_order(int64_t n, int64_t seed) {
+  auto order = torch::arange(n, torch::kInt64);
+  int64_t* p = order.data_ptr<int64_t>();
+  Rng rng(uint64_t(seed), 0x5ac4);
+  for (int64_t i = n - 1; i > 0; --i) std::swap(p[i], p[rng.below(uint64_t(i) + 1)]);
+  return order;
+}
+
+// Page 0's fields that the rows do not decide (the tables' place, sizes and
+// CRCs are set when they are written).
+StoreHeader header_for(const Dataset& d, const PackOptions& o, int64_t chunk_rows, int64_t chunks) {
+  StoreHeader h;
+  h.payload = o.payload;
+  h.name = d.name;
+  h.split = d.split;
+  h.rows = d.size();
+  h.channels = d.channels();
+  h.height = d.height();
+  h.width = d.width();
+  h.chunk_rows = chunk_rows;
+  h.chunks = chunks;
+  h.labelled = d.has_labels();
+  h.num_classes = d.has_labels() ? d.num_classes : 0;
+  h.mean = d.mean;
+  h.std = d.std;
+  h.jpeg_quality = o.payload == "jpeg" ? o.quality : 0;
+  h.packed_from = o.packed_from;
+  if (o.max_side > 0) {
+    std::vector<std::string> files;
+    ImageDecodeOptions fo;
+    file_list_of(*d.pixels, &files, &fo);
+    h.resize = fo.resize;
+    h.max_side = o.max_side;
+  }
+  return h;
+}
+
+// The tables section (image_store.h): labels in store order, the chunks,
+// and for jpeg every row's place. *content_crc: the rows' bytes' CRC-32,
+// combined from the chunks' (ImageSource::content_crc).
+std::string tables_for(const Dataset& d, const torch::Tensor& order, const std::vector<Written>& chunks, bool jpeg,
+                       uint32_t* content_crc) {
+  std::string tables;
+  auto put = [&](const auto& v) { tables.append(reinterpret_cast<const char*>(&v), sizeof v); };
+  if (d.has_labels()) {
+    const auto lab = (order.defined() ? d.labels.index_select(0, order) : d.labels).contiguous();
+    tables.append(static_cast<const char*>(lab.data_ptr()), size_t(8 * d.size()));
+  }
+  uLong content = crc32(0L, Z_NULL, 0);
+  for (const auto& w : chunks) {
+    put(uint64_t(w.chunk.offset));
+    put(uint64_t(w.chunk.bytes));
+    put(w.chunk.crc);
+    put(uint32_t(0));
+    content = crc32_combine(content, w.chunk.crc, z_off_t(w.chunk.bytes));
+  }
+  if (jpeg)
+    for (const auto& w : chunks) {
+      uint64_t at = uint64_t(w.chunk.offset);
+      for (uint32_t len : w.lens) {
+        put(at);
+        put(len);
+        put(uint32_t(0));
+        at += len;
+      }
+    }
+  *content_crc = uint32_t(content);
+  return tables;
+}
+
 }  // namespace
 
 void validate(const PackOptions& o) {
@@ -147,20 +218,14 @@ PackResult pack_store(const Dataset& d, const std::string& path, const PackOptio
   d.validate();
   GPS_CHECK(o.max_side == 0 || o.max_side >= d.height(), "--max-side ", o.max_side,
             " is smaller than the images' size ", d.height(), " (data.image_size): reading would enlarge them");
-  const int64_t N = d.size(), C = d.channels(), H = d.height(), W = d.width(), rb = C * H * W;
+  const int64_t N = d.size(), rb = d.channels() * d.height() * d.width();
   const int64_t R = o.chunk_rows > 0 ? o.chunk_rows : std::max<int64_t>(1, kPackChunkBytes / rb);
   const int64_t chunks = (N + R - 1) / R;
   const std::string partial = path + ".partial", log = partial + ".progress";
   if (!fs::path(path).parent_path().empty()) fs::create_directories(fs::path(path).parent_path());
 
   const std::string key = pack_key(d, o, R);
-  torch::Tensor order;  // store row r holds d's row order[r]
-  if (o.shuffle_seed >= 0) {
-    order = torch::arange(N, torch::kInt64);
-    int64_t* p = order.data_ptr<int64_t>();
-    Rng rng(uint64_t(o.shuffle_seed), 0x5ac4);
-    for (int64_t i = N - 1; i > 0; --i) std::swap(p[i], p[rng.below(uint64_t(i) + 1)]);
-  }
+  const torch::Tensor order = o.shuffle_seed >= 0 ? shuffled_order(N, o.shuffle_seed) : torch::Tensor();
   std::vector<Written> done = fs::exists(partial) ? read_log(log, key) : std::vector<Written>{};
   PackResult res;
   res.resumed_chunks = int64_t(done.size());
@@ -199,54 +264,8 @@ PackResult pack_store(const Dataset& d, const std::string& path, const PackOptio
   }
 
   // Tables, then page 0, then the rename: the store exists only when whole.
-  StoreHeader h;
-  h.payload = o.payload;
-  h.name = d.name;
-  h.split = d.split;
-  h.rows = N;
-  h.channels = C;
-  h.height = H;
-  h.width = W;
-  h.chunk_rows = R;
-  h.chunks = chunks;
-  h.labelled = d.has_labels();
-  h.num_classes = d.has_labels() ? d.num_classes : 0;
-  h.mean = d.mean;
-  h.std = d.std;
-  h.jpeg_quality = o.payload == "jpeg" ? o.quality : 0;
-  h.packed_from = o.packed_from;
-  if (o.max_side > 0) {
-    std::vector<std::string> files;
-    ImageDecodeOptions fo;
-    file_list_of(*d.pixels, &files, &fo);
-    h.resize = fo.resize;
-    h.max_side = o.max_side;
-  }
-  std::string tables;
-  auto put = [&](const auto& v) { tables.append(reinterpret_cast<const char*>(&v), sizeof v); };
-  if (h.labelled) {
-    const auto lab = (order.defined() ? d.labels.index_select(0, order) : d.labels).contiguous();
-    tables.append(static_cast<const char*>(lab.data_ptr()), size_t(8 * N));
-  }
-  uLong content = crc32(0L, Z_NULL, 0);
-  for (const auto& w : done) {
-    put(uint64_t(w.chunk.offset));
-    put(uint64_t(w.chunk.bytes));
-    put(w.chunk.crc);
-    put(uint32_t(0));
-    content = crc32_combine(content, w.chunk.crc, z_off_t(w.chunk.bytes));
-  }
-  if (o.payload == "jpeg")
-    for (const auto& w : done) {
-      uint64_t at = uint64_t(w.chunk.offset);
-      for (uint32_t len : w.lens) {
-        put(at);
-        put(len);
-        put(uint32_t(0));
-        at += len;
-      }
-    }
-  h.content_crc = uint32_t(content);
+  StoreHeader h = header_for(d, o, R, chunks);
+  const std::string tables = tables_for(d, order, done, o.payload == "jpeg", &h.content_crc);
   h.tables_offset = store_format::page_align(end);
   h.tables_bytes = int64_t(tables.size());
   h.tables_crc = crc_of(reinterpret_cast<const unsigned char*>(tables.data()), h.tables_bytes);
