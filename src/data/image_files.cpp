@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 
 namespace gps {
 
@@ -48,6 +49,23 @@ void handle_bad(const DecodedImages& d, const ImageDecodeOptions& o, size_t list
             "\n---> HINT: remove or replace them, or set data.on_bad_image=skip to train without them");
   std::fprintf(stderr, "[gps] %s: skipped %zu undecodable image file(s) (data.on_bad_image=skip):%s\n", what.c_str(),
                d.bad.size(), list_bad(d.bad, d.bad.size()).c_str());
+}
+
+// Decodes file path_of(i) into row i of `out` ([n, C, S, S] uint8) for i in
+// [0, n), in parallel over LibTorch's threads: ok[i] = 1, or 0 with why[i].
+void decode_rows(const std::function<const std::string&(int64_t)>& path_of, int64_t n, const ImageDecodeOptions& o,
+                 torch::Tensor& out, std::vector<char>& ok, std::vector<std::string>& why) {
+  const int64_t row = o.channels * o.size * o.size;
+  ok.assign(size_t(n), 0);
+  why.assign(size_t(n), "");
+  at::parallel_for(0, n, 4, [&](int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi; ++i) {
+      const auto t = decode_image(path_of(i), o, &why[size_t(i)]);
+      if (!t.defined()) continue;
+      std::memcpy(out.data_ptr<uint8_t>() + i * row, t.data_ptr<uint8_t>(), size_t(row));
+      ok[size_t(i)] = 1;
+    }
+  });
 }
 
 }  // namespace
@@ -125,17 +143,9 @@ DecodedImages load_image_files(const std::vector<std::string>& paths, const Imag
   }
 
   auto all = torch::empty({n, C, S, S}, torch::kUInt8);
-  std::vector<std::string> why(paths.size());
-  std::vector<char> ok(paths.size(), 0);
-  at::parallel_for(0, n, 8, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) {
-      auto t = decode_image(paths[i], o, &why[i]);
-      if (t.defined()) {
-        std::memcpy(all.data_ptr<uint8_t>() + i * C * S * S, t.data_ptr<uint8_t>(), size_t(C * S * S));
-        ok[i] = 1;
-      }
-    }
-  });
+  std::vector<std::string> why;
+  std::vector<char> ok;
+  decode_rows([&](int64_t i) -> const std::string& { return paths[size_t(i)]; }, n, o, all, ok, why);
   DecodedImages d;
   for (int64_t i = 0; i < n; ++i) {
     if (ok[i])
@@ -171,21 +181,14 @@ class FileListSource final : public ImageSource {
   std::array<int64_t, 3> shape() const override { return {o_.channels, o_.size, o_.size}; }
   torch::Tensor fetch(const torch::Tensor& index) const override {
     const auto idx = index.contiguous();
-    const int64_t B = idx.size(0), row = o_.channels * o_.size * o_.size;
+    const int64_t B = idx.size(0);
     const int64_t* rows = idx.data_ptr<int64_t>();
     for (int64_t i = 0; i < B; ++i)
       GPS_CHECK(rows[i] >= 0 && rows[i] < size(), "image files: row ", rows[i], " out of range [0, ", size(), ")");
     auto out = torch::empty({B, o_.channels, o_.size, o_.size}, torch::kUInt8);
-    std::vector<std::string> why(static_cast<size_t>(B));
-    std::vector<char> ok(static_cast<size_t>(B), 0);
-    at::parallel_for(0, B, 4, [&](int64_t lo, int64_t hi) {
-      for (int64_t i = lo; i < hi; ++i) {
-        const auto t = decode_image(paths_[size_t(rows[i])], o_, &why[size_t(i)]);
-        if (!t.defined()) continue;
-        std::memcpy(out.data_ptr<uint8_t>() + i * row, t.data_ptr<uint8_t>(), size_t(row));
-        ok[size_t(i)] = 1;
-      }
-    });
+    std::vector<std::string> why;
+    std::vector<char> ok;
+    decode_rows([&](int64_t i) -> const std::string& { return paths_[size_t(rows[i])]; }, B, o_, out, ok, why);
     for (int64_t i = 0; i < B; ++i)
       GPS_CHECK(ok[size_t(i)], paths_[size_t(rows[i])], ": ", why[size_t(i)], " (it decoded when the list was scanned)");
     return out;
@@ -233,17 +236,9 @@ DecodedImages scan_image_files(const std::vector<std::string>& paths, const Imag
   for (int64_t s = 0; s < n; s += kScanBlock) {
     const int64_t m = std::min(kScanBlock, n - s);
     auto block = torch::empty({m, C, S, S}, torch::kUInt8);
-    std::vector<std::string> why(static_cast<size_t>(m));
-    std::vector<char> ok(static_cast<size_t>(m), 0);
-    at::parallel_for(0, m, 4, [&](int64_t lo, int64_t hi) {
-      for (int64_t i = lo; i < hi; ++i) {
-        auto t = decode_image(paths[size_t(s + i)], o, &why[size_t(i)]);
-        if (t.defined()) {
-          std::memcpy(block.data_ptr<uint8_t>() + i * C * S * S, t.data_ptr<uint8_t>(), size_t(C * S * S));
-          ok[size_t(i)] = 1;
-        }
-      }
-    });
+    std::vector<std::string> why;
+    std::vector<char> ok;
+    decode_rows([&](int64_t i) -> const std::string& { return paths[size_t(s + i)]; }, m, o, block, ok, why);
     std::vector<int64_t> good;
     for (int64_t i = 0; i < m; ++i) {
       if (ok[size_t(i)]) {
