@@ -21,6 +21,8 @@
 #include <functional>
 
 #include <cstdint>
+#include <cstdlib>
+#include <optional>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -42,6 +44,28 @@ struct TempDir {
     std::filesystem::remove_all(path, ec);
   }
   std::string file(const std::string& name) const { return (path / name).string(); }
+};
+
+// Sets environment variables for the life of the object, then restores them.
+class ScopedEnv {
+ public:
+  ScopedEnv(std::initializer_list<std::pair<const char*, const char*>> vars) {
+    for (const auto& [k, v] : vars) {
+      const char* old = std::getenv(k);
+      saved_.emplace_back(k, old ? std::optional<std::string>(old) : std::nullopt);
+      if (v) ::setenv(k, v, 1);
+      else ::unsetenv(k);
+    }
+  }
+  ~ScopedEnv() {
+    for (const auto& [k, v] : saved_) {
+      if (v) ::setenv(k.c_str(), v->c_str(), 1);
+      else ::unsetenv(k.c_str());
+    }
+  }
+
+ private:
+  std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
 };
 
 inline void write_bytes(const std::string& path, const std::string& bytes) {
@@ -116,6 +140,17 @@ inline const std::vector<std::string>& builtin_methods() {
 
 // A configuration that trains in a fraction of a second on write_tiny_mnist
 // data in `data_root`: width-2 ResNet, tiny heads, batch 20, one thread.
+// Relative tolerance between two trainings that differ only in summation
+// order (2 processes against 1, resumed against uninterrupted, another CPU's
+// kernels), both in train.precision=fp64. Derivation: one rounding is
+// ~1.1e-16; the float32 runs of these tests showed such a difference growing
+// about 1e3-fold over 8 steps (1e-7 at step 1 to 1.3e-4 at step 8 on an
+// AVX2-only EPYC), and over 24 steps at lr 0.01 no more than 1e4-fold, so in
+// float64 it stays below ~1e-12. 1e-9 leaves a margin of 1000 and is 1e5
+// times stricter than the float32 tests could be; a missing gather or an
+// unshared queue moves the loss at its first step by 1e-3 or more.
+constexpr double kSameTrajectoryRelTol = 1e-9;
+
 inline Config tiny_train_config(const std::string& data_root, const std::string& out_dir, int64_t epochs = 2) {
   Config c;
   c.data.root = data_root;

@@ -1,6 +1,7 @@
 #include "config_fields.h"
 
 #include "gps/core/check.h"
+#include "gps/core/suggest.h"
 #include "gps/methods/method.h"
 #include "gps/models/backbone.h"
 
@@ -95,7 +96,7 @@ Field str_field(std::string key, std::function<std::string&(Config&)> ref, std::
     if (!choices.empty()) {
       bool ok = false;
       for (auto& ch : choices) ok |= ch == v;
-      GPS_CHECK(ok, key, ": '", v, "' is not one of: ", type);
+      GPS_CHECK(ok, key, ": '", v, "' is not one of: ", type, did_you_mean(v, choices));
     }
     ref(c) = v;
   };
@@ -116,7 +117,7 @@ Field registry_field(std::string key, std::function<std::string&(Config&)> ref,
     if (std::find(now.begin(), now.end(), v) == now.end()) {
       std::string list;
       for (const auto& n : now) list += (list.empty() ? "" : "|") + n;
-      GPS_FAIL(key, ": '", v, "' is not one of: ", list);
+      GPS_FAIL(key, ": '", v, "' is not one of: ", list, did_you_mean(v, now));
     }
     ref(c) = v;
   };
@@ -384,8 +385,9 @@ std::vector<Field> train_fields() {
     run_only(int_field(KEY(train.threads), 0, 1024, "CPU threads (0 = all cores)")),
     run_only(str_field(KEY(train.device), {},
               "where the model trains: auto (CUDA when present, else cpu) | cpu | cuda | cuda:N")),
-    str_field(KEY(train.precision), {"fp32", "bf16", "auto"},
+    str_field(KEY(train.precision), {"fp32", "bf16", "fp64", "auto"},
               "bf16: autocast (convolutions and matmuls in bfloat16; losses, normalisations, softmax in float32); "
+              "fp64: everything in float64, for numerical checks (runs agree to ~1e-12 whatever the kernels; slow); "
               "auto: bf16 where the device runs it natively (AMX / AVX512-BF16 CPU, GPU of compute capability >= 8.0)"),
     bool_field(KEY(train.channels_last),
                "channels-last (NHWC) weights and views; pays off in bf16 for wide networks"),

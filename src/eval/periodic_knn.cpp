@@ -16,7 +16,7 @@ double linear_classifier_accuracy(torch::nn::Linear probe, const torch::Tensor& 
             labels.sizes());
   torch::NoGradGuard no_grad;
   const auto device = probe->weight.device();
-  const auto pred = probe->forward(features.to(device, torch::kFloat32)).argmax(1);
+  const auto pred = probe->forward(features.to(device, probe->weight.scalar_type())).argmax(1);  // float64 under fp64
   return pred.eq(labels.to(device)).to(torch::kFloat64).mean().item<double>();
 }
 

@@ -29,13 +29,14 @@ torch::Tensor project_features(MethodImpl& method, const torch::Tensor& feats, i
   auto head = method.projector_head();
   const auto params = head->parameters();
   const torch::Device device = params.empty() ? feats.device() : params.front().device();
+  const auto dtype = params.empty() ? torch::kFloat32 : params.front().scalar_type();  // float64 under fp64
   torch::NoGradGuard no_grad;
   const bool was_training = head->is_training();
   head->eval();
   std::vector<torch::Tensor> parts;
   for (int64_t i = 0; i < feats.size(0); i += batch_size) {
-    auto x = feats.slice(0, i, std::min(i + batch_size, feats.size(0))).to(device, torch::kFloat32);
-    parts.push_back(head->forward(x).to(feats.device()));
+    auto x = feats.slice(0, i, std::min(i + batch_size, feats.size(0))).to(device, dtype);
+    parts.push_back(head->forward(x).to(feats.device(), torch::kFloat32));
   }
   head->train(was_training);
   return parts.empty() ? feats.new_empty({0, 0}) : torch::cat(parts);

@@ -9,9 +9,13 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 
-extern "C" void on_stop_signal(int sig) {
+// The first SIGINT or SIGTERM asks for a stop after the current step; both
+// go back to their default action, so a second one of either kind ends the
+// process at once, whatever a kernel is doing (a step that never returns).
+extern "C" void on_stop_signal(int) {
   g_stop.store(true);
-  std::signal(sig, SIG_DFL);  // a second signal terminates immediately
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
 }
 
 }  // namespace

@@ -62,7 +62,7 @@ TrainLoop::TrainLoop(RunSetup& run, RunClock& clock)
               clock.start(), state_.loop.budget_spent_s, state_.loop.budget_steps, state_.loop.step),
       checkpointer_(run.cfg.train, run.log.path(), sched_.steps_per_epoch, run.place.lead),
       batches_(*run.sampler, *run.augment, run.train_set, run.seed, run.probe, run.place.rank, run.place.world,
-               run.place.device, run.cfg.train.channels_last),
+               run.place.device, run.state.channels_last, run.state.dtype),
       monitor_(run.place.device),
       nan_guard_(run.cfg.train),
       knn_(run.cfg.data, run.cfg.eval, run.eval_data.test ? &*run.eval_data.test : nullptr) {

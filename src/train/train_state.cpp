@@ -2,6 +2,7 @@
 
 #include "gps/core/check.h"
 #include "gps/core/device.h"
+#include "gps/core/env_info.h"
 #include "gps/core/precision.h"
 #include "gps/optim/lars.h"
 
@@ -102,6 +103,22 @@ TrainState make_train_state(const Config& cfg, int64_t in_channels, int64_t num_
   if (num_classes > 0) s.classifier = torch::nn::Linear(s.method->backbone()->feature_dim(), num_classes);
   s.method->to(device);
   if (s.has_probe()) s.classifier->to(device);
+  const Precision precision = parse_precision(cfg.train.precision, device);
+  s.dtype = weight_dtype(precision);
+  if (precision == Precision::fp64) {
+    to_dtype(*s.method, s.dtype);
+    if (s.has_probe()) to_dtype(*s.classifier, s.dtype);
+  }
+  if (s.channels_last) {
+    const std::string hazard = channels_last_hazard(*s.method, device, precision, onednn_avx2_kernels());
+    if (!hazard.empty()) {
+      s.channels_last = false;
+      s.layout_note = str_cat("train.channels_last=true is not used on this CPU (",
+                              environment_info()["cpu"]["model"].get<std::string>(), ", no AVX-512): ", hazard,
+                              "; the run trains in the contiguous (NCHW) layout instead, with the same results. "
+                              "model.width >= 8 (or a CPU with AVX-512) keeps channels-last");
+    }
+  }
   if (s.channels_last) to_channels_last(*s.method);
   const double scale = cfg.optim.scale_lr ? double(cfg.optim.batch_size) / 256.0 : 1.0;
   make_optimizer(s, cfg.optim, cfg.optim.lr * scale, cfg.optim.classifier_lr * scale);

@@ -34,7 +34,7 @@ void summarise_loop(const RunSetup& r, const TrainLoop::End& end, const RunClock
   result.gps = r.cfg.gps;
   result.device = r.place.device.str();
   result.precision = precision_name(r.place.precision);
-  result.channels_last = r.cfg.train.channels_last;
+  result.channels_last = r.state.channels_last;  // false when the CPU refused it (layout_note)
   result.prefetch = r.place.prefetch ? r.place.loader_threads : 0;
   result.table = r.table;
   result.run_dir = r.log.path();
@@ -57,6 +57,17 @@ Config with_auto_devices_resolved(const Config& cfg, const torch::Device& device
   Config c = cfg;
   c.prior.device = follow_device(cfg.prior.device, device);
   c.neighbors.search.device = follow_device(cfg.neighbors.search.device, device);
+  return c;
+}
+
+Config resolved_config(const Config& cfg) {
+  cfg.validate();
+  const torch::Device device = resolve_device(cfg.train.device);
+  Config c = with_auto_devices_resolved(cfg, device);
+  c.train.device = device.str();
+  c.train.precision = precision_name(parse_precision(cfg.train.precision, device));
+  c.augment = augment_for(cfg);
+  c.validate();
   return c;
 }
 

@@ -23,9 +23,10 @@ PairBatch shard(const PairBatch& pb, int rank, int world);
 class BatchSource {
  public:
   BatchSource(const PairSampler& sampler, const Augmentation& augment, const Dataset& data, uint64_t seed, bool labels,
-              int rank, int world, const torch::Device& device, bool channels_last)
+              int rank, int world, const torch::Device& device, bool channels_last,
+              torch::ScalarType dtype = torch::kFloat32)
       : sampler_(sampler), augment_(augment), data_(data), seed_(seed), labels_(labels), rank_(rank), world_(world),
-        device_(device), channels_last_(channels_last) {}
+        device_(device), channels_last_(channels_last), dtype_(dtype) {}
 
   // Called on the loop's thread, or on the prefetch worker (Prefetcher).
   StepBatch host(int64_t epoch, const torch::Tensor& order, int64_t b) const {
@@ -38,7 +39,10 @@ class BatchSource {
   }
 
   StepBatch upload(StepBatch v) const {
-    for (auto& view : v.views) view.images = with_memory_format(to_device(view.images, device_), channels_last_);
+    for (auto& view : v.views) {
+      view.images = with_memory_format(to_device(view.images, device_), channels_last_);
+      if (view.images.scalar_type() != dtype_) view.images = view.images.to(dtype_);  // train.precision=fp64
+    }
     if (v.labels.defined()) v.labels = to_device(v.labels, device_);
     return v;
   }
@@ -52,6 +56,7 @@ class BatchSource {
   int rank_, world_;
   torch::Device device_;
   bool channels_last_;
+  torch::ScalarType dtype_;
 };
 
 }  // namespace gps

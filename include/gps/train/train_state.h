@@ -27,7 +27,9 @@ struct TrainState {
   // with its own lr).
   std::vector<std::string> group_names;
   torch::Device device{torch::kCPU};
-  bool channels_last = false;
+  bool channels_last = false;  // what the run uses: cfg.train.channels_last unless the CPU cannot (layout_note)
+  torch::ScalarType dtype = torch::kFloat32;  // weights and views (float64 under train.precision=fp64)
+  std::string layout_note;  // why channels-last was asked for and not used ("" when it was not refused)
 
   LoopCounters loop;  // step, lr scale, rollbacks, budget, probe counts: saved in every checkpoint
 
@@ -45,8 +47,10 @@ struct TrainState {
 
 // The method for `in_channels` images, the online probe over `num_classes`
 // classes (0: none), and the optimiser (optim.name sgd | lars; parameter
-// groups as in solo-learn), on `device`, channels-last when
-// cfg.train.channels_last. Weights are drawn from torch's CPU generator, so
+// groups as in solo-learn), on `device`, in float64 under
+// train.precision=fp64, channels-last when cfg.train.channels_last and the
+// CPU's kernels allow it (channels_last_hazard; else contiguous, with the
+// reason in layout_note). Weights are drawn from torch's CPU generator, so
 // the same seed gives the same initial model on every device.
 TrainState make_train_state(const Config& cfg, int64_t in_channels, int64_t num_classes, const torch::Device& device);
 
