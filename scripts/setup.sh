@@ -17,6 +17,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Each phase's time, printed as it ends and summed at the end.
+SETUP_T0=$SECONDS PHASE_T0=$SECONDS PHASES=""
+phase_done() {
+  local s=$((SECONDS - PHASE_T0))
+  echo "[setup] $1: ${s} s"
+  PHASES="$PHASES $1 ${s}s"
+  PHASE_T0=$SECONDS
+}
+
 TORCH_VERSION=2.11.0
 TORCHVISION_VERSION=0.26.0
 # gps_ssl (python/): its tests, `pip install .`, and TensorBoard export.
@@ -52,6 +61,8 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
+phase_done packages
+
 # Make sure libblas.so.3 resolves to OpenBLAS (OpenMP flavour).
 for alt in libblas.so.3-x86_64-linux-gnu liblapack.so.3-x86_64-linux-gnu; do
   target=$(update-alternatives --list "$alt" 2>/dev/null | grep openblas-openmp | head -n1 || true)
@@ -84,11 +95,16 @@ if ! peers_ok; then
   peers_ok || { echo "[setup] $VENV: lightly.loss or open_clip is not importable after pip install" >&2; exit 1; }
 fi
 
+phase_done venv
+
 if [ "${GPS_PRETRAINED:-0}" = "1" ]; then
   GPS_VENV="$VENV" bash scripts/setup_pretrained.sh
 fi
 
 if [ "${GPS_SKIP_BUILD:-0}" != "1" ]; then
   cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DGPS_PYTHON="$VENV/bin/python" >/dev/null
+  phase_done configure
   cmake --build build -j "$(nproc)" --target "${GPS_TARGETS:-gps}"
+  phase_done "build (${GPS_TARGETS:-gps})"
 fi
+echo "[setup] done in $((SECONDS - SETUP_T0)) s:$PHASES"

@@ -6,6 +6,7 @@
 #include "gps/models/backbone.h"
 
 #include "gps/core/check.h"
+#include "gps/core/suggest.h"
 #include "gps/io/fs.h"
 
 #include <yaml-cpp/yaml.h>
@@ -45,14 +46,23 @@ void flatten(const YAML::Node& node, const std::string& prefix, std::vector<std:
 void Config::set(const std::string& key, const std::string& value) {
   const Field* f = find_field(key);
   if (!f) {
-    // Suggest keys that share the last component or the section.
-    std::string hint;
+    // Suggest the keys a typo away, else keys that end in the same component
+    // ("k" -> neighbors.k).
+    std::vector<std::string> keys, same_tail;
     const auto tail = key.substr(key.rfind('.') + 1);
-    for (auto& g : fields())
+    for (auto& g : fields()) {
+      keys.push_back(g.key);
       if (g.key.size() >= tail.size() && g.key.compare(g.key.size() - tail.size(), tail.size(), tail) == 0)
-        hint += " " + g.key;
-    GPS_FAIL("unknown config key '", key, "'", hint.empty() ? "" : " (did you mean:" + hint + "?)",
-             "; `gps train --help` lists every key");
+        same_tail.push_back(g.key);
+    }
+    // A bare component ("k") is too short for edit distance to mean much.
+    std::string hint = key.find('.') == std::string::npos ? "" : did_you_mean(key, keys);
+    if (hint.empty() && !same_tail.empty()) {
+      hint = " (did you mean";
+      for (const auto& k : same_tail) hint += " " + k;
+      hint += "?)";
+    }
+    GPS_FAIL("unknown config key '", key, "'", hint, "; `gps train --help` lists every key");
   }
   f->set(*this, value);
 }
@@ -113,8 +123,8 @@ void Config::validate() const {
       if (std::find(names.begin(), names.end(), v) != names.end()) return;
       std::string list;
       for (const auto& n : names) list += (list.empty() ? "" : " | ") + n;
-      GPS_FAIL(key, ": unknown ", std::string(key) == "model.arch" ? "backbone" : "method", " '", v, "' (expected ",
-               list, ")");
+      GPS_FAIL(key, ": unknown ", std::string(key) == "model.arch" ? "backbone" : "method", " '", v, "'",
+               did_you_mean(v, names), " (expected ", list, ")");
     };
     check_registered("model.arch", model.arch, backbone_names());
     check_registered("method.name", method.name, method_names());
@@ -124,7 +134,7 @@ void Config::validate() const {
     const bool cuda_n = d.rfind("cuda:", 0) == 0 && d.size() > 5 &&
                         d.find_first_not_of("0123456789", 5) == std::string::npos;
     GPS_CHECK(d == "auto" || d == "cpu" || d == "cuda" || cuda_n, "train.device: expected auto, cpu, cuda or cuda:N, got '",
-              d, "'");
+              d, "'", did_you_mean(d, {"auto", "cpu", "cuda", "cuda:0"}));
   }
   // Across modules.
   GPS_CHECK(gps || neighbors.refresh_every == 0, "neighbors.refresh_every needs gps=true (plain SSL has no table)");

@@ -11,6 +11,8 @@
 #include "gps/train/progress.h"
 #include "gps/train/run_dir.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 
@@ -86,6 +88,66 @@ CompareResult run_compare(const Config& base, const std::string& command_line) {
                       {"prior", {{"name", r.prior_name}, {"eval", r.prior.to_json()}}}};
   atomic_write_text((out / (stem + "-compare.json")).string(), j.dump(2) + "\n");
   return r;
+}
+
+namespace {
+
+struct Spread {
+  double mean = 0, std = 0;
+};
+
+Spread spread(const std::vector<double>& v) {
+  Spread s;
+  for (double x : v) s.mean += x / double(v.size());
+  for (double x : v) s.std += (x - s.mean) * (x - s.mean) / double(std::max<size_t>(1, v.size() - 1));
+  s.std = std::sqrt(s.std);
+  return s;
+}
+
+std::string pm(const Spread& s) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.2f +- %.2f", s.mean, s.std);
+  return buf;
+}
+
+}  // namespace
+
+std::string run_compare_seeds(const Config& cfg, int seeds, const std::string& command_line) {
+  GPS_CHECK(seeds >= 1, "--seeds: expected at least 1, got ", seeds);
+  const std::string stem = cfg.train.name.empty() ? str_cat(cfg.method.name, "-", cfg.augment.preset) : cfg.train.name;
+  // Per seed: plain linear, plain kNN, GPS linear, GPS kNN, gain linear, gain kNN.
+  std::vector<std::vector<double>> cols(6);
+  std::string rows;
+  for (int i = 0; i < seeds; ++i) {
+    Config c = cfg;
+    c.train.seed = cfg.train.seed + i;
+    c.train.name = str_cat(stem, "-s", c.train.seed);
+    const CompareResult r = run_compare(c, str_cat(command_line, "  # seed ", c.train.seed));
+    const double v[6] = {r.plain.eval.linear_top1, r.plain.eval.knn_top1, r.gps.eval.linear_top1, r.gps.eval.knn_top1,
+                         r.gps.eval.linear_top1 - r.plain.eval.linear_top1, r.gps.eval.knn_top1 - r.plain.eval.knn_top1};
+    for (int k = 0; k < 6; ++k) cols[size_t(k)].push_back(v[k]);
+    char buf[256];
+    std::snprintf(buf, sizeof(buf), "| %lld | %.2f / %.2f | %.2f / %.2f | %+.2f / %+.2f |\n",
+                  static_cast<long long>(c.train.seed), v[0], v[1], v[2], v[3], v[4], v[5]);
+    rows += buf;
+  }
+  std::vector<Spread> s;
+  for (const auto& col : cols) s.push_back(spread(col));
+  const std::string name = cfg.method.name;
+  std::string md = str_cat("Comparison over ", seeds, " seeds (", cfg.train.seed, "..", cfg.train.seed + seeds - 1,
+                           "), linear / kNN top-1 %, mean +- std over seeds\nMeasured on: ",
+                           hardware_line(environment_info()), "\n\n");
+  md += "| seed | " + name + " (plain) | GPS-" + name + " | GPS - plain |\n|---|---:|---:|---:|\n" + rows;
+  md += str_cat("| mean +- std | ", pm(s[0]), " / ", pm(s[1]), " | ", pm(s[2]), " / ", pm(s[3]), " | ", pm(s[4]), " / ",
+                pm(s[5]), " |\n");
+  const auto out = std::filesystem::path(cfg.train.out_dir);
+  atomic_write_text((out / (stem + "-seeds.md")).string(), md);
+  nlohmann::json j = {{"seeds", seeds}, {"first_seed", cfg.train.seed}};
+  const char* keys[6] = {"plain_linear", "plain_knn", "gps_linear", "gps_knn", "gain_linear", "gain_knn"};
+  for (int k = 0; k < 6; ++k)
+    j[keys[k]] = {{"per_seed", cols[size_t(k)]}, {"mean", s[size_t(k)].mean}, {"std", s[size_t(k)].std}};
+  atomic_write_text((out / (stem + "-seeds.json")).string(), j.dump(2) + "\n");
+  return md;
 }
 
 }  // namespace gps

@@ -69,6 +69,7 @@ NeighborTable positive_pairs(RunSetup& r) {
 void build_state(RunSetup& r) {
   r.probe = r.cfg.train.online_probe && r.train_set.has_labels();
   r.state = make_train_state(r.cfg, r.train_set.channels(), r.probe ? r.train_set.num_classes : 0, r.place.device);
+  if (!r.state.layout_note.empty()) r.log.message(r.state.layout_note);
   if (!r.cfg.model.init_from.empty()) {
     auto backbone = r.state.method->backbone();
     r.log.message(load_backbone_state(backbone, load_npz(r.cfg.model.init_from),
@@ -79,6 +80,22 @@ void build_state(RunSetup& r) {
     r.place.group->broadcast_module(*r.state.method);
     if (r.probe) r.place.group->broadcast_module(*r.state.classifier);
   }
+}
+
+// A folder of 80 images with the recipes' batch of 256: the batch becomes
+// the training set (rounded down to a multiple of the processes), one step
+// per epoch, with a note; config.yaml records the batch that ran.
+std::string fit_batch_to_data(Config& cfg, int64_t images, int world) {
+  const int64_t asked = cfg.optim.batch_size;
+  if (asked <= images) return "";
+  const int64_t fitted = images / world * world;
+  GPS_CHECK(fitted >= 2, "optim.batch_size = ", asked, ": the training set has ", images,
+            " images, too few for a batch of 2 per step", world > 1 ? str_cat(" over ", world, " processes") : "",
+            "; raise data.subset or add images");
+  cfg.optim.batch_size = fitted;
+  cfg.validate();  // what depends on the batch (nnclr's queue, swav's) is checked again
+  return str_cat("optim.batch_size = ", asked, " is larger than the training set (", images,
+                 " images): this run uses optim.batch_size = ", fitted, " (one step per epoch)");
 }
 
 Schedule make_schedule(const Config& cfg, const PairSampler& sampler) {
@@ -102,25 +119,27 @@ void RunSetup::restore_from(const std::string& path, bool rollback) {
   }
 }
 
-std::unique_ptr<RunSetup> set_up_run(const Config& cfg, const std::string& command_line, const ResumeOptions& resume) {
-  cfg.validate();
+std::unique_ptr<RunSetup> set_up_run(const Config& requested, const std::string& command_line,
+                                     const ResumeOptions& resume) {
+  requested.validate();
   auto r = std::make_unique<RunSetup>();
-  r->cfg = cfg;
+  r->cfg = requested;
+  const Config& cfg = r->cfg;  // the config the run uses (and config.yaml records)
   r->place = place_run(cfg);
   const Placement& p = r->place;
-  r->aux = with_auto_devices_resolved(cfg, p.device);
   r->seed = uint64_t(cfg.train.seed);
   torch::manual_seed(r->seed);
 
   r->train_set = load_dataset(cfg.data, "train");
-  GPS_CHECK(cfg.optim.batch_size <= r->train_set.size(), "optim.batch_size = ", cfg.optim.batch_size,
-            " is larger than the training set (", r->train_set.size(), " images); lower it or raise data.subset");
+  const std::string batch_note = fit_batch_to_data(r->cfg, r->train_set.size(), p.world);
+  r->aux = with_auto_devices_resolved(cfg, p.device);
   // The test split, its labels and the probe's validation split, before any
   // step: rank 0 evaluates, so rank 0 checks.
   if (p.lead) r->eval_data = prepare_eval_data(cfg, r->train_set);
 
   OpenedRun opened = open_run(cfg, command_line, resume, p.group);
   r->log = RunLog(std::move(opened.run), p.lead);
+  if (!batch_note.empty()) r->log.message(batch_note);
   if (!r->train_set.pixels->memory().defined()) r->log.message("images read from " + r->train_set.pixels->describe());
   r->log.message(str_cat("run directory ", r->log.path(), " (", p.device.str(), ", ", precision_name(p.precision),
                          cfg.train.channels_last ? ", channels-last" : "", ", ", p.threads, " threads",

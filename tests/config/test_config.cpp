@@ -1,11 +1,14 @@
 #include "gps/config/config.h"
 #include "gps/core/check.h"
+#include "gps/core/suggest.h"
 #include "test_util.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 using namespace gps;
 using gps::test::error_of;
+using ::testing::HasSubstr;
 
 TEST(Config, DefaultsRoundTripThroughYaml) {
   Config a;
@@ -69,4 +72,29 @@ TEST(Config, ShippedConfigsLoad) {
   for (auto name : {"fmnist-simclr-weak.yaml"}) {
     EXPECT_NO_THROW(load_config(std::string(GPS_SOURCE_DIR) + "/configs/" + name, {})) << name;
   }
+}
+
+// Typos get "did you mean" by edit distance: keys, sections, choices and
+// registered names (the five typos a newcomer met, issue 45).
+TEST(Config, TyposSuggestTheNearestKeyOrValue) {
+  const std::vector<std::pair<std::string, std::string>> typos = {{"optim.epochz", "'optim.epochs'"},
+                                                                  {"optim.lrr", "'optim.lr'"},
+                                                                  {"neighbors.kk", "'neighbors.k'"},
+                                                                  {"method.temprature", "'method.temperature'"},
+                                                                  {"train.devcie", "'train.device'"},
+                                                                  {"optimm.momentum", "'optim.momentum'"}};
+  for (const auto& [typo, want] : typos) {
+    Config c;
+    const std::string err = test::error_of([&] { c.set(typo, "1"); });
+    EXPECT_THAT(err, HasSubstr("unknown config key '" + typo + "'")) << err;
+    EXPECT_THAT(err, HasSubstr("did you mean " + want)) << err;
+  }
+  Config c;
+  EXPECT_THAT(test::error_of([&] { c.set("k", "3"); }), HasSubstr("neighbors.k")) << "same last component";
+  EXPECT_THAT(test::error_of([&] { c.set("train.precision", "bf61"); }), HasSubstr("did you mean 'bf16'?"));
+  EXPECT_THAT(test::error_of([&] { c.set("method.name", "simclrr"); }), HasSubstr("did you mean 'simclr'?"));
+  c.train.device = "cpuu";
+  EXPECT_THAT(test::error_of([&] { c.validate(); }), HasSubstr("did you mean 'cpu'?"));
+  EXPECT_EQ(did_you_mean("zzzzzzzz", {"simclr", "byol"}), "") << "nothing near: no guess";
+  EXPECT_EQ(edit_distance("kitten", "sitting"), 3u);
 }

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <filesystem>
+#include <fstream>
 #include <cstdio>
 #include <sys/wait.h>
 
@@ -57,7 +59,28 @@ TEST_F(Cli, UnknownKey) { expect_failure(run_gps(base() + " optim.learningrate=1
 
 TEST_F(Cli, KAtLeastN) { expect_failure(run_gps(base() + " neighbors.k=60 neighbors.exclude_self=true"), "neighbors.k"); }
 
-TEST_F(Cli, BatchLargerThanDataset) { expect_failure(run_gps(base() + " optim.batch_size=100"), "optim.batch_size"); }
+// A batch larger than the training set (a folder of 80 images with the
+// recipes' 256) becomes the training set, with a note; config.yaml records it.
+TEST_F(Cli, BatchLargerThanDatasetIsCappedWithANote) {
+  const auto r = run_gps(base() + " optim.batch_size=100 train.name=capped");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("optim.batch_size = 100 is larger than the training set (60 images): this run uses "
+                          "optim.batch_size = 60"),
+            std::string::npos)
+      << r.output;
+  std::ifstream f(tmp.file("runs/capped/config.yaml"));
+  const std::string yaml((std::istreambuf_iterator<char>(f)), {});
+  EXPECT_NE(yaml.find("batch_size: 60"), std::string::npos) << yaml;
+}
+
+// Without evaluation there are no test images: the online probe reports the
+// training views only (no "-1.00%").
+TEST_F(Cli, NoEvaluationPrintsNoTestFigure) {
+  const auto r = run_gps(base() + " eval.enabled=false");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("online probe: "), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("-1.00"), std::string::npos) << r.output;
+}
 
 TEST_F(Cli, MissingConfigFile) { expect_failure(run_gps("train -c /no/such.yaml"), "/no/such.yaml"); }
 
@@ -98,4 +121,60 @@ TEST_F(Cli, PriorReportWritesTablesAndPictureForALearnedPrior) {
 
 TEST_F(Cli, PriorReportRejectsABadKList) {
   expect_failure(run_gps("prior-report data.root=" + tmp.file("fm") + " --ks 1,x"), "--ks");
+}
+
+// `gps augment-grid` and `gps batch` resolve the augmentation preset as
+// training does (gps::augment_for): `strong` (each method's StrongAug) and
+// every shipped config, on 28-px images in place of each config's data.
+TEST_F(Cli, AugmentGridAndBatchResolveThePresetOfEveryConfig) {
+  gps::test::write_tiny_mnist(tmp.file("fm28"), 40, 20, /*hw=*/28);
+  const std::string data = " data.name=fashion-mnist data.root=" + tmp.file("fm28") +
+                           " data.subset=0 data.test_subset=0 data.image_size=0 data.train_split=train"
+                           " data.test_split=test optim.batch_size=8 gps=false"
+                           " train.out_dir=" + tmp.file("runs");
+  std::vector<std::string> configs;
+  for (const auto& e : std::filesystem::directory_iterator(std::string(GPS_SOURCE_DIR) + "/configs")) {
+    if (e.path().extension() != ".yaml") continue;
+    std::ifstream f(e.path());
+    const std::string text((std::istreambuf_iterator<char>(f)), {});
+    if (text.find("\nexperiment:") == std::string::npos && text.rfind("experiment:", 0) != 0)  // grids run cells
+      configs.push_back(e.path().string());
+  }
+  ASSERT_GE(configs.size(), 10u);
+  std::vector<std::string> runs = {"-c " + configs.front() + " augment.preset=strong",
+                                   "-c " + configs.front() + " augment.preset=strong method.name=byol"};
+  for (const auto& c : configs) runs.push_back("-c " + c);
+  for (const auto& r : runs) {
+    const auto grid = run_gps("augment-grid " + r + data + " --images 2 --views 2 -o " + tmp.file("grid.png"));
+    EXPECT_EQ(grid.code, 0) << r << "\n" << grid.output;
+    const auto batch = run_gps("batch " + r + data + " -o " + tmp.file("batch.npz"));
+    EXPECT_EQ(batch.code, 0) << r << "\n" << batch.output;
+  }
+}
+
+// `--check` and `--print-config` resolve and validate every shipped config
+// (recipes, presets, auto devices) and write nothing; a bad key fails as
+// training would.
+TEST_F(Cli, CheckAndPrintConfigOnEveryConfigWriteNothing) {
+  int checked = 0;
+  for (const auto& e : std::filesystem::directory_iterator(std::string(GPS_SOURCE_DIR) + "/configs")) {
+    if (e.path().extension() != ".yaml") continue;
+    std::ifstream f(e.path());
+    const std::string text((std::istreambuf_iterator<char>(f)), {});
+    if (text.find("\nexperiment:") != std::string::npos || text.rfind("experiment:", 0) == 0) continue;
+    const std::string out = " train.out_dir=" + tmp.file("never");
+    const auto check = run_gps("train --check -c " + e.path().string() + out);
+    EXPECT_EQ(check.code, 0) << e.path() << "\n" << check.output;
+    EXPECT_NE(check.output.find("config OK"), std::string::npos) << check.output;
+    const auto print = run_gps("compare --print-config -c " + e.path().string() + out, /*with_stderr=*/false);
+    EXPECT_EQ(print.code, 0) << e.path() << "\n" << print.output;
+    EXPECT_NE(print.output.find("preset:"), std::string::npos) << print.output;
+    EXPECT_EQ(print.output.find("preset: strong\n"), std::string::npos) << "strong is resolved to the method's preset";
+    ++checked;
+  }
+  EXPECT_GE(checked, 10);
+  EXPECT_FALSE(std::filesystem::exists(tmp.file("never"))) << "--check wrote a run directory";
+  const auto bad = run_gps("train --check -c " + std::string(GPS_SOURCE_DIR) + "/configs/fmnist-simclr-weak.yaml optim.epochz=3");
+  EXPECT_EQ(bad.code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("did you mean 'optim.epochs'"), std::string::npos) << bad.output;
 }

@@ -100,7 +100,7 @@ uint64_t kill_seed() {
   return seed;
 }
 
-// 4 kills in each of 8 cases: 32 SIGKILLs at seeded steps over the eight
+// 4 kills in each of 9 cases: 36 SIGKILLs at seeded steps over the nine
 // methods, GPS and plain, with a table refresh (BYOL) and the NaN rollback
 // path (VICReg) among them. Each case: an uninterrupted reference, then the
 // same run killed at each drawn step (watched through its metrics, one record

@@ -2,6 +2,7 @@
 #include "gps/core/check.h"
 #include "gps/methods/method.h"
 #include "gps/train/checkpoint.h"
+#include "gps/train/compare.h"
 #include "gps/train/stop_signal.h"
 #include "gps/train/trainer.h"
 #include "test_util.h"
@@ -9,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -270,4 +272,33 @@ TEST(Train, ARunThatCannotEvaluateFailsBeforeItsFirstStep) {
   c.eval.knn_every = 0;
   c.train.name = "no-eval";
   EXPECT_EQ(train(c, "test").steps, 6);
+}
+
+// gps compare --seeds N: one compare per seed, then mean +- std (sample std)
+// of each accuracy and of the gain, in <name>-seeds.json and .md.
+TEST(Compare, SeedsReportMeanAndSampleStd) {
+  test::TempDir tmp;
+  test::write_tiny_mnist(tmp.file("fm"), 40, 20);
+  Config c = test::tiny_train_config(tmp.file("fm"), tmp.file("runs"), 1);
+  c.train.name = "cmp";
+  c.train.seed = 5;
+  c.neighbors.rules.k = 3;
+  c.eval.linear_epochs = 2;
+  const std::string md = run_compare_seeds(c, 2, "test");
+  EXPECT_NE(md.find("mean +- std"), std::string::npos) << md;
+  std::ifstream f(tmp.file("runs/cmp-seeds.json"));
+  const auto j = nlohmann::json::parse(f);
+  EXPECT_EQ(j["seeds"], 2);
+  for (const char* key : {"plain_linear", "plain_knn", "gps_linear", "gps_knn", "gain_linear", "gain_knn"}) {
+    const auto v = j[key]["per_seed"].get<std::vector<double>>();
+    ASSERT_EQ(v.size(), 2u) << key;
+    EXPECT_NEAR(j[key]["mean"].get<double>(), (v[0] + v[1]) / 2, 1e-9) << key;
+    EXPECT_NEAR(j[key]["std"].get<double>(), std::abs(v[0] - v[1]) / std::sqrt(2.0), 1e-9) << key;
+  }
+  const auto gain = j["gain_linear"]["per_seed"].get<std::vector<double>>();
+  const auto plain = j["plain_linear"]["per_seed"].get<std::vector<double>>();
+  const auto gps = j["gps_linear"]["per_seed"].get<std::vector<double>>();
+  EXPECT_NEAR(gain[1], gps[1] - plain[1], 1e-9);
+  for (const char* run : {"cmp-s5-plain", "cmp-s5-gps", "cmp-s6-plain", "cmp-s6-gps"})
+    EXPECT_TRUE(std::filesystem::exists(tmp.file(std::string("runs/") + run + "/summary.json"))) << run;
 }

@@ -211,10 +211,11 @@ Runner add_augment_grid(CLI::App& app) {
     const Config cfg = load_config(a->cfg.config_path, a->cfg.overrides);
     set_threads(int(cfg.train.threads));
     const Dataset d = load_dataset(cfg.data, "train");
-    auto aug = make_augmentation(cfg.augment, d.mean, d.std);
+    const AugmentConfig augment = augment_for(cfg);  // the preset resolved as training resolves it
+    auto aug = make_augmentation(augment, d.mean, d.std);
     save_png(a->out, augment_grid(d, *aug, a->images, a->views, uint64_t(cfg.train.seed)));
     std::printf("wrote %s: %d images x (original + %d views), preset %s\n", a->out.c_str(), a->images, a->views,
-                cfg.augment.preset.c_str());
+                augment.preset.c_str());
     return 0;
   };
 }
@@ -248,7 +249,7 @@ Runner add_batch(CLI::App& app) {
     PairSampler sampler(std::move(table), cfg.optim.batch_size, seed);
     GPS_CHECK(a->step < sampler.batches_per_epoch(), "--step ", a->step, " is not in [0, ", sampler.batches_per_epoch(),
               "): an epoch of ", d.size(), " images has that many steps of optim.batch_size = ", cfg.optim.batch_size);
-    auto aug = make_augmentation(cfg.augment, d.mean, d.std);
+    auto aug = make_augmentation(augment_for(cfg), d.mean, d.std);  // the preset resolved as training resolves it
     const StepBatch v = make_step_batch(sampler.batch(a->epoch, sampler.epoch_order(a->epoch), a->step), *aug, d, seed,
                                         a->epoch, d.has_labels());
     std::map<std::string, torch::Tensor> arrays = {{"anchors", v.pairs.anchors}, {"positives", v.pairs.positives},

@@ -34,6 +34,12 @@ Runner add_experiment(CLI::App& app, std::string& command_line) {
       "  grid: {method.name: [simclr, byol], gps: [false, true], train.seed: [0, 1]}   # all combinations\n"
       "  per_method: {byol: {optim.name: lars, optim.lr: 1.0}}\n"
       "  when: [{if: {augment.preset: strong}, set: {optim.lr: 0.3}}]\n"
+      "experiment.select: [KEY, ...] (e.g. select: [optim.lr] under experiment:, with optim.lr a grid key) is\n"
+      "best of grid, chosen on validation: for each combination of the other grid keys (experiment.average's\n"
+      "values pooled) it chooses the values of KEY whose cells have the best mean validation top-1 (the linear\n"
+      "probe's, on a split of train; the test split takes no part). results.md ends with a \"Best of grid,\n"
+      "chosen on validation\" table of their test figures; the chosen cells are marked in the other tables,\n"
+      "cells.csv and experiment.json. KEY is neither experiment.average nor a row or column key.\n"
       "Cells are run directories under DIR/NAME/cells/; finished ones are skipped, interrupted ones continued.\n"
       "Written to DIR/NAME: results.md (Table 2 layout), results.csv, cells.csv, runtime.md + runtime.png,\n"
       "lr.md + lr.png (when optim.lr is a grid key), experiment.json; curves.png in each cell.\n");

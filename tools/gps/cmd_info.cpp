@@ -4,6 +4,7 @@
 
 #include "gps/core/check.h"
 #include "gps/core/env_info.h"
+#include "gps/core/suggest.h"
 #include "gps/core/threads.h"
 #include "gps/io/plugins.h"
 
@@ -36,30 +37,9 @@ Runner add_info(CLI::App& app) {
   };
 }
 
-// Levenshtein distance, for "did you mean".
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
-
 std::string closest_command(const std::string& word, const std::vector<std::string>& commands) {
-  std::string best;
-  size_t best_d = std::string::npos;
-  for (const auto& c : commands) {
-    const size_t d = edit_distance(word, c);
-    if (d < best_d) best_d = d, best = c;
-  }
-  return best_d <= std::max<size_t>(2, word.size() / 3) ? best : "";
+  const auto near = nearest_names(word, commands);
+  return near.empty() ? "" : near.front();
 }
 
 }  // namespace gps::cli

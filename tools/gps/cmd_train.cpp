@@ -18,6 +18,7 @@ Runner add_train(CLI::App& app, std::string& command_line) {
   auto resume = std::make_shared<std::string>();
   auto force = std::make_shared<bool>(false);
   add_config_args(&app, *args);
+  add_check_flags(&app, *args);
   app.add_option("--resume", *resume,
                  "continue a run: its directory, or 'auto' (the run named by train.name, else the newest unfinished "
                  "run under train.out_dir with the same training config; a new run when there is none)");
@@ -33,6 +34,7 @@ Runner add_train(CLI::App& app, std::string& command_line) {
       if (config_path.empty()) config_path = run.config_path();
     }
     Config cfg = load_config(config_path, args->overrides);
+    if (check_only(*args, {cfg})) return 0;
     // Several processes (gps launch, or torchrun-style variables: process_group.h):
     // join the group before anything else, and share this machine's cores.
     const dist::DistEnv env = dist::DistEnv::from_env();
@@ -62,9 +64,11 @@ Runner add_train(CLI::App& app, std::string& command_line) {
     }
     std::printf("steps %lld, %.1f s, %.0f images/s, final loss %.4f\n", static_cast<long long>(r.steps),
                 r.train_seconds, r.images_per_second, r.final_loss);
-    if (r.online_probe_train_top1 >= 0)
+    if (r.online_probe_train_top1 >= 0 && r.online_probe_test_top1 >= 0)
       std::printf("online probe: %.2f%% on the last epoch's training views, %.2f%% on the test images\n",
                   r.online_probe_train_top1, r.online_probe_test_top1);
+    else if (r.online_probe_train_top1 >= 0)  // eval.enabled=false: no test images were read
+      std::printf("online probe: %.2f%% on the last epoch's training views\n", r.online_probe_train_top1);
     if (r.eval.done)
       std::printf("test: linear probe %.2f%%, kNN %.2f%% (%lld train / %lld test images)\n", r.eval.linear_top1,
                   r.eval.knn_top1, static_cast<long long>(r.eval.train_images),
@@ -75,9 +79,24 @@ Runner add_train(CLI::App& app, std::string& command_line) {
 
 Runner add_compare(CLI::App& app, std::string& command_line) {
   auto args = std::make_shared<ConfigArgs>();
+  auto seeds = std::make_shared<int>(1);
   add_config_args(&app, *args);
-  return [args, &command_line]() {
+  add_check_flags(&app, *args);
+  app.add_option("--seeds", *seeds,
+                 "compare over N seeds (train.seed, +1, ...) and report mean +- std of each accuracy and of the gain")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100));
+  return [args, seeds, &command_line]() {
     const Config cfg = load_config(args->config_path, args->overrides);
+    Config plain = cfg, gps = cfg;  // compare runs both
+    plain.gps = false;
+    gps.gps = true;
+    if (check_only(*args, {cfg, plain, gps})) return 0;
+    if (*seeds > 1) {
+      const std::string md = run_compare_seeds(cfg, *seeds, command_line);
+      std::printf("\n%s\nWritten to %s (runs, *-seeds.md, *-seeds.json)\n", md.c_str(), cfg.train.out_dir.c_str());
+      return 0;
+    }
     const CompareResult r = run_compare(cfg, command_line);
     std::printf("\n%s\nWritten to %s (runs, *-compare.md, *-compare.json)\n", r.table_markdown.c_str(),
                 r.out_dir.c_str());

@@ -2,6 +2,8 @@
 // and returns the function that runs it; main only parses and dispatches.
 #pragma once
 
+#include "gps/config/config.h"
+
 #include <CLI/CLI.hpp>
 
 #include <functional>
@@ -16,8 +18,16 @@ using Runner = std::function<int()>;
 struct ConfigArgs {
   std::string config_path;
   std::vector<std::string> overrides;
+  bool check = false, print_config = false;  // --check, --print-config (train, compare)
 };
 void add_config_args(CLI::App* app, ConfigArgs& args);
+// --check and --print-config: resolve and validate the config, print it, run nothing.
+void add_check_flags(CLI::App* app, ConfigArgs& args);
+// When --check or --print-config was given: `configs` resolved (trainer.h
+// resolved_config), the first printed as YAML under --print-config, "config
+// OK" under --check; true, so that the command returns 0 without running.
+// Writes nothing; a bad key throws gps::Error as training would.
+bool check_only(const ConfigArgs& args, const std::vector<Config>& configs);
 // Text listing every config key, type, default and help (for --help footers).
 std::string config_help();
 

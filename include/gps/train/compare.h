@@ -23,4 +23,10 @@ struct CompareResult {
 // compare.json into cfg.train.out_dir and returns everything.
 CompareResult run_compare(const Config& cfg, const std::string& command_line);
 
+// run_compare for `seeds` seeds (train.seed, train.seed + 1, ...; runs named
+// <name>-s<seed>-plain / -gps), then mean +- std (sample std over seeds) of
+// each accuracy and of the gain, written to <name>-seeds.md and
+// <name>-seeds.json in cfg.train.out_dir. Returns the table (markdown).
+std::string run_compare_seeds(const Config& cfg, int seeds, const std::string& command_line);
+
 }  // namespace gps

@@ -40,6 +40,12 @@ TrainResult train(const Config& cfg, const std::string& command_line, const Resu
 // its prior and table there, not on cuda:0.
 Config with_auto_devices_resolved(const Config& cfg, const torch::Device& device);
 
+// `cfg` as a run would use it, for `gps train --check / --print-config`:
+// validated, augment.preset resolved to the method's own (augment_for),
+// train.precision and the "auto" devices resolved on this machine. Reads no
+// data and writes nothing; throws gps::Error naming the bad key.
+Config resolved_config(const Config& cfg);
+
 // `--resume auto`: the run directory to continue for `cfg`, or "" for a new
 // run. With train.name set: out_dir/name when it exists. Otherwise the newest
 // unfinished run directory under train.out_dir whose training keys equal cfg's.
