@@ -42,7 +42,8 @@ PKGS=(
   python3-venv python3-dev           # the project venv (Debian's python3) and Python.h for gps_ssl
   libgloo-dev                        # Gloo headers for c10d's CPU process group (the torch wheel ships none)
   libfaiss-dev                       # neighbour search
-  libopencv-dev                      # image I/O, PNG grids, ONNX prior
+  libopencv-core-dev libopencv-imgproc-dev   # augmentation, plots
+  libopencv-imgcodecs-dev libopencv-dnn-dev  # the image-file and ONNX plugins (not libopencv-dev: +230 packages)
   libyaml-cpp-dev libcli11-dev nlohmann-json3-dev zlib1g-dev
   libzip-dev                         # .npz archives (MedMNIST, weight export)
   libgtest-dev libgmock-dev libbenchmark-dev

@@ -12,7 +12,7 @@ namespace gps {
 namespace {
 
 constexpr int64_t kPixels = 3 * 32 * 32;
-constexpr const char* kHint =
+constexpr const char* kCifarHint =
     "\n---> HINT: the CIFAR binary version has records of <label byte(s)> + 3072 pixel bytes (R, G, B planes "
     "of 32x32); download cifar-10-binary.tar.gz / cifar-100-binary.tar.gz, not the python version";
 
@@ -26,13 +26,13 @@ void read_cifar_files(const std::vector<std::string>& files, const CifarFormat& 
   int64_t total = 0;
   for (const auto& f : files) {
     std::error_code ec;
-    GPS_CHECK(fs::is_regular_file(f, ec), "cannot open ", f, " (does it exist?)", kHint);
+    GPS_CHECK(fs::is_regular_file(f, ec), "cannot open ", f, " (does it exist?)", kCifarHint);
     const auto bytes = int64_t(fs::file_size(f, ec));
     GPS_CHECK(!ec, "cannot read the size of ", f, ": ", ec.message());
-    GPS_CHECK(bytes > 0, f, ": empty file, expected ", rec, "-byte records", kHint);
+    GPS_CHECK(bytes > 0, f, ": empty file, expected ", rec, "-byte records", kCifarHint);
     const int64_t whole = bytes / rec, rest = bytes % rec;
     GPS_CHECK(rest == 0, f, ": truncated record ", whole, " at byte offset ", whole * rec, ": ", rest, " of ", rec,
-              " bytes present (", bytes, " bytes = ", whole, " whole ", rec, "-byte records + ", rest, ")", kHint);
+              " bytes present (", bytes, " bytes = ", whole, " whole ", rec, "-byte records + ", rest, ")", kCifarHint);
     counts.push_back(whole);
     total += whole;
   }
@@ -53,7 +53,7 @@ void read_cifar_files(const std::vector<std::string>& files, const CifarFormat& 
         const auto* p = reinterpret_cast<const unsigned char*>(buf.data() + i * rec);
         const int64_t y = p[fmt.label_index];
         GPS_CHECK(y < fmt.num_classes, files[fi], ": record ", r0 + i, " (byte offset ", (r0 + i) * rec, ") has label ",
-                  y, ", out of range [0, ", fmt.num_classes, ")", kHint);
+                  y, ", out of range [0, ", fmt.num_classes, ")", kCifarHint);
         lab[row] = y;
         std::memcpy(img + row * kPixels, p + fmt.label_bytes, kPixels);
         ++row;

@@ -12,7 +12,7 @@ namespace gps {
 
 namespace {
 
-constexpr const char* kHint =
+constexpr const char* kIdxHint =
     "\n---> HINT: IDX files (MNIST/Fashion-MNIST) start with bytes 00 00 08 <rank>, then "
     "<rank> big-endian uint32 sizes, then exactly prod(sizes) bytes; *.gz files are gunzipped first.";
 
@@ -55,31 +55,31 @@ std::string read_file_maybe_gz(const std::string& path) {
 
 torch::Tensor parse_idx(const std::string& bytes, const std::string& what) {
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
-  GPS_CHECK(bytes.size() >= 4, what, ": too short for an IDX header (", bytes.size(), " bytes)", kHint);
-  GPS_CHECK(p[0] == 0 && p[1] == 0, what, ": bad IDX magic (first two bytes must be 0)", kHint);
+  GPS_CHECK(bytes.size() >= 4, what, ": too short for an IDX header (", bytes.size(), " bytes)", kIdxHint);
+  GPS_CHECK(p[0] == 0 && p[1] == 0, what, ": bad IDX magic (first two bytes must be 0)", kIdxHint);
   GPS_CHECK(p[2] == 0x08, what, ": IDX data type 0x", std::hex, int(p[2]), std::dec,
-            " is not supported (expected 0x08, unsigned byte)", kHint);
+            " is not supported (expected 0x08, unsigned byte)", kIdxHint);
   const int rank = p[3];
-  GPS_CHECK(rank >= 1 && rank <= 4, what, ": IDX rank ", rank, " out of range [1, 4]", kHint);
+  GPS_CHECK(rank >= 1 && rank <= 4, what, ": IDX rank ", rank, " out of range [1, 4]", kIdxHint);
   const size_t header = 4 + 4 * size_t(rank);
   GPS_CHECK(bytes.size() >= header, what, ": truncated IDX header (", bytes.size(), " bytes, need ",
-            header, ")", kHint);
+            header, ")", kIdxHint);
   std::vector<int64_t> dims;
   uint64_t count = 1;
   for (int i = 0; i < rank; ++i) {
     const uint32_t d = be32(p + 4 + 4 * i);
-    GPS_CHECK(d > 0, what, ": IDX dimension ", i, " is 0", kHint);
+    GPS_CHECK(d > 0, what, ": IDX dimension ", i, " is 0", kIdxHint);
     // Checked before multiplying, so the product cannot wrap around (a fuzzer found that).
     GPS_CHECK(uint64_t(d) <= (uint64_t(1) << 40) / count, what, ": IDX dimensions too large (more than 2^40 bytes)",
-              kHint);
+              kIdxHint);
     count *= d;
     dims.push_back(d);
   }
   const uint64_t payload = bytes.size() - header;
   GPS_CHECK(payload >= count, what, ": truncated IDX data: header promises ", count, " bytes, file has ",
-            payload, kHint);
+            payload, kIdxHint);
   GPS_CHECK(payload == count, what, ": ", payload - count, " trailing bytes after the IDX data (header promises ",
-            count, " bytes)", kHint);
+            count, " bytes)", kIdxHint);
   auto t = torch::empty(dims, torch::kUInt8);
   std::memcpy(t.data_ptr<uint8_t>(), p + header, count);
   return t;

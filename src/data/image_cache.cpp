@@ -81,9 +81,7 @@ uint64_t image_cache_key(const std::vector<std::string>& paths, const ImageDecod
 }
 
 std::string image_cache_file(const std::string& dir, uint64_t key) {
-  char name[40];
-  std::snprintf(name, sizeof(name), "images-%016llx.bin", static_cast<unsigned long long>(key));
-  return (std::filesystem::path(dir) / name).string();
+  return (std::filesystem::path(dir) / ("images-" + hex64(key) + ".bin")).string();
 }
 
 bool read_image_cache(const std::string& file, uint64_t key, int64_t listed, int64_t C, int64_t S,

@@ -16,7 +16,7 @@ namespace gps {
 
 namespace {
 
-constexpr const char* kHint =
+constexpr const char* kNpzHint =
     "\n---> HINT: expected a NumPy .npz file (np.savez or np.savez_compressed): a zip archive of .npy members";
 
 std::string zip_error_text(int code) {
@@ -40,7 +40,7 @@ ZipPtr open_for_reading(const std::string& path) {
   if (!z) {
     if (err == ZIP_ER_NOENT || err == ZIP_ER_OPEN)
       GPS_FAIL("cannot open ", path, " (does it exist?): ", zip_error_text(err));
-    GPS_FAIL(path, ": cannot read the archive: ", zip_error_text(err), kHint);
+    GPS_FAIL(path, ": cannot read the archive: ", zip_error_text(err), kNpzHint);
   }
   return ZipPtr(z);
 }
@@ -64,20 +64,20 @@ std::string read_member(zip_t* z, zip_uint64_t index, const std::string& what, z
   zip_stat_t st;
   zip_stat_init(&st);
   GPS_CHECK(zip_stat_index(z, index, 0, &st) == 0 && (st.valid & ZIP_STAT_SIZE), what, ": cannot stat the member: ",
-            zip_strerror(z), kHint);
+            zip_strerror(z), kNpzHint);
   // The recorded size is checked against the compressed size before anything
   // is allocated: deflate expands at most ~1032:1, stored members not at all
   // (a fuzzer found a 204-byte file claiming a 3.2 GB member).
   if (st.valid & ZIP_STAT_COMP_SIZE) {
     GPS_CHECK(st.comp_size <= archive_size, what, ": member claims ", st.comp_size, " compressed bytes in a ",
-              archive_size, "-byte archive (corrupt size field)", kHint);
+              archive_size, "-byte archive (corrupt size field)", kNpzHint);
     const bool stored = (st.valid & ZIP_STAT_COMP_METHOD) && st.comp_method == ZIP_CM_STORE;
     const zip_uint64_t limit = stored ? st.comp_size : st.comp_size * 1100 + 1024;
     GPS_CHECK(st.size <= limit, what, ": member claims ", st.size, " bytes from ", st.comp_size,
-              " compressed bytes (corrupt size field)", kHint);
+              " compressed bytes (corrupt size field)", kNpzHint);
   }
   zip_file_t* f = zip_fopen_index(z, index, 0);
-  GPS_CHECK(f, what, ": cannot open the member: ", zip_strerror(z), kHint);
+  GPS_CHECK(f, what, ": cannot open the member: ", zip_strerror(z), kNpzHint);
   std::string bytes(st.size, '\0');
   zip_uint64_t got = 0;
   while (got < st.size) {
@@ -85,7 +85,7 @@ std::string read_member(zip_t* z, zip_uint64_t index, const std::string& what, z
     if (r <= 0) {
       const std::string why = r < 0 ? zip_error_strerror(zip_file_get_error(f)) : "unexpected end of data";
       zip_fclose(f);
-      GPS_FAIL(what, ": corrupt member (read ", got, " of ", st.size, " bytes: ", why, ")", kHint);
+      GPS_FAIL(what, ": corrupt member (read ", got, " of ", st.size, " bytes: ", why, ")", kNpzHint);
     }
     got += zip_uint64_t(r);
   }
@@ -94,7 +94,7 @@ std::string read_member(zip_t* z, zip_uint64_t index, const std::string& what, z
   const zip_int64_t r = zip_fread(f, &extra, 1);
   const std::string why = r < 0 ? zip_error_strerror(zip_file_get_error(f)) : "";
   zip_fclose(f);
-  GPS_CHECK(r == 0, what, ": corrupt member (", r < 0 ? why : "longer than its recorded size", ")", kHint);
+  GPS_CHECK(r == 0, what, ": corrupt member (", r < 0 ? why : "longer than its recorded size", ")", kNpzHint);
   return bytes;
 }
 

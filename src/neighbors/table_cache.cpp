@@ -36,8 +36,7 @@ std::vector<std::unique_ptr<Prior>> extra_priors(const NeighborConfig& cfg) {
 }  // namespace
 
 std::string table_fingerprint(const Prior& prior, const Dataset& d, const NeighborConfig& cfg) {
-  char data_hex[17];
-  std::snprintf(data_hex, sizeof(data_hex), "%016llx", static_cast<unsigned long long>(fingerprint(d)));
+  const std::string data_hex = hex64(fingerprint(d));
   // Everything that changes the table: prior(s), data, search, candidate rules.
   std::string fp = str_cat("prior=", prior.describe(), ";data=", d.name, "@", data_hex, ";n=", d.size(), ";k=", cfg.rules.k,
                            ";exclude_self=", cfg.rules.exclude_self, ";metric=", cfg.search.metric,
@@ -63,9 +62,7 @@ NeighborTable obtain_table(const Prior& prior, const Dataset& d, const NeighborC
   inf.fingerprint = table_fingerprint(prior, d, cfg);
   uint64_t h = 0;
   for (unsigned char c : inf.fingerprint) h = mix64(h ^ c);
-  char hex[17];
-  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(h));
-  inf.dir = (std::filesystem::path(cache_root) / (std::string("neighbors-") + hex)).string();
+  inf.dir = (std::filesystem::path(cache_root) / ("neighbors-" + hex64(h))).string();
   NeighborTable t;
   inf.reused = cfg.cache && load_table(inf.dir, inf.fingerprint, t);
   if (!inf.reused) {

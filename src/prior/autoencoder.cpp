@@ -98,11 +98,6 @@ class GlobalRngScope {
   at::Tensor saved_;
 };
 
-std::string hex64(uint64_t v) {
-  char buf[17];
-  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(v));
-  return buf;
-}
 
 }  // namespace
 

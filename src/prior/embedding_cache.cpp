@@ -15,16 +15,6 @@ namespace gps {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-std::string hex64(uint64_t v) {
-  char buf[17];
-  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
-}  // namespace
-
 CachedPrior::CachedPrior(std::unique_ptr<Prior> inner, std::string cache_dir)
     : inner_(std::move(inner)), dir_(std::move(cache_dir)) {}
 

@@ -114,7 +114,8 @@ TrainState make_train_state(const Config& cfg, int64_t in_channels, int64_t num_
     if (!hazard.empty()) {
       s.channels_last = false;
       s.layout_note = str_cat("train.channels_last=true is not used on this CPU (",
-                              environment_info()["cpu"]["model"].get<std::string>(), ", no AVX-512): ", hazard,
+                              environment_info()["cpu"]["model"].get<std::string>(),
+                              "; oneDNN runs its AVX2 kernels: no AVX-512, or ONEDNN_MAX_CPU_ISA below it): ", hazard,
                               "; the run trains in the contiguous (NCHW) layout instead, with the same results. "
                               "model.width >= 8 (or a CPU with AVX-512) keeps channels-last");
     }

@@ -3,6 +3,7 @@
 // file or option and says what was expected.
 #pragma once
 
+#include <cstdint>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -30,6 +31,9 @@ std::string str_cat(const Args&... args) {
   detail::append(os, args...);
   return os.str();
 }
+
+// `v` as 16 lower-case hex digits (cache keys and file names).
+std::string hex64(uint64_t v);
 
 }  // namespace gps
 
