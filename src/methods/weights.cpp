@@ -103,6 +103,9 @@ void load_method_entry(torch::serialize::InputArchive& root, const std::string& 
     method.load(m);
   } catch (const Error&) {
     throw;
+  } catch (const c10::Error& e) {  // LibTorch's message, without its C++ backtrace
+    GPS_FAIL(path, ": cannot load checkpoint (corrupt file, or model settings differ from the run's): ",
+             e.what_without_backtrace());
   } catch (const std::exception& e) {
     GPS_FAIL(path, ": cannot load checkpoint (corrupt file, or model settings differ from the run's): ", e.what());
   }

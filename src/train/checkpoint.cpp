@@ -32,6 +32,13 @@ torch::Tensor read_tensor(torch::serialize::InputArchive& root, const char* key)
 
 }  // namespace
 
+std::string data_fingerprint(const Dataset& d) { return str_cat(d.name, "@", hex64(fingerprint(d)), ";n=", d.size()); }
+
+std::string read_string_entry(torch::serialize::InputArchive& root, const char* key) {
+  const auto t = read_tensor(root, key);
+  return t.defined() ? std::string(reinterpret_cast<const char*>(t.data_ptr<uint8_t>()), size_t(t.numel())) : "";
+}
+
 void save_checkpoint(const std::string& path, torch::nn::Module& method, torch::nn::Module* classifier,
                      torch::optim::Optimizer& optimizer, const CheckpointState& state) {
   torch::serialize::OutputArchive root, m, c, o;
@@ -46,6 +53,8 @@ void save_checkpoint(const std::string& path, torch::nn::Module& method, torch::
   write_counters(root, state.loop);
   root.write("epoch", torch::tensor(state.epoch, torch::kInt64));
   root.write("config_yaml", string_tensor(state.config_yaml));
+  if (!state.data_fingerprint.empty()) root.write("data_fingerprint", string_tensor(state.data_fingerprint));
+  if (!state.table_fingerprint.empty()) root.write("table_fingerprint", string_tensor(state.table_fingerprint));
   if (state.rng_state.defined()) root.write("rng_state", state.rng_state);
   if (state.device_rng_state.defined()) root.write("device_rng_state", state.device_rng_state);
   if (state.table.ids.defined()) {
@@ -82,14 +91,18 @@ CheckpointState load_checkpoint(const std::string& path, torch::nn::Module& meth
     }
   } catch (const Error&) {
     throw;
+  } catch (const c10::Error& e) {  // LibTorch's message, without its C++ backtrace
+    GPS_FAIL(path, ": cannot load checkpoint (corrupt file, or model settings differ from the run's): ",
+             e.what_without_backtrace());
   } catch (const std::exception& e) {
     GPS_FAIL(path, ": cannot load checkpoint (corrupt file, or model settings differ from the run's): ", e.what());
   }
   CheckpointState s;
   s.loop = read_counters(root, path);
   if (auto t = read_tensor(root, "epoch"); t.defined()) s.epoch = t.item<int64_t>();
-  if (auto t = read_tensor(root, "config_yaml"); t.defined())
-    s.config_yaml.assign(reinterpret_cast<const char*>(t.data_ptr<uint8_t>()), t.numel());
+  s.config_yaml = read_string_entry(root, "config_yaml");
+  s.data_fingerprint = read_string_entry(root, "data_fingerprint");
+  s.table_fingerprint = read_string_entry(root, "table_fingerprint");
   s.rng_state = read_tensor(root, "rng_state");
   s.device_rng_state = read_tensor(root, "device_rng_state");
   s.table.ids = read_tensor(root, "table_ids");

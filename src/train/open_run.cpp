@@ -64,7 +64,8 @@ std::string find_resumable_run(const Config& cfg) {
   return best;
 }
 
-OpenedRun open_run(const Config& cfg, const std::string& command_line, const ResumeOptions& resume, dist::Group* group) {
+OpenedRun open_run(const Config& cfg, const std::string& command_line, const ResumeOptions& resume,
+                   const std::string& data, dist::Group* group) {
   namespace fs = std::filesystem;
   const bool lead = !group || group->lead();
   OpenedRun o;
@@ -88,7 +89,13 @@ OpenedRun open_run(const Config& cfg, const std::string& command_line, const Res
     if (!o.resume_from.empty()) {  // the step first, so that metrics past it are dropped before any new record
       auto archive = read_checkpoint_archive(o.resume_from, torch::kCPU);
       resume_step = read_counters(archive, o.resume_from).step;
+      const std::string trained_on = read_string_entry(archive, "data_fingerprint");
+      GPS_CHECK(trained_on.empty() || trained_on == data, "--resume: ", o.resume_from, " trained on other images: ",
+                trained_on, ", but data.* (", cfg.data.name, " at ", cfg.data.root, ") now gives ", data,
+                "; the run was left as it was\n---> HINT: resume with the data it trained on, or start a new run "
+                "(gps train -c CONFIG, without --resume)");
     }
+    o.resumed = true;
     if (lead) {
       o.run = RunDir::open(resume.run_dir, resume_step);
       std::fprintf(stderr, "[gps] continuing %s from %s\n", o.run.path().c_str(),
@@ -104,7 +111,7 @@ OpenedRun open_run(const Config& cfg, const std::string& command_line, const Res
     const std::string path = group->share_string("run_dir", o.run.path());
     if (!lead) o.run = RunDir::follow(path);
   }
-  o.run.write_text("config.yaml", cfg.to_yaml());
+  if (!o.resumed) o.run.write_text("config.yaml", cfg.to_yaml());
   o.run.write_json("env.json", environment_info());  // what the numbers depend on: versions, CPU, threads, GPU
   return o;
 }

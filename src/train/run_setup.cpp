@@ -110,8 +110,17 @@ Schedule make_schedule(const Config& cfg, const PairSampler& sampler) {
 
 }  // namespace
 
-void RunSetup::restore_from(const std::string& path, bool rollback) {
+void RunSetup::restore_from(const std::string& path, bool rollback, bool force) {
   CheckpointState c = restore(state, path, rollback);
+  // The images were checked by open_run; the table follows the prior and
+  // neighbour options (changed keys need --force) and the prior's files.
+  if (place.lead && !c.table_fingerprint.empty() && c.table_fingerprint != table.fingerprint) {
+    GPS_CHECK(force, path, ": the run trained with the neighbour table ", c.table_fingerprint,
+              ", but the prior and neighbour options now give ", table.fingerprint,
+              "\n---> HINT: resume with the run's own prior, or pass --force to continue with the new table");
+    log.message(str_cat("--force: continuing with another neighbour table than the checkpoint's (", table.fingerprint,
+                        ")"));
+  }
   if (c.table.ids.defined()) {
     c.table.validate(train_set.size(), path);
     sampler->set_table(std::move(c.table));
@@ -137,7 +146,9 @@ std::unique_ptr<RunSetup> set_up_run(const Config& requested, const std::string&
   // step: rank 0 evaluates, so rank 0 checks.
   if (p.lead) r->eval_data = prepare_eval_data(cfg, r->train_set);
 
-  OpenedRun opened = open_run(cfg, command_line, resume, p.group);
+  const std::string data = data_fingerprint(r->train_set);
+  r->data_fingerprint = data;
+  OpenedRun opened = open_run(cfg, command_line, resume, data, p.group);
   r->log = RunLog(std::move(opened.run), p.lead);
   if (!batch_note.empty()) r->log.message(batch_note);
   if (!r->train_set.pixels->memory().defined()) r->log.message("images read from " + r->train_set.pixels->describe());
@@ -154,10 +165,13 @@ std::unique_ptr<RunSetup> set_up_run(const Config& requested, const std::string&
             " reads two views; local views are for multi-crop methods (dino), set augment.local_crops=0");
   r->schedule = make_schedule(cfg, *r->sampler);
   if (!opened.resume_from.empty()) {
-    r->restore_from(opened.resume_from, false);
+    r->restore_from(opened.resume_from, false, resume.force);
     r->resumed_from = opened.resume_from;
     r->log.metrics({{"event", "resume"}, {"step", r->state.loop.step}, {"checkpoint", opened.resume_from}});
   }
+  // A resume rewrites config.yaml only now that its state has loaded: a
+  // failed one (--force onto another method) leaves the run as it was.
+  if (opened.resumed) r->log.dir().write_text("config.yaml", cfg.to_yaml());
   return r;
 }
 

@@ -73,7 +73,11 @@ TrainLoop::TrainLoop(RunSetup& run, RunClock& clock)
 
 CheckpointState TrainLoop::snapshot() {
   if (budget_.enabled()) state_.loop.budget_spent_s = budget_.now();
-  return gps::snapshot(state_, r_.cfg, sched_.steps_per_epoch, r_.table_refreshed ? &r_.sampler->table() : nullptr);
+  CheckpointState c =
+      gps::snapshot(state_, r_.cfg, sched_.steps_per_epoch, r_.table_refreshed ? &r_.sampler->table() : nullptr);
+  c.data_fingerprint = r_.data_fingerprint;
+  c.table_fingerprint = r_.table.fingerprint;
+  return c;
 }
 
 TrainLoop::End TrainLoop::run() {

@@ -221,6 +221,50 @@ class Lifecycle : public ::testing::Test {
   TempDir tmp;
 };
 
+// The bytes of the files a resume could touch.
+std::map<std::string, std::string> run_files(const std::string& run_dir) {
+  std::map<std::string, std::string> out;
+  for (const char* f : {"config.yaml", "metrics.jsonl", "command.txt", "checkpoint.pt", "LATEST"})
+    out[f] = gps::test::read_bytes(run_dir + "/" + f);
+  return out;
+}
+
+// Issue 47: a checkpoint records the images it trained on; --resume onto
+// other images (a store repacked, a folder changed) is refused before
+// anything is written, naming both, and resumes once the data is back.
+TEST_F(Lifecycle, ResumeRefusesOtherImagesAndLeavesTheRunAsItWas) {
+  const gps::Config c = config();
+  const gps::ResumeOptions ro = stopped_run(c);
+  const auto before = run_files(ro.run_dir);
+  gps::test::write_tiny_mnist(tmp.file("fm"), 70, 20);  // other images at the same data.root
+  const std::string err = gps::test::error_of([&] { gps::train(c, "test", ro); });
+  EXPECT_THAT(err, HasSubstr("trained on other images")) << err;
+  EXPECT_THAT(err, HasSubstr(";n=60")) << err;
+  EXPECT_THAT(err, HasSubstr(";n=70")) << err;
+  EXPECT_THAT(err, HasSubstr("start a new run")) << err;
+  EXPECT_EQ(run_files(ro.run_dir), before) << "a refused resume changed the run directory";
+  gps::test::write_tiny_mnist(tmp.file("fm"), 60, 20);  // the same images again
+  EXPECT_FALSE(gps::train(c, "test", ro).interrupted);
+}
+
+// Issue 47: `--resume RUN method.name=byol --force` cannot load the
+// simclr checkpoint; the error says so without a C++ backtrace, config.yaml
+// still names simclr, and the plain resume then works.
+TEST_F(Lifecycle, AFailedForcedResumeLeavesConfigYamlAsItWas) {
+  const gps::Config c = config();
+  gps::ResumeOptions ro = stopped_run(c);
+  const auto before = run_files(ro.run_dir);
+  gps::Config other = c;
+  other.method.name = "byol";
+  ro.force = true;
+  const std::string err = gps::test::error_of([&] { gps::train(other, "test", ro); });
+  EXPECT_THAT(err, HasSubstr("cannot load checkpoint")) << err;
+  EXPECT_THAT(err, ::testing::Not(HasSubstr("frame #"))) << "a C++ backtrace in the message";
+  EXPECT_EQ(before.at("config.yaml"), gps::test::read_bytes(ro.run_dir + "/config.yaml"));
+  ro.force = false;
+  EXPECT_FALSE(gps::train(c, "test", ro).interrupted);
+}
+
 TEST_F(Lifecycle, InterruptedLibraryRunResumesToTheSameWeights) {
   gps::Config c = config();
   const auto ref = gps::train(c, "test");

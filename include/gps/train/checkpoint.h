@@ -11,6 +11,7 @@
 // crash at any point leaves LATEST pointing at a complete checkpoint.
 #pragma once
 
+#include "gps/data/dataset.h"
 #include "gps/methods/method.h"
 #include "gps/methods/weights.h"  // latest_checkpoint, final_checkpoint
 #include "gps/neighbors/neighbor_table.h"
@@ -30,7 +31,19 @@ struct CheckpointState {
   torch::Tensor rng_state;      // torch's default CPU generator (undefined: not saved)
   torch::Tensor device_rng_state;  // a CUDA run's device generator (undefined: a CPU run)
   NeighborTable table;          // the sampler's table when it was refreshed (ids undefined: none)
+  // What the run trained on, checked by --resume ("" in checkpoints written
+  // before these were recorded): the training images ("<name>@<hex>;n=N",
+  // data_fingerprint()) and the initial table's fingerprint (prior, data,
+  // neighbour options; "self" for plain SSL).
+  std::string data_fingerprint, table_fingerprint;
 };
+
+// "<dataset name>@<16 hex digits of fingerprint(d)>;n=<images>": what a
+// checkpoint records of the training images.
+std::string data_fingerprint(const Dataset& d);
+
+// A string entry of a checkpoint archive ("" when absent).
+std::string read_string_entry(torch::serialize::InputArchive& root, const char* key);
 
 // Writes `path` atomically. `classifier` may be null.
 void save_checkpoint(const std::string& path, torch::nn::Module& method, torch::nn::Module* classifier,

@@ -23,11 +23,15 @@ class Group;
 struct OpenedRun {
   RunDir run;
   std::string resume_from;
+  bool resumed = false;  // config.yaml is the caller's to write, once the resumed state has loaded
 };
 
-// Writes config.yaml, env.json and command.txt (appended on resume); refuses
-// a resume whose training keys changed unless resume.force. Several
-// processes: rank 0 decides, the others follow its directory and checkpoint.
-OpenedRun open_run(const Config& cfg, const std::string& command_line, const ResumeOptions& resume, dist::Group* group);
+// Writes config.yaml (a new run only), env.json and command.txt (appended on
+// resume). Refuses, before writing anything, a resume whose training keys
+// changed unless resume.force, and one whose checkpoint trained on other
+// images than `data` (data_fingerprint). Several processes: rank 0 decides,
+// the others follow its directory and checkpoint.
+OpenedRun open_run(const Config& cfg, const std::string& command_line, const ResumeOptions& resume,
+                   const std::string& data, dist::Group* group);
 
 }  // namespace gps

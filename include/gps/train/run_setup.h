@@ -65,9 +65,12 @@ struct RunSetup {
   bool probe = false;            // an online linear probe trains alongside
   TrainState state;
 
+  std::string data_fingerprint;  // the training images (checkpoint.h data_fingerprint), recorded in checkpoints
+
   // Restores the state from checkpoint `path` (and the sampler's table when
   // the checkpoint carries one). `rollback`: see train_state.h restore().
-  void restore_from(const std::string& path, bool rollback);
+  // Refuses a checkpoint made with another initial table unless `force`.
+  void restore_from(const std::string& path, bool rollback, bool force = false);
 };
 
 // Resolves, loads, checks and builds everything above, in an order that
