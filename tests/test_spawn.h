@@ -3,10 +3,14 @@
 #pragma once
 
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>  // environ (_GNU_SOURCE)
 
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace gps::test {
@@ -49,6 +53,20 @@ inline pid_t spawn_with_env(const std::vector<std::string>& args, const std::vec
   const int rc = posix_spawnp(&pid, argv[0], &fa, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&fa);
   return rc == 0 ? pid : -1;
+}
+
+// Exit code of `pid`, or 128 + signal; -1 (after SIGKILL) when it did not
+// end within `limit`.
+inline int wait_exit_within(pid_t pid, std::chrono::seconds limit = std::chrono::seconds(600)) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < until) {
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ::kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  return -1;
 }
 
 }  // namespace gps::test

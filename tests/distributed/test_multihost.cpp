@@ -118,19 +118,6 @@ pid_t start_rank(const Hosts& hosts, int rank, int world, int port, const std::v
                                    log);
 }
 
-// Exit code, or 128 + signal; -1 when it did not end within `limit`.
-int wait_exit(pid_t pid, std::chrono::seconds limit = std::chrono::seconds(600)) {
-  const auto until = Clock::now() + limit;
-  while (Clock::now() < until) {
-    int status = 0;
-    if (waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  ::kill(pid, SIGKILL);
-  waitpid(pid, nullptr, 0);
-  return -1;
-}
-
 // step -> training record of a run's metrics.jsonl (the last one of a step).
 std::map<int64_t, nlohmann::json> step_records(const std::string& run_dir) {
   std::map<int64_t, nlohmann::json> out;
@@ -201,9 +188,10 @@ TEST_F(MultiHost, ThreeHostsMatchOneProcessWithTheGlobalBatch) {
   Hosts hosts(kWorld);
   if (!hosts.why().empty()) GTEST_SKIP() << hosts.why();
   const std::string one_log = tmp.file("one.txt");
-  ASSERT_EQ(wait_exit(gps::test::spawn_gps({"train", "-c", cfg, "train.name=one"}, one_log)), 0) << read_text(one_log);
+  ASSERT_EQ(gps::test::wait_exit_within(gps::test::spawn_gps({"train", "-c", cfg, "train.name=one"}, one_log)), 0)
+      << read_text(one_log);
   const auto pids = start(hosts, {"train", "-c", cfg, "train.name=three"}, 29611);
-  for (pid_t p : pids) ASSERT_EQ(wait_exit(p), 0) << logs();
+  for (pid_t p : pids) ASSERT_EQ(gps::test::wait_exit_within(p), 0) << logs();
   const auto one = step_records(tmp.file("runs/one"));
   ASSERT_EQ(one.size(), 12u);  // 96 / 24 = 4 steps per epoch, 3 epochs
   expect_same_trajectory(one, step_records(tmp.file("runs/three")));
@@ -216,7 +204,7 @@ TEST_F(MultiHost, ALostRankStopsTheOthersNamingItAndTheRunResumes) {
   Hosts hosts(kWorld);
   if (!hosts.why().empty()) GTEST_SKIP() << hosts.why();
   auto pids = start(hosts, {"train", "-c", cfg, "train.name=whole"}, 29612);
-  for (pid_t p : pids) ASSERT_EQ(wait_exit(p), 0) << logs();
+  for (pid_t p : pids) ASSERT_EQ(gps::test::wait_exit_within(p), 0) << logs();
   const auto whole = step_records(tmp.file("runs/whole"));
   ASSERT_EQ(whole.size(), 12u);
 
@@ -242,13 +230,13 @@ TEST_F(MultiHost, ALostRankStopsTheOthersNamingItAndTheRunResumes) {
     // Every other rank ends, non-zero, within the timeout (plus the few
     // seconds the survivors wait for each other's word), naming rank 1.
     for (int r : {0, 2}) {
-      const int code = wait_exit(pids[size_t(r)], std::chrono::seconds(f.timeout_s + 30));
+      const int code = gps::test::wait_exit_within(pids[size_t(r)], std::chrono::seconds(f.timeout_s + 30));
       EXPECT_NE(code, -1) << "rank " << r << " hangs\n" << logs();
       EXPECT_NE(code, 0) << logs();
       EXPECT_THAT(read_text(log(r)), HasSubstr("lost rank 1 of 3 at step")) << logs();
     }
     EXPECT_LT(Clock::now() - t0, std::chrono::seconds(f.timeout_s + 30));
-    const int cut_code = wait_exit(pids[1], std::chrono::seconds(f.timeout_s + 30));
+    const int cut_code = gps::test::wait_exit_within(pids[1], std::chrono::seconds(f.timeout_s + 30));
     EXPECT_NE(cut_code, 0);
     if (std::string(f.what) == "cut") {
       EXPECT_THAT(read_text(log(1)), HasSubstr("lost rank 0")) << "the cut-off rank names the store's host\n" << logs();
@@ -260,7 +248,7 @@ TEST_F(MultiHost, ALostRankStopsTheOthersNamingItAndTheRunResumes) {
   // Resume on all three hosts: the trajectory of the run that was never interrupted.
   for (int r = 0; r < kWorld; ++r) std::filesystem::remove(log(r));
   pids = start(hosts, {"train", "-c", cfg, "--resume", run}, 29615);
-  for (pid_t p : pids) ASSERT_EQ(wait_exit(p), 0) << logs();
+  for (pid_t p : pids) ASSERT_EQ(gps::test::wait_exit_within(p), 0) << logs();
   expect_same_trajectory(whole, step_records(run));
 }
 

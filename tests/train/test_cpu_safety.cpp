@@ -46,18 +46,6 @@ std::string read_text(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(f), {});
 }
 
-int wait_exit(pid_t pid, std::chrono::seconds limit) {
-  const auto until = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < until) {
-    int status = 0;
-    if (waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  ::kill(pid, SIGKILL);
-  waitpid(pid, nullptr, 0);
-  return -1;
-}
-
 }  // namespace
 
 // The rule: a ResNet below width 8 has a strided 1x1 downsample with fewer
@@ -109,7 +97,7 @@ TEST(ChannelsLast, Width4OnAvx2FallsBackToContiguousWithANote) {
     args.insert(args.end(), {"train", "-c", cfg, "train.name=" + name});
     const pid_t pid = test::spawn_with_env(args, avx2, log);
     ASSERT_GT(pid, 0);
-    ASSERT_EQ(wait_exit(pid, std::chrono::seconds(60)), 0) << read_text(log);
+    ASSERT_EQ(gps::test::wait_exit_within(pid, std::chrono::seconds(60)), 0) << read_text(log);
     EXPECT_THAT(read_text(log), HasSubstr("train.channels_last=true is not used on this CPU")) << read_text(log);
     EXPECT_THAT(read_text(log), HasSubstr("model.width >= 8"));
     const auto summary = nlohmann::json::parse(read_text(tmp.file("runs/" + name + "/summary.json")));
