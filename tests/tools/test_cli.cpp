@@ -178,3 +178,13 @@ TEST_F(Cli, CheckAndPrintConfigOnEveryConfigWriteNothing) {
   EXPECT_EQ(bad.code, 2) << bad.output;
   EXPECT_NE(bad.output.find("did you mean 'optim.epochs'"), std::string::npos) << bad.output;
 }
+
+// Resuming a finished run trains nothing; overrides that would change
+// training are named as ignored, not dropped without a word (issue 47).
+TEST_F(Cli, ResumingAFinishedRunNamesTheIgnoredOverrides) {
+  ASSERT_EQ(run_gps(base() + " eval.enabled=false train.name=done").code, 0);
+  const auto r = run_gps("train --resume " + tmp.file("runs/done") + " optim.lr=0.123");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("already finished"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("ignored: optim.lr"), std::string::npos) << r.output;
+}

@@ -51,6 +51,10 @@ Runner add_train(CLI::App& app, std::string& command_line) {
     }
     if (!ro.run_dir.empty() && is_finished_run(ro.run_dir)) {
       std::printf("run: %s is already finished (summary.json); nothing to resume\n", ro.run_dir.c_str());
+      Config saved;  // overrides given for a finished run change nothing: say so
+      saved.merge_yaml_file(RunReader(ro.run_dir, "--resume").config_path());
+      for (const auto& k : changed_training_keys(saved, cfg))
+        std::printf("  ignored: %s (the run has %s, now %s)\n", k.c_str(), saved.get(k).c_str(), cfg.get(k).c_str());
       return 0;
     }
     install_stop_handlers();
